@@ -1,0 +1,194 @@
+/**
+ * The one contract between the core and every UI. Electron IPC (preload + ipcMain) and the web
+ * dashboard's WebSocket are two transports over these two maps; neither adds channels of its own.
+ *
+ * Commands are request/response. Events are pushed by the core, at most about once a second for
+ * the periodic ones (snapshot), so a UI never has to throttle.
+ */
+import type { ErrorInfo } from './errors.js'
+
+export type ReleaseState = 'hashing' | 'seeding' | 'paused' | 'retired' | 'error'
+
+export interface ReleaseFile {
+  /** Path inside the release, with '/' separators. */
+  path: string
+  length: number
+}
+
+export interface ReleaseSummary {
+  infoHash: string
+  name: string
+  channel: string
+  comment: string | null
+  private: boolean
+  state: ReleaseState
+  error: ErrorInfo | null
+  totalSize: number
+  pieceLength: number
+  pieceCount: number
+  fileCount: number
+  createdAt: string
+  torrentUrl: string
+  magnet: string
+  webSeedUrl: string | null
+}
+
+export type Transport = 'tcp' | 'utp' | 'webseed'
+
+export interface PeerInfo {
+  /** ip:port, unique within a swarm. */
+  id: string
+  infoHash: string
+  ip: string
+  port: number
+  hostname: string | null
+  /** Decoded from the peer id, e.g. "qBittorrent". */
+  client: string
+  clientVersion: string | null
+  /** 0..1, from the peer's bitfield. */
+  progress: number
+  downloadRate: number
+  uploadRate: number
+  transport: Transport
+}
+
+export interface SwarmStats {
+  infoHash: string
+  peers: number
+  uploadRate: number
+  downloadRate: number
+  uploaded: number
+  /** Full copies among connected peers plus us (like libtorrent's distributed copies). */
+  distributedCopies: number
+  /** Piece availability among peers, bucketed to at most 256 cells (0 = nobody has it). */
+  availability: number[]
+}
+
+export interface Settings {
+  /** Host name or IP written into every LAN URL; null means "the primary LAN IPv4". */
+  address: string | null
+  httpPort: number
+  peerPort: number
+  feedKey: string | null
+  announceIntervalSeconds: number
+  /** Bytes per second, 0 = unlimited. */
+  uploadLimit: number
+  utp: boolean
+}
+
+export interface Endpoints {
+  /** The address in use right now (resolved from Settings.address). */
+  address: string
+  feedUrl: string
+  announceUrls: string[]
+  dashboardUrl: string | null
+}
+
+export interface Snapshot {
+  at: number
+  releases: ReleaseSummary[]
+  swarms: SwarmStats[]
+  peers: PeerInfo[]
+  settings: Settings
+  endpoints: Endpoints
+}
+
+export interface PublishRequest {
+  /** Absolute paths on the publisher's machine: one file, one folder, or several files. */
+  paths: string[]
+  name?: string
+  channel?: string
+  comment?: string
+  private?: boolean
+  webSeed?: boolean
+  pieceLength?: number
+}
+
+export interface PreviewEntry {
+  path: string
+  length: number
+}
+
+export interface PublishPreview {
+  name: string
+  files: PreviewEntry[]
+  fileCount: number
+  totalSize: number
+  pieceLength: number
+  warnings: string[]
+}
+
+export interface HashProgress {
+  jobId: string
+  hashedBytes: number
+  totalBytes: number
+  /** Bytes per second over the last second or so. */
+  rate: number
+  etaSeconds: number
+}
+
+export interface SettingsUpdateResult {
+  settings: Settings
+  /** Names of settings that take effect only after a restart. */
+  restartRequired: (keyof Settings)[]
+}
+
+/** Request/response commands: name -> [request, response]. */
+export interface Commands {
+  'snapshot.get': [Record<string, never>, Snapshot]
+  'publish.preview': [{ paths: string[] }, PublishPreview]
+  'publish.start': [PublishRequest, { jobId: string }]
+  'publish.cancel': [{ jobId: string }, { cancelled: boolean }]
+  'release.pause': [{ infoHash: string }, ReleaseSummary]
+  'release.resume': [{ infoHash: string }, ReleaseSummary]
+  'release.retire': [{ infoHash: string }, ReleaseSummary]
+  'releases.pauseAll': [Record<string, never>, { count: number }]
+  'releases.resumeAll': [Record<string, never>, { count: number }]
+  'settings.update': [Partial<Settings>, SettingsUpdateResult]
+}
+
+/** Events pushed by the core: name -> payload. */
+export interface Events {
+  snapshot: Snapshot
+  'publish.progress': HashProgress
+  'publish.done': { jobId: string; release: ReleaseSummary }
+  'publish.error': { jobId: string; error: ErrorInfo }
+  'release.completedByServer': { infoHash: string; name: string; ip: string; hostname: string | null }
+}
+
+export type CommandName = keyof Commands
+export type CommandRequest<K extends CommandName> = Commands[K][0]
+export type CommandResponse<K extends CommandName> = Commands[K][1]
+export type EventName = keyof Events
+
+/** What a command call resolves to on the wire: errors are values, never thrown across a transport. */
+export type CommandResult<K extends CommandName> =
+  | { ok: true; value: CommandResponse<K> }
+  | { ok: false; error: ErrorInfo }
+
+/** The API every UI sees, whatever the transport. */
+export interface SwarmdropApi {
+  call<K extends CommandName>(command: K, request: CommandRequest<K>): Promise<CommandResult<K>>
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void
+}
+
+export const COMMAND_NAMES: readonly CommandName[] = [
+  'snapshot.get',
+  'publish.preview',
+  'publish.start',
+  'publish.cancel',
+  'release.pause',
+  'release.resume',
+  'release.retire',
+  'releases.pauseAll',
+  'releases.resumeAll',
+  'settings.update',
+]
+
+export const EVENT_NAMES: readonly EventName[] = [
+  'snapshot',
+  'publish.progress',
+  'publish.done',
+  'publish.error',
+  'release.completedByServer',
+]

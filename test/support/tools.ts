@@ -1,0 +1,25 @@
+/**
+ * Real external tools (mktorrent, aria2c, qbittorrent-nox, ...). A missing tool is a failing test
+ * with the install command, never a skip: .ci/run installs every one of them.
+ */
+import { spawnSync } from 'node:child_process'
+
+const DEBIAN_PACKAGE: Record<string, string> = {
+  mktorrent: 'mktorrent',
+  'transmission-show': 'transmission-cli',
+  'transmission-daemon': 'transmission-daemon',
+  'transmission-remote': 'transmission-cli',
+  aria2c: 'aria2',
+  'qbittorrent-nox': 'qbittorrent-nox',
+  chromium: 'chromium',
+}
+
+export function toolPath(name: string): string {
+  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' })
+  const found = r.stdout.trim()
+  if (r.status !== 0 || !found) {
+    const pkg = DEBIAN_PACKAGE[name] ?? name
+    throw new Error(`${name} is not installed; this test needs the real tool. Install it with: apt-get install -y ${pkg} (.ci/run does this).`)
+  }
+  return found
+}
