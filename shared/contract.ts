@@ -192,3 +192,12 @@ export const EVENT_NAMES: readonly EventName[] = [
   'publish.error',
   'release.completedByServer',
 ]
+
+/**
+ * What the core implements (electron/core/engine.ts). Commands throw SwarmdropError; transports
+ * turn that into `{ ok: false, error }` so no stack trace ever reaches a UI.
+ */
+export interface CoreApi {
+  handle<K extends CommandName>(command: K, request: CommandRequest<K>): Promise<CommandResponse<K>>
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void
+}
