@@ -1,0 +1,231 @@
+/**
+ * The admin surface: loopback only, one per-install token. It serves the built dashboard, carries
+ * the contract over a WebSocket (the same commands and events as Electron IPC), and accepts
+ * browser uploads into the data dir. Host and Origin are checked on every request so a web page
+ * on another origin cannot reach it through DNS rebinding.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdir, rename, rm, stat } from 'node:fs/promises'
+import { pipeline } from 'node:stream/promises'
+import { timingSafeEqual, randomBytes } from 'node:crypto'
+import path from 'node:path'
+import { WebSocketServer, type WebSocket } from 'ws'
+import type { CommandName, CoreApi, EventName } from '../../shared/contract.js'
+import { COMMAND_NAMES, EVENT_NAMES } from '../../shared/contract.js'
+import { SwarmdropError, toErrorInfo } from '../../shared/errors.js'
+import { UPLOAD_PATH, WS_PATH, type ClientMessage, type ServerMessage } from '../../shared/ws-protocol.js'
+
+export interface AdminServerOptions {
+  core: CoreApi
+  token: string
+  /** 0 picks a free port. */
+  port?: number
+  host?: '127.0.0.1' | 'localhost' | '::1'
+  /** The built dashboard (dist/dashboard); null serves no UI. */
+  staticDir?: string | null
+  /** Where browser uploads land, one folder per batch. Null disables uploads. */
+  uploadDir?: string | null
+}
+
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+}
+
+export class AdminServer {
+  private readonly server: Server
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 })
+  private readonly host: string
+  private boundPort = 0
+
+  constructor(private readonly options: AdminServerOptions) {
+    this.host = options.host ?? '127.0.0.1'
+    this.server = createServer((req, res) => {
+      this.onRequest(req, res).catch((err: unknown) => sendJson(res, 500, { ok: false, error: toErrorInfo(err) }))
+    })
+    this.server.on('upgrade', (req, socket, head) => {
+      const refusal = this.checkOrigin(req) ?? (this.hasToken(req) ? null : 'a valid token is required')
+      const url = new URL(req.url ?? '/', 'http://x')
+      if (url.pathname !== WS_PATH || refusal) {
+        socket.end(`HTTP/1.1 ${refusal ? 403 : 404} ${refusal ?? 'Not Found'}\r\nConnection: close\r\n\r\n`)
+        return
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws))
+    })
+  }
+
+  get port(): number {
+    return this.boundPort
+  }
+
+  get baseUrl(): string {
+    return `http://${this.host === '::1' ? '[::1]' : this.host}:${this.boundPort}`
+  }
+
+  /** What to open in a browser: the token rides in the fragment, which is never sent to a server. */
+  get dashboardUrl(): string {
+    return `${this.baseUrl}/#token=${encodeURIComponent(this.options.token)}`
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        reject(
+          err.code === 'EADDRINUSE'
+            ? new SwarmdropError('PORT_IN_USE', `The dashboard port ${this.options.port} on ${this.host} is already in use. Stop the other program or choose another dashboard port.`)
+            : err,
+        )
+      }
+      this.server.once('error', onError)
+      this.server.listen(this.options.port ?? 0, this.host, () => {
+        this.server.off('error', onError)
+        const addr = this.server.address()
+        this.boundPort = typeof addr === 'object' && addr ? addr.port : 0
+        resolve()
+      })
+    })
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.wss.clients) client.terminate()
+    this.wss.close()
+    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+  }
+
+  /** Only our own origin may talk to us: defeats DNS rebinding and cross-site requests. */
+  private checkOrigin(req: IncomingMessage): string | null {
+    const allowedHosts = new Set([`127.0.0.1:${this.boundPort}`, `localhost:${this.boundPort}`, `[::1]:${this.boundPort}`])
+    if (!allowedHosts.has(req.headers.host ?? '')) return `host "${req.headers.host ?? ''}" is not this dashboard`
+    const origin = req.headers.origin
+    if (origin !== undefined && !allowedHosts.has(origin.replace(/^https?:\/\//, ''))) return `origin "${origin}" is not allowed`
+    return null
+  }
+
+  private hasToken(req: IncomingMessage): boolean {
+    const url = new URL(req.url ?? '/', 'http://x')
+    const auth = req.headers.authorization
+    const given = url.searchParams.get('token') ?? (auth?.startsWith('Bearer ') ? auth.slice(7) : null)
+    if (given === null) return false
+    const a = Buffer.from(given)
+    const b = Buffer.from(this.options.token)
+    return a.length === b.length && timingSafeEqual(a, b)
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.setHeader('X-Content-Type-Options', 'nosniff')
+    res.setHeader('Referrer-Policy', 'no-referrer')
+    res.setHeader('Content-Security-Policy', CSP)
+    const refusal = this.checkOrigin(req)
+    if (refusal) return sendJson(res, 403, { ok: false, error: { code: 'UNAUTHORIZED', message: `Refused: ${refusal}.` } })
+    const url = new URL(req.url ?? '/', 'http://x')
+    if (url.pathname.startsWith(`${UPLOAD_PATH}/`)) {
+      if (!this.hasToken(req)) return sendJson(res, 401, { ok: false, error: { code: 'UNAUTHORIZED', message: 'A valid dashboard token is required.' } })
+      if (req.method !== 'PUT') return sendJson(res, 405, { ok: false, error: { code: 'INVALID_ARGUMENT', message: 'Use PUT to upload a file.' } })
+      return this.onUpload(url.pathname.slice(UPLOAD_PATH.length + 1), req, res)
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { ok: false, error: { code: 'INVALID_ARGUMENT', message: 'Method not allowed.' } })
+    return this.serveStatic(url.pathname, req, res)
+  }
+
+  private async serveStatic(pathname: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const dir = this.options.staticDir
+    if (!dir) return sendText(res, 404, 'This Swarmdrop runs without a dashboard.')
+    const rel = pathname === '/' ? 'index.html' : safeRelative(pathname)
+    const file = rel === null ? null : path.join(dir, rel)
+    const st = file ? await stat(file).catch(() => null) : null
+    if (!file || !st?.isFile()) return sendText(res, 404, 'Not found.')
+    res.writeHead(200, {
+      'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'Content-Length': st.size,
+      'Cache-Control': rel === 'index.html' ? 'no-cache' : 'public, max-age=3600',
+    })
+    if (req.method === 'HEAD') return void res.end()
+    await pipeline(createReadStream(file), res)
+  }
+
+  /** PUT /upload/<batch>/<path...>: streams one dropped file into <uploadDir>/<batch>/<path>. */
+  private async onUpload(rest: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const uploadDir = this.options.uploadDir
+    if (!uploadDir) return sendJson(res, 404, { ok: false, error: { code: 'INVALID_ARGUMENT', message: 'Uploads are disabled here.' } })
+    const slash = rest.indexOf('/')
+    const batch = slash > 0 ? rest.slice(0, slash) : ''
+    const rel = slash > 0 ? safeRelative(`/${rest.slice(slash + 1)}`) : null
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(batch) || rel === null) {
+      return sendJson(res, 400, { ok: false, error: { code: 'INVALID_ARGUMENT', message: 'Upload paths look like /upload/<batch id>/<relative file path>, without "..".' } })
+    }
+    const root = path.join(uploadDir, batch)
+    const target = path.join(root, rel)
+    const tmp = `${target}.${randomBytes(4).toString('hex')}.part`
+    await mkdir(path.dirname(target), { recursive: true })
+    try {
+      await pipeline(req, createWriteStream(tmp, { flags: 'wx' }))
+      await rename(tmp, target)
+    } catch (err) {
+      await rm(tmp, { force: true })
+      throw new SwarmdropError('WRITE_FAILED', `Upload of ${rel} failed: ${(err as Error).message}`, { cause: err })
+    }
+    sendJson(res, 201, { ok: true, root })
+  }
+
+  private onSocket(ws: WebSocket): void {
+    const send = (msg: ServerMessage): void => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg))
+    }
+    const unsubscribe = EVENT_NAMES.map((event: EventName) =>
+      this.options.core.on(event, (payload) => send({ type: 'event', event, payload } as ServerMessage)),
+    )
+    ws.on('close', () => unsubscribe.forEach((u) => u()))
+    ws.on('message', (data) => {
+      let msg: ClientMessage
+      try {
+        msg = JSON.parse(String(data)) as ClientMessage
+      } catch {
+        return ws.close(1003, 'messages must be JSON')
+      }
+      const id = typeof msg.id === 'number' ? msg.id : -1
+      if (msg.type !== 'call' || !COMMAND_NAMES.includes(msg.command)) {
+        return send({ type: 'result', id, result: { ok: false, error: { code: 'INVALID_ARGUMENT', message: `Unknown command "${String(msg.command)}".` } } })
+      }
+      this.options.core
+        .handle(msg.command as CommandName, (msg.request ?? {}) as never)
+        .then(
+          (value) => send({ type: 'result', id, result: { ok: true, value } }),
+          (err: unknown) => send({ type: 'result', id, result: { ok: false, error: toErrorInfo(err) } }),
+        )
+    })
+  }
+}
+
+/** A URL path as a safe relative file path, or null if it tries to leave its folder. */
+export function safeRelative(pathname: string): string | null {
+  let decoded: string
+  try {
+    decoded = decodeURIComponent(pathname)
+  } catch {
+    return null
+  }
+  if (decoded.includes('\0') || decoded.includes('\\')) return null
+  const parts = decoded.split('/').filter((p) => p !== '')
+  if (parts.length === 0 || parts.some((p) => p === '.' || p === '..')) return null
+  return parts.join(path.sep)
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return void res.destroy()
+  const text = JSON.stringify(body)
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) })
+  res.end(text)
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) })
+  res.end(text)
+}

@@ -1,0 +1,100 @@
+/**
+ * A SwarmdropApi over the admin WebSocket. Runs in the browser (global WebSocket) and in Node
+ * (pass the `ws` package's class), so the dashboard and the CLI share one client.
+ */
+import type { CommandName, CommandRequest, CommandResult, EventName, Events, SwarmdropApi } from './contract.js'
+import { WS_PATH, type ClientMessage, type ServerMessage } from './ws-protocol.js'
+
+/** The part of the WebSocket API both the browser and the `ws` package implement. */
+export interface WebSocketLike {
+  readonly readyState: number
+  send(data: string): void
+  close(code?: number, reason?: string): void
+  onopen: ((ev: unknown) => void) | null
+  onclose: ((ev: { code: number; reason: string }) => void) | null
+  onerror: ((ev: unknown) => void) | null
+  onmessage: ((ev: { data: unknown }) => void) | null
+}
+export type WebSocketConstructor = new (url: string) => WebSocketLike
+
+export interface WsApi extends SwarmdropApi {
+  close(): void
+  /** Called once when the connection drops (not after close()). */
+  onDisconnect(listener: (reason: string) => void): void
+}
+
+export function wsUrlFor(httpBase: string, token: string): string {
+  const u = new URL(WS_PATH, httpBase)
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:'
+  u.searchParams.set('token', token)
+  return u.toString()
+}
+
+/** `url` is the admin server's base (http://127.0.0.1:PORT) or a ws:// URL to /ws. */
+export function connectWs(url: string, token: string, WebSocketCtor: WebSocketConstructor): Promise<WsApi> {
+  const target = url.startsWith('ws') ? withToken(url, token) : wsUrlFor(url, token)
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocketCtor(target)
+    let nextId = 1
+    let opened = false
+    let closedByUs = false
+    const pending = new Map<number, (result: CommandResult<CommandName>) => void>()
+    const listeners = new Map<EventName, Set<(payload: never) => void>>()
+    const disconnectListeners: ((reason: string) => void)[] = []
+
+    socket.onopen = () => {
+      opened = true
+      resolve(api)
+    }
+    socket.onerror = () => {
+      if (!opened) reject(new Error(`Cannot connect to the Swarmdrop admin server at ${url}`))
+    }
+    socket.onclose = (ev) => {
+      const reason = ev.code === 1008 ? `refused: ${ev.reason || 'bad token'}` : `connection closed (${ev.code}${ev.reason ? `: ${ev.reason}` : ''})`
+      for (const settle of pending.values()) settle({ ok: false, error: { code: 'NOT_RUNNING', message: `Lost the connection to Swarmdrop: ${reason}` } })
+      pending.clear()
+      if (!opened) reject(new Error(`The Swarmdrop admin server ${reason}`))
+      else if (!closedByUs) for (const l of disconnectListeners) l(reason)
+    }
+    socket.onmessage = (ev) => {
+      const msg = JSON.parse(String(ev.data)) as ServerMessage
+      if (msg.type === 'result') {
+        pending.get(msg.id)?.(msg.result)
+        pending.delete(msg.id)
+      } else if (msg.type === 'event') {
+        const event: EventName = msg.event
+        for (const l of listeners.get(event) ?? []) (l as (p: unknown) => void)(msg.payload)
+      }
+    }
+
+    const api: WsApi = {
+      call<K extends CommandName>(command: K, request: CommandRequest<K>): Promise<CommandResult<K>> {
+        return new Promise((settle) => {
+          const id = nextId++
+          pending.set(id, settle as (r: CommandResult<CommandName>) => void)
+          const message = { type: 'call', id, command, request } as ClientMessage
+          socket.send(JSON.stringify(message))
+        })
+      },
+      on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void {
+        let set = listeners.get(event)
+        if (!set) listeners.set(event, (set = new Set()))
+        set.add(listener as (payload: never) => void)
+        return () => set.delete(listener as (payload: never) => void)
+      },
+      close() {
+        closedByUs = true
+        socket.close(1000, 'bye')
+      },
+      onDisconnect(listener) {
+        disconnectListeners.push(listener)
+      },
+    }
+  })
+}
+
+function withToken(url: string, token: string): string {
+  const u = new URL(url)
+  u.searchParams.set('token', token)
+  return u.toString()
+}
