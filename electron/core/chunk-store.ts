@@ -1,0 +1,199 @@
+/**
+ * A read-only chunk store (the abstract-chunk-store interface webtorrent calls) that reads pieces
+ * straight from a release's original files. Seeding in place means no copy and no re-hash; the
+ * shared handle pool keeps the number of open files bounded, whatever the number of files
+ * (fs-chunk-store opens every file up front and hits EMFILE with thousands of them).
+ */
+import { open, type FileHandle } from 'node:fs/promises'
+
+export interface StoredFile {
+  absPath: string
+  length: number
+}
+
+interface PooledHandle {
+  handle: Promise<FileHandle>
+  users: number
+}
+
+/** At most `max` files open at once across every release; idle ones are closed least recently used first. */
+export class FileHandlePool {
+  // Map iteration order is insertion order: re-inserting on use makes it an LRU.
+  private readonly open = new Map<string, PooledHandle>()
+  private readonly waiting: (() => void)[] = []
+  private closed = false
+
+  constructor(readonly max: number) {}
+
+  get openCount(): number {
+    return this.open.size
+  }
+
+  async use<T>(absPath: string, fn: (handle: FileHandle) => Promise<T>): Promise<T> {
+    const entry = await this.acquire(absPath)
+    try {
+      return await fn(await entry.handle)
+    } finally {
+      entry.users--
+      this.waiting.shift()?.()
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    const all = [...this.open.values()]
+    this.open.clear()
+    await Promise.allSettled(all.map(async (e) => (await e.handle).close()))
+  }
+
+  /** Closes the idle handles of these files, so a retired release holds no descriptors. */
+  async forget(paths: Iterable<string>): Promise<void> {
+    const closing: Promise<void>[] = []
+    for (const p of paths) {
+      const e = this.open.get(p)
+      if (e && e.users === 0) {
+        this.open.delete(p)
+        closing.push(e.handle.then((h) => h.close()).catch(() => undefined))
+      }
+    }
+    await Promise.all(closing)
+  }
+
+  private async acquire(absPath: string): Promise<PooledHandle> {
+    for (;;) {
+      if (this.closed) throw new Error('the file pool is closed')
+      const existing = this.open.get(absPath)
+      if (existing) {
+        this.open.delete(absPath)
+        this.open.set(absPath, existing)
+        existing.users++
+        return existing
+      }
+      if (this.open.size < this.max || this.evictIdle()) {
+        const opened = open(absPath, 'r')
+        const entry: PooledHandle = { handle: opened, users: 1 }
+        this.open.set(absPath, entry)
+        try {
+          await opened
+        } catch (err) {
+          this.open.delete(absPath)
+          entry.users--
+          this.waiting.shift()?.()
+          throw err
+        }
+        return entry
+      }
+      // Every handle is in use: wait for one to be released rather than exceed the bound.
+      await new Promise<void>((resolve) => this.waiting.push(resolve))
+    }
+  }
+
+  private evictIdle(): boolean {
+    for (const [p, e] of this.open) {
+      if (e.users === 0) {
+        this.open.delete(p)
+        void e.handle.then((h) => h.close()).catch(() => undefined)
+        return true
+      }
+    }
+    return false
+  }
+}
+
+type Callback<T> = (err: Error | null, value?: T) => void
+
+/** Piece `index` of a release, read from its files in torrent order. */
+export class ReadOnlyChunkStore {
+  readonly chunkLength: number
+  private readonly files: StoredFile[]
+  /** Byte offset of each file in the torrent's concatenated content. */
+  private readonly starts: number[]
+  private readonly length: number
+  private closed = false
+
+  constructor(
+    pieceLength: number,
+    files: StoredFile[],
+    private readonly pool: FileHandlePool,
+  ) {
+    this.chunkLength = pieceLength
+    this.files = files.filter((f) => f.length > 0)
+    this.starts = []
+    let offset = 0
+    for (const f of this.files) {
+      this.starts.push(offset)
+      offset += f.length
+    }
+    this.length = offset
+  }
+
+  get(index: number, opts: { offset?: number; length?: number } | null | Callback<Buffer>, cb?: Callback<Buffer>): void {
+    if (typeof opts === 'function') return this.get(index, null, opts)
+    const done = cb ?? (() => undefined)
+    if (this.closed) return queueMicrotask(() => done(new Error('the chunk store is closed')))
+    const pieceStart = index * this.chunkLength
+    const pieceLength = Math.min(this.chunkLength, this.length - pieceStart)
+    const offset = opts?.offset ?? 0
+    const length = opts?.length ?? pieceLength - offset
+    if (pieceLength <= 0 || offset < 0 || length < 0 || offset + length > pieceLength) {
+      return queueMicrotask(() => done(new Error(`piece ${index} (offset ${offset}, length ${length}) is outside the release`)))
+    }
+    this.read(pieceStart + offset, length).then(
+      (buf) => done(null, buf),
+      (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+    )
+  }
+
+  put(index: number, _buf: Uint8Array, cb?: Callback<void>): void {
+    // A seeder already has every piece; a write would mean overwriting the publisher's files.
+    queueMicrotask(() => cb?.(new Error(`piece ${index}: this release is seeded read-only from the original files`)))
+  }
+
+  close(cb?: Callback<void>): void {
+    this.closed = true
+    void this.pool.forget(this.files.map((f) => f.absPath)).then(() => cb?.(null))
+  }
+
+  destroy(cb?: Callback<void>): void {
+    // Never delete the publisher's files: destroy is close.
+    this.close(cb)
+  }
+
+  private async read(position: number, length: number): Promise<Buffer> {
+    const out = Buffer.allocUnsafe(length)
+    let i = this.fileAt(position)
+    let filled = 0
+    while (filled < length) {
+      const file = this.files[i]
+      const start = this.starts[i]
+      if (file === undefined || start === undefined) throw new Error(`read past the end of the release at byte ${position + filled}`)
+      const inFile = position + filled - start
+      const want = Math.min(length - filled, file.length - inFile)
+      const got = await this.pool.use(file.absPath, async (h) => {
+        let n = 0
+        while (n < want) {
+          const { bytesRead } = await h.read(out, filled + n, want - n, inFile + n)
+          if (bytesRead === 0) break
+          n += bytesRead
+        }
+        return n
+      })
+      if (got < want) throw new Error(`${file.absPath} is shorter than when it was published (changed on disk?)`)
+      filled += want
+      i++
+    }
+    return out
+  }
+
+  /** Index of the file holding byte `position` (binary search over file starts). */
+  private fileAt(position: number): number {
+    let lo = 0
+    let hi = this.starts.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if ((this.starts[mid] ?? 0) <= position) lo = mid
+      else hi = mid - 1
+    }
+    return lo
+  }
+}

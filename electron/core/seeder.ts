@@ -1,0 +1,289 @@
+/**
+ * The seeder: the only module that imports webtorrent. It seeds each release in place from the
+ * publisher's files through a read-only chunk store (no copy, no re-hash), with every discovery
+ * mechanism that could leak a private release (DHT, LSD, PEX, UPnP, NAT-PMP) switched off.
+ *
+ * It never dials the peers the tracker hands back (`seedOutgoingConnections: false`), which is how
+ * it avoids connecting to itself; instead the engine calls `dial()` for each server the in-process
+ * tracker sees announce, over TCP at once. That skips qBittorrent's uTP-first delay and reaches
+ * Transmission 3.00, which never dials loopback peers.
+ */
+import { EventEmitter } from 'node:events'
+import { randomBytes } from 'node:crypto'
+import WebTorrent from 'webtorrent'
+import type { PeerInfo, SwarmStats, Transport } from '../../shared/contract.js'
+import { SwarmdropError } from '../../shared/errors.js'
+import { FileHandlePool, ReadOnlyChunkStore, type StoredFile } from './chunk-store.js'
+import { peerClient } from './peer-client.js'
+import { PRODUCT } from './product.js'
+
+export interface SeederOptions {
+  /** TCP (and uTP when enabled) listen port; 0 picks a free one. */
+  peerPort: number
+  utp: boolean
+  /** Bytes per second; 0 = unlimited. */
+  uploadLimit: number
+  /** Bound on open file descriptors across all releases. */
+  maxOpenFiles?: number
+}
+
+export interface SeedInput {
+  infoHash: string
+  /** A complete .torrent, announce URLs included (they carry the LAN address). */
+  torrent: Buffer
+  pieceLength: number
+  /** The release's files in torrent order, read in place. */
+  files: StoredFile[]
+  /** Where webtorrent believes the files live; only used for its own bookkeeping. */
+  path: string
+}
+
+/** The parts of webtorrent's objects this adapter reads. */
+interface WtBitField {
+  get(index: number): boolean
+}
+interface WtWire {
+  remoteAddress?: string
+  remotePort?: number
+  peerId?: string
+  type?: string
+  peerPieces: WtBitField
+  uploadSpeed(): number
+  downloadSpeed(): number
+  destroy(): void
+}
+interface WtTorrent extends EventEmitter {
+  infoHash: string
+  ready: boolean
+  wires: WtWire[]
+  pieces: unknown[]
+  uploaded: number
+  uploadSpeed: number
+  downloadSpeed: number
+  addPeer(addr: string): boolean
+  destroy(opts: { destroyStore: boolean }, cb: (err?: Error | null) => void): void
+}
+interface WtClient extends EventEmitter {
+  peerId: string
+  torrentPort: number
+  torrents: WtTorrent[]
+  listening: boolean
+  add(torrentId: Uint8Array, opts: Record<string, unknown>, ontorrent: (t: WtTorrent) => void): WtTorrent
+  throttleUpload(rate: number): void
+  destroy(cb: (err?: Error | null) => void): void
+}
+type WebTorrentCtor = new (opts: Record<string, unknown>) => WtClient
+
+interface Seeding {
+  torrent: WtTorrent
+  pieceCount: number
+}
+
+export interface SeederEvents {
+  /** A release's torrent failed (e.g. a file vanished while seeding). */
+  error: [infoHash: string, error: Error]
+}
+
+/** Peer id prefix "-SD0100-" (Azureus style): servers' clients list us by name and version. */
+function swarmdropPeerId(): string {
+  const v = PRODUCT.version.split('.').map((n) => Math.min(9, Number(n) || 0))
+  const prefix = `-SD${v[0] ?? 0}${v[1] ?? 0}${v[2] ?? 0}0-`
+  return Buffer.concat([Buffer.from(prefix, 'latin1'), randomBytes(12)]).toString('hex')
+}
+
+export class Seeder extends EventEmitter<SeederEvents> {
+  private readonly client: WtClient
+  private readonly pool: FileHandlePool
+  private readonly seeding = new Map<string, Seeding>()
+
+  private constructor(client: WtClient, pool: FileHandlePool) {
+    super()
+    this.client = client
+    this.pool = pool
+  }
+
+  /** Starts listening on the peer port; PORT_IN_USE when it is taken. */
+  static async start(options: SeederOptions): Promise<Seeder> {
+    const Ctor = WebTorrent as unknown as WebTorrentCtor
+    const client = new Ctor({
+      peerId: swarmdropPeerId(),
+      torrentPort: options.peerPort,
+      dht: false,
+      lsd: false,
+      utPex: false,
+      natUpnp: false,
+      natPmp: false,
+      utp: options.utp,
+      webSeeds: false,
+      seedOutgoingConnections: false,
+      uploadLimit: options.uploadLimit > 0 ? options.uploadLimit : -1,
+    })
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error & { code?: string }): void => {
+        client.removeListener('listening', onListening)
+        if (err.code === 'EADDRINUSE') {
+          reject(
+            new SwarmdropError(
+              'PORT_IN_USE',
+              `The peer port ${options.peerPort} (TCP) is already in use by another program. Stop that program or choose another peer port (--peer-port).`,
+            ),
+          )
+        } else reject(new SwarmdropError('INTERNAL', `The seeder could not start on port ${options.peerPort}: ${err.message}`, { cause: err }))
+      }
+      const onListening = (): void => {
+        client.removeListener('error', onError)
+        resolve()
+      }
+      client.once('error', onError)
+      client.once('listening', onListening)
+    })
+    const seeder = new Seeder(client, new FileHandlePool(options.maxOpenFiles ?? 128))
+    // After start-up, client errors are per-torrent problems reported through 'error' per release.
+    client.on('error', () => undefined)
+    return seeder
+  }
+
+  get peerId(): string {
+    return this.client.peerId
+  }
+
+  get port(): number {
+    return this.client.torrentPort
+  }
+
+  get openFiles(): number {
+    return this.pool.openCount
+  }
+
+  isSeeding(infoHash: string): boolean {
+    return this.seeding.has(infoHash)
+  }
+
+  /** Resolves once the release is ready to upload (all pieces marked present, no re-hash). */
+  async seed(input: SeedInput): Promise<void> {
+    if (this.seeding.has(input.infoHash)) return
+    const store = new ReadOnlyChunkStore(input.pieceLength, input.files, this.pool)
+    const torrent = await new Promise<WtTorrent>((resolve, reject) => {
+      const t = this.client.add(
+        new Uint8Array(input.torrent),
+        {
+          path: input.path,
+          preloadedStore: store,
+          skipVerify: true,
+          // Whatever webtorrent counted as downloaded, a seeder has nothing left.
+          getAnnounceOpts: () => ({ left: 0 }),
+        },
+        (ready) => {
+          t.removeListener('error', onError)
+          resolve(ready)
+        },
+      )
+      const onError = (err: Error): void => reject(new SwarmdropError('INTERNAL', `Cannot seed ${input.infoHash}: ${err.message}`, { cause: err }))
+      t.once('error', onError)
+    })
+    torrent.on('error', (err: Error) => {
+      this.seeding.delete(input.infoHash)
+      this.emit('error', input.infoHash, err)
+    })
+    this.seeding.set(input.infoHash, { torrent, pieceCount: torrent.pieces.length })
+  }
+
+  /** Stops seeding (a "stopped" announce goes out); the files are never touched. */
+  async remove(infoHash: string): Promise<void> {
+    const s = this.seeding.get(infoHash)
+    if (!s) return
+    this.seeding.delete(infoHash)
+    await new Promise<void>((resolve) => s.torrent.destroy({ destroyStore: false }, () => resolve()))
+  }
+
+  /** Connects to a peer over TCP (or uTP when enabled) now, instead of waiting for it to dial us. */
+  dial(infoHash: string, ip: string, port: number): boolean {
+    const s = this.seeding.get(infoHash)
+    if (!s || !s.torrent.ready) return false
+    const addr = ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`
+    const connected = s.torrent.wires.some((w) => w.remoteAddress === ip && w.remotePort === port)
+    if (connected) return false
+    return s.torrent.addPeer(addr)
+  }
+
+  setUploadLimit(bytesPerSecond: number): void {
+    this.client.throttleUpload(bytesPerSecond > 0 ? bytesPerSecond : -1)
+  }
+
+  stats(infoHash: string): SwarmStats | null {
+    const s = this.seeding.get(infoHash)
+    if (!s) return null
+    const { torrent, pieceCount } = s
+    const counts = new Array<number>(pieceCount).fill(0)
+    for (const wire of torrent.wires) {
+      for (let i = 0; i < pieceCount; i++) if (wire.peerPieces.get(i)) counts[i] = (counts[i] ?? 0) + 1
+    }
+    // We hold a full copy; libtorrent's distributed copies = min availability + fraction above it.
+    const withUs = counts.map((c) => c + 1)
+    const min = withUs.length > 0 ? Math.min(...withUs) : 0
+    const above = withUs.filter((c) => c > min).length
+    const distributedCopies = pieceCount > 0 ? min + above / pieceCount : 0
+    return {
+      infoHash,
+      peers: torrent.wires.length,
+      uploadRate: torrent.uploadSpeed,
+      downloadRate: torrent.downloadSpeed,
+      uploaded: torrent.uploaded,
+      distributedCopies,
+      availability: bucket(counts, 256),
+    }
+  }
+
+  peers(infoHash: string): PeerInfo[] {
+    const s = this.seeding.get(infoHash)
+    if (!s) return []
+    const out: PeerInfo[] = []
+    for (const wire of s.torrent.wires) {
+      const ip = wire.remoteAddress ?? ''
+      const port = wire.remotePort ?? 0
+      let have = 0
+      for (let i = 0; i < s.pieceCount; i++) if (wire.peerPieces.get(i)) have++
+      const { client, version } = peerClient(wire.peerId)
+      out.push({
+        id: `${ip}:${port}`,
+        infoHash,
+        ip,
+        port,
+        hostname: null,
+        client,
+        clientVersion: version,
+        progress: s.pieceCount > 0 ? have / s.pieceCount : 0,
+        downloadRate: wire.downloadSpeed(),
+        uploadRate: wire.uploadSpeed(),
+        transport: transportOf(wire.type),
+      })
+    }
+    return out
+  }
+
+  async close(): Promise<void> {
+    this.seeding.clear()
+    await new Promise<void>((resolve) => this.client.destroy(() => resolve()))
+    await this.pool.close()
+  }
+}
+
+function transportOf(type: string | undefined): Transport {
+  if (type?.startsWith('utp')) return 'utp'
+  if (type === 'webSeed') return 'webseed'
+  return 'tcp'
+}
+
+/** Averages `values` into at most `cells` buckets, for a compact availability bar. */
+function bucket(values: number[], cells: number): number[] {
+  if (values.length <= cells) return values
+  const out: number[] = []
+  for (let c = 0; c < cells; c++) {
+    const from = Math.floor((c * values.length) / cells)
+    const to = Math.floor(((c + 1) * values.length) / cells)
+    let sum = 0
+    for (let i = from; i < to; i++) sum += values[i] ?? 0
+    out.push(sum / Math.max(1, to - from))
+  }
+  return out
+}

@@ -1,0 +1,66 @@
+/** aria2c as a real downloader (or seeder, for the benchmark), headless, on its own port. */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { toolPath } from './tools.js'
+
+export interface Aria2Options {
+  /** A .torrent URL or file path. */
+  torrent: string
+  dir: string
+  listenPort: number
+  /** Keep seeding after the download (forever) instead of exiting. */
+  seed?: boolean
+  /** Limit this client's upload (bytes/s); 0 = unlimited. */
+  maxUpload?: number
+  extra?: string[]
+  logFile?: string
+}
+
+export interface Aria2Run {
+  child: ChildProcess
+  /** Resolves with the exit code once aria2c exits. */
+  exited: Promise<number | null>
+  output(): string
+  stop(): Promise<void>
+}
+
+export function startAria2(o: Aria2Options): Aria2Run {
+  const args = [
+    `--dir=${o.dir}`,
+    o.seed ? '--seed-ratio=0.0' : '--seed-time=0',
+    '--enable-dht=false',
+    '--enable-dht6=false',
+    '--bt-enable-lpd=false',
+    '--enable-peer-exchange=false',
+    `--listen-port=${o.listenPort}`,
+    `--dht-listen-port=${o.listenPort}`,
+    '--follow-torrent=true',
+    '--bt-remove-unselected-file=false',
+    '--file-allocation=none',
+    '--summary-interval=0',
+    '--console-log-level=warn',
+    '--bt-stop-timeout=120',
+    `--max-upload-limit=${o.maxUpload ?? 0}`,
+    ...(o.seed ? ['--check-integrity=true', '--bt-seed-unverified=true'] : []),
+    ...(o.logFile ? [`--log=${o.logFile}`, '--log-level=info'] : []),
+    ...(o.extra ?? []),
+    o.torrent,
+  ]
+  const child = spawn(toolPath('aria2c'), args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()))
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+  return {
+    child,
+    exited,
+    output: () => out,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM')
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000)
+        await exited
+        clearTimeout(t)
+      }
+    },
+  }
+}
