@@ -49,6 +49,7 @@ export async function runCreate(argv: string[]): Promise<number> {
     webSeeds: values['web-seed'],
     comment: values.comment,
     name: values.name,
+    threads: { mainThread: true },
     onProgress: (p) => bar.update(p.hashedBytes, p.totalBytes, p.rate),
   })
   bar.done()

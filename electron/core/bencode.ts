@@ -13,38 +13,83 @@ export interface BDict {
 }
 
 export function bencode(value: BValue): Buffer {
-  const chunks: Buffer[] = []
-  write(value, chunks)
-  return Buffer.concat(chunks)
+  const writer = new Writer()
+  writer.value(value)
+  return writer.result()
 }
 
-function write(value: BValue, out: Buffer[]): void {
-  if (typeof value === 'number' || typeof value === 'bigint') {
-    if (typeof value === 'number' && !Number.isInteger(value)) throw new TypeError(`bencode: ${value} is not an integer`)
-    out.push(Buffer.from(`i${value}e`))
-  } else if (typeof value === 'string') {
-    const bytes = Buffer.from(value, 'utf8')
-    out.push(Buffer.from(`${bytes.length}:`), bytes)
-  } else if (value instanceof RawBencode) {
-    out.push(value.bytes)
-  } else if (Buffer.isBuffer(value)) {
-    out.push(Buffer.from(`${value.length}:`), value)
-  } else if (Array.isArray(value)) {
-    out.push(Buffer.from('l'))
-    for (const item of value) write(item, out)
-    out.push(Buffer.from('e'))
-  } else {
-    out.push(Buffer.from('d'))
-    const keys = Object.keys(value)
-      .filter((k) => value[k] !== undefined)
-      .map((k) => Buffer.from(k, 'utf8'))
-      .sort(Buffer.compare)
-    for (const key of keys) {
-      out.push(Buffer.from(`${key.length}:`), key)
-      write(value[key.toString('utf8')] as BValue, out)
-    }
-    out.push(Buffer.from('e'))
+/**
+ * Writes into one growing buffer: a folder of 10,000 files makes tens of thousands of tiny values,
+ * and a Buffer per value made encoding (and the garbage collector) a visible part of `create`.
+ */
+class Writer {
+  private buf = Buffer.allocUnsafe(64 * 1024)
+  private pos = 0
+
+  result(): Buffer {
+    return this.buf.subarray(0, this.pos)
   }
+
+  private reserve(n: number): void {
+    if (this.pos + n <= this.buf.length) return
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n))
+    this.buf.copy(next, 0, 0, this.pos)
+    this.buf = next
+  }
+
+  private ascii(text: string): void {
+    this.reserve(text.length)
+    this.pos += this.buf.write(text, this.pos, 'latin1')
+  }
+
+  private bytes(b: Buffer): void {
+    this.ascii(`${b.length}:`)
+    this.reserve(b.length)
+    this.pos += b.copy(this.buf, this.pos)
+  }
+
+  private string(text: string): void {
+    const len = Buffer.byteLength(text, 'utf8')
+    this.ascii(`${len}:`)
+    this.reserve(len)
+    this.pos += this.buf.write(text, this.pos, 'utf8')
+  }
+
+  value(value: BValue): void {
+    if (typeof value === 'number' || typeof value === 'bigint') {
+      if (typeof value === 'number' && !Number.isInteger(value)) throw new TypeError(`bencode: ${value} is not an integer`)
+      this.ascii(`i${value}e`)
+    } else if (typeof value === 'string') {
+      this.string(value)
+    } else if (value instanceof RawBencode) {
+      this.reserve(value.bytes.length)
+      this.pos += value.bytes.copy(this.buf, this.pos)
+    } else if (Buffer.isBuffer(value)) {
+      this.bytes(value)
+    } else if (Array.isArray(value)) {
+      this.ascii('l')
+      for (const item of value) this.value(item)
+      this.ascii('e')
+    } else {
+      this.ascii('d')
+      for (const key of sortedKeys(value)) {
+        this.string(key)
+        this.value(value[key] as BValue)
+      }
+      this.ascii('e')
+    }
+  }
+}
+
+/** Keys in raw byte order, as BEP 3 requires; plain string order is the same for ASCII keys. */
+function sortedKeys(dict: BDict): string[] {
+  const keys = Object.keys(dict).filter((k) => dict[k] !== undefined)
+  // eslint-disable-next-line no-control-regex
+  if (keys.every((k) => /^[\x00-\x7f]*$/.test(k))) return keys.sort()
+  return keys
+    .map((k) => ({ k, b: Buffer.from(k, 'utf8') }))
+    .sort((a, b) => Buffer.compare(a.b, b.b))
+    .map((e) => e.k)
 }
 
 /** Decoded values keep strings as Buffers: torrent strings are bytes, not always UTF-8. */

@@ -4,7 +4,7 @@
  */
 import { SwarmdropError } from '../../shared/errors.js'
 import { choosePieceLength, isValidPieceLength, MIN_PIECE_LENGTH, MAX_PIECE_LENGTH } from '../../shared/piece-length.js'
-import { hashPieces } from './hasher.js'
+import { HashPool, type HashPoolOptions } from './hasher.js'
 import { scanSource, type Source } from './source-scanner.js'
 import { encodeInfo, encodeTorrent, infoHashOf, magnetUri } from './torrent-file.js'
 import { PRODUCT } from './product.js'
@@ -26,7 +26,8 @@ export interface CreateOptions {
   announce?: string[][]
   webSeeds?: string[]
   comment?: string
-  workers?: number
+  /** Hashing threads; the CLI also hashes on its main thread. */
+  threads?: HashPoolOptions
   onProgress?: (progress: CreateProgress) => void
   signal?: AbortSignal
   /** Fixed creation date (seconds) for reproducible output; defaults to now. */
@@ -49,6 +50,23 @@ export interface CreatedTorrent {
   elapsedMs: number
 }
 
+function hashWith(pool: HashPool, source: Source, pieceLength: number, options: CreateOptions): Promise<Buffer> {
+  const hashStart = performance.now()
+  const { onProgress } = options
+  return pool.hash(
+    { files: source.files, pieceLength, totalSize: source.totalSize },
+    {
+      signal: options.signal,
+      onProgress: onProgress
+        ? ({ hashedBytes, totalBytes }) => {
+            const seconds = Math.max(1e-3, (performance.now() - hashStart) / 1000)
+            onProgress({ hashedBytes, totalBytes, rate: hashedBytes / seconds })
+          }
+        : undefined,
+    },
+  )
+}
+
 export async function createTorrent(inputPath: string, options: CreateOptions = {}): Promise<CreatedTorrent> {
   const started = performance.now()
   if (options.pieceLength !== undefined && !isValidPieceLength(options.pieceLength)) {
@@ -61,22 +79,18 @@ export async function createTorrent(inputPath: string, options: CreateOptions = 
   if (name !== undefined && (name === '' || name.includes('/') || name === '.' || name === '..')) {
     throw new SwarmdropError('INVALID_ARGUMENT', `Release name "${name}" is invalid: it must be non-empty and contain no "/".`)
   }
-  const source = await scanSource(inputPath)
-  const pieceLength = options.pieceLength ?? choosePieceLength(source.totalSize)
-  const hashStart = performance.now()
-  const pieces = await hashPieces(
-    { files: source.files, pieceLength, totalSize: source.totalSize },
-    {
-      workers: options.workers,
-      signal: options.signal,
-      onProgress: options.onProgress
-        ? ({ hashedBytes, totalBytes }) => {
-            const seconds = Math.max(1e-3, (performance.now() - hashStart) / 1000)
-            options.onProgress?.({ hashedBytes, totalBytes, rate: hashedBytes / seconds })
-          }
-        : undefined,
-    },
-  )
+  // Threads start now and boot while the source is scanned.
+  const pool = new HashPool(options.threads)
+  let source: Source
+  let pieces: Buffer
+  let pieceLength: number
+  try {
+    source = await scanSource(inputPath)
+    pieceLength = options.pieceLength ?? choosePieceLength(source.totalSize)
+    pieces = await hashWith(pool, source, pieceLength, options)
+  } finally {
+    pool.close()
+  }
   const isPrivate = options.private ?? true
   const releaseName = name ?? source.name
   const info = encodeInfo({

@@ -5,7 +5,7 @@ export interface HashWorkerData {
   files: { absPath: string; length: number; mtimeMs: number }[]
   pieceLength: number
   totalSize: number
-  /** pieceCount * 20 bytes; each worker writes the digests of the pieces it hashes. */
+  /** pieceCount * 20 bytes; each thread writes the digests of the pieces it hashes. */
   digests: SharedArrayBuffer
 }
 
@@ -14,6 +14,8 @@ export interface HashChunk {
   first: number
   end: number
 }
+
+export type WorkerRequest = { type: 'job'; data: HashWorkerData } | { type: 'chunk'; chunk: HashChunk } | { type: 'finish' }
 
 export type WorkerReply =
   | { type: 'hashed'; bytes: number }

@@ -1,0 +1,24 @@
+/**
+ * `npm run bench [-- name...]`: every benchmark prints ours vs a real reference measured in the
+ * same run on this machine, as a ratio. Benchmarks are not tests: nothing here fails on a slow run.
+ */
+import type { BenchResult } from './bench-result.js'
+import { benchCreate } from './create-bench.js'
+
+const SUITES: Record<string, () => Promise<BenchResult[]>> = {
+  create: benchCreate,
+}
+
+const wanted = process.argv.slice(2)
+const names = wanted.length ? wanted : Object.keys(SUITES)
+for (const name of names) {
+  const suite = SUITES[name]
+  if (!suite) {
+    console.error(`unknown benchmark "${name}"; choose from ${Object.keys(SUITES).join(', ')}`)
+    process.exit(2)
+  }
+  console.log(`\n== ${name} ==`)
+  for (const r of await suite()) {
+    console.log(`${r.name}\n  ours ${r.ours.toFixed(1)} | reference ${r.reference.toFixed(1)} (${r.unit}) | ratio ${r.ratio.toFixed(2)}${r.note ? `\n  ${r.note}` : ''}`)
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Hashes chunks of pieces straight from the source files: sequential reads across file
+ * boundaries, each 20-byte SHA-1 written into the shared digest buffer. It keeps at most one file
+ * open, so folders of any size never hit EMFILE. Synchronous on purpose: it runs inside a worker
+ * thread, or on the CLI's main thread in bounded slices.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { SwarmdropError } from '../../shared/errors.js'
+import { fsError } from './source-scanner.js'
+import type { HashChunk, HashWorkerData } from './hash-protocol.js'
+
+type SourceEntry = HashWorkerData['files'][number]
+
+export class PieceHasher {
+  private readonly digests: Uint8Array
+  private readonly readSize: number
+  private readonly buffer: Buffer
+  /** Offsets of non-empty files; empty files contribute no bytes to any piece. */
+  private readonly spans: { index: number; start: number; length: number }[] = []
+  private openIndex = -1
+  private openFd = -1
+
+  constructor(private readonly data: HashWorkerData) {
+    this.digests = new Uint8Array(data.digests)
+    this.readSize = Math.min(data.pieceLength, 1024 * 1024)
+    this.buffer = Buffer.allocUnsafe(this.readSize)
+    let offset = 0
+    data.files.forEach((f, index) => {
+      if (f.length > 0) this.spans.push({ index, start: offset, length: f.length })
+      offset += f.length
+    })
+  }
+
+  /** Hashes pieces [first, end) and returns the bytes read. */
+  hashChunk({ first, end }: HashChunk): number {
+    const { pieceLength, totalSize } = this.data
+    let bytes = 0
+    for (let piece = first; piece < end; piece++) {
+      const pieceStart = piece * pieceLength
+      const pieceEnd = Math.min(pieceStart + pieceLength, totalSize)
+      const hash = createHash('sha1')
+      let offset = pieceStart
+      let s = this.spanAt(offset)
+      while (offset < pieceEnd) {
+        const span = this.spans[s] as (typeof this.spans)[number]
+        const within = offset - span.start
+        const want = Math.min(pieceEnd - offset, span.length - within, this.readSize)
+        const fd = this.fdFor(span.index)
+        let got = 0
+        while (got < want) {
+          const n = readSync(fd, this.buffer, got, want - got, within + got)
+          if (n === 0) throw changed(this.file(span.index).absPath)
+          got += n
+        }
+        hash.update(this.buffer.subarray(0, want))
+        offset += want
+        if (offset === span.start + span.length) s++
+      }
+      this.digests.set(hash.digest(), piece * 20)
+      bytes += pieceEnd - pieceStart
+    }
+    return bytes
+  }
+
+  /** Closes the last file, which also re-checks it. */
+  finish(): void {
+    this.closeOpen()
+  }
+
+  private file(index: number): SourceEntry {
+    return this.data.files[index] as SourceEntry
+  }
+
+  private spanAt(offset: number): number {
+    let lo = 0
+    let hi = this.spans.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if ((this.spans[mid] as (typeof this.spans)[number]).start <= offset) lo = mid
+      else hi = mid - 1
+    }
+    return lo
+  }
+
+  private closeOpen(): void {
+    if (this.openFd < 0) return
+    const f = this.file(this.openIndex)
+    // A file that grew, shrank or was rewritten during hashing gives a torrent nobody can complete.
+    const st = fstatSync(this.openFd)
+    closeSync(this.openFd)
+    this.openFd = -1
+    this.openIndex = -1
+    if (st.size !== f.length || st.mtimeMs !== f.mtimeMs) throw changed(f.absPath)
+  }
+
+  private fdFor(index: number): number {
+    if (index === this.openIndex) return this.openFd
+    this.closeOpen()
+    const f = this.file(index)
+    try {
+      this.openFd = openSync(f.absPath, 'r')
+    } catch (err) {
+      throw fsError(err, f.absPath)
+    }
+    this.openIndex = index
+    return this.openFd
+  }
+}
+
+function changed(absPath: string): SwarmdropError {
+  return new SwarmdropError('FILE_CHANGED', `${absPath} changed while it was being hashed. Wait until it is complete, then publish again.`)
+}
