@@ -1,0 +1,184 @@
+import { useState } from 'react'
+import type { PeerInfo } from '../shared/contract.js'
+import { formatRate } from '../shared/format.js'
+import { useDashboard } from './app-context.js'
+import { useTheme } from './theme.js'
+import { ConfirmButton } from './components/ConfirmButton.js'
+import { CopyField } from './components/CopyField.js'
+import { ErrorBoundary } from './components/ErrorBoundary.js'
+import { PeersTable } from './components/PeersTable.js'
+import { PublishWizard } from './components/PublishWizard.js'
+import { ReleasesList } from './components/ReleasesList.js'
+import { SettingsPanel } from './components/SettingsPanel.js'
+import { SwarmDetail } from './components/SwarmDetail.js'
+
+export type View = 'publish' | 'releases' | 'peers' | 'settings'
+
+export function App({ initialView = 'publish' }: { initialView?: View }) {
+  const [view, setView] = useState<View>(initialView)
+  const { theme, next } = useTheme()
+  return (
+    <div className="app">
+      <header className="topbar">
+        <h1 className="brand">Swarmdrop</h1>
+        <Totals />
+        <div className="topbar-actions">
+          <FleetActions />
+          <button type="button" onClick={next} aria-label={`Theme: ${theme}. Switch theme`} title="Switch between system, light and dark">
+            {theme === 'dark' ? '☾ Dark' : theme === 'light' ? '☀ Light' : '◐ System'}
+          </button>
+        </div>
+      </header>
+      <ConnectionBanner />
+      <NoticeBar />
+      <nav className="tabs" aria-label="Sections">
+        {(['publish', 'releases', 'peers', 'settings'] as const).map((v) => (
+          <button key={v} type="button" className="tab" aria-current={view === v ? 'page' : undefined} onClick={() => setView(v)}>
+            <TabLabel view={v} />
+          </button>
+        ))}
+      </nav>
+      <main className="content">
+        <ErrorBoundary>
+          {view === 'publish' ? <PublishView /> : null}
+          {view === 'releases' ? <ReleasesView /> : null}
+          {view === 'peers' ? <AllPeersView /> : null}
+          {view === 'settings' ? <SettingsPanel /> : null}
+        </ErrorBoundary>
+      </main>
+    </div>
+  )
+}
+
+function TabLabel({ view }: { view: View }) {
+  const releases = useDashboard((s) => s.snapshot?.releases.filter((r) => r.state !== 'retired').length ?? 0)
+  const peers = useDashboard((s) => s.snapshot?.peers.length ?? 0)
+  switch (view) {
+    case 'publish':
+      return <>Publish</>
+    case 'releases':
+      return (
+        <>
+          Releases <span className="count">{releases}</span>
+        </>
+      )
+    case 'peers':
+      return (
+        <>
+          Peers <span className="count">{peers}</span>
+        </>
+      )
+    case 'settings':
+      return <>Settings</>
+  }
+}
+
+function Totals() {
+  const seeding = useDashboard((s) => s.snapshot?.releases.filter((r) => r.state === 'seeding').length ?? 0)
+  const up = useDashboard((s) => s.snapshot?.swarms.reduce((sum, w) => sum + w.uploadRate, 0) ?? 0)
+  const peers = useDashboard((s) => s.snapshot?.peers.length ?? 0)
+  return (
+    <p className="totals" aria-live="off">
+      <span>{seeding} seeding</span>
+      <span>{peers} peers</span>
+      <span>↑ {formatRate(up)}</span>
+    </p>
+  )
+}
+
+function FleetActions() {
+  const run = useDashboard((s) => s.run)
+  const notify = useDashboard((s) => s.notify)
+  const hasReleases = useDashboard((s) => (s.snapshot?.releases.length ?? 0) > 0)
+  if (!hasReleases) return null
+  return (
+    <>
+      <ConfirmButton
+        label="Pause all"
+        question="Pause seeding every release?"
+        confirmLabel="Pause all"
+        onConfirm={async () => {
+          const r = await run('releases.pauseAll', {})
+          if (r.ok) notify({ kind: 'info', message: `Paused ${r.value.count} releases.` })
+        }}
+      />
+      <button
+        type="button"
+        onClick={async () => {
+          const r = await run('releases.resumeAll', {})
+          if (r.ok) notify({ kind: 'info', message: `Resumed ${r.value.count} releases.` })
+        }}
+      >
+        Resume all
+      </button>
+    </>
+  )
+}
+
+function ConnectionBanner() {
+  const connection = useDashboard((s) => s.connection)
+  const error = useDashboard((s) => s.connectionError)
+  if (connection === 'connected') return null
+  return (
+    <div className={`banner ${connection === 'disconnected' ? 'banner-error' : ''}`} role={connection === 'disconnected' ? 'alert' : 'status'}>
+      {connection === 'connecting' ? 'Connecting to Swarmdrop…' : (error ?? 'Not connected to Swarmdrop.')}
+    </div>
+  )
+}
+
+function NoticeBar() {
+  const notice = useDashboard((s) => s.notice)
+  const notify = useDashboard((s) => s.notify)
+  if (!notice) return null
+  return (
+    <div className={`banner ${notice.kind === 'error' ? 'banner-error' : 'banner-info'}`} role={notice.kind === 'error' ? 'alert' : 'status'}>
+      <span>{notice.message}</span>
+      <button type="button" className="link" onClick={() => notify(null)} aria-label="Dismiss">
+        Dismiss
+      </button>
+    </div>
+  )
+}
+
+function PublishView() {
+  const feedUrl = useDashboard((s) => s.snapshot?.endpoints.feedUrl ?? null)
+  return (
+    <>
+      <PublishWizard />
+      {feedUrl ? (
+        <section className="panel feed">
+          <CopyField label="Feed URL for your servers" value={feedUrl} />
+        </section>
+      ) : null}
+    </>
+  )
+}
+
+function ReleasesView() {
+  const selected = useDashboard((s) => s.selectedInfoHash)
+  const select = useDashboard((s) => s.select)
+  if (selected) return <SwarmDetail infoHash={selected} onClose={() => select(null)} />
+  return (
+    <section className="panel" aria-labelledby="releases-title">
+      <header className="panel-header">
+        <h2 id="releases-title">Releases</h2>
+      </header>
+      <ReleasesList onOpen={select} />
+    </section>
+  )
+}
+
+const NO_PEERS: PeerInfo[] = []
+
+function AllPeersView() {
+  const peers = useDashboard((s) => s.snapshot?.peers ?? NO_PEERS)
+  return (
+    <section className="panel" aria-labelledby="peers-title">
+      <header className="panel-header">
+        <h2 id="peers-title">Peers</h2>
+        <span className="muted">All releases</span>
+      </header>
+      <PeersTable peers={peers} caption="Peers of all releases" />
+    </section>
+  )
+}

@@ -1,0 +1,37 @@
+/** The stores and the transport, handed to components through context so tests can supply their own. */
+import { createContext, useContext } from 'react'
+import { useStore } from 'zustand'
+import type { Backend } from './backend.js'
+import { attachDashboard, createDashboardStore, type DashboardActions, type DashboardState, type DashboardStore } from './store.js'
+import { createPublishStore, type PublishState, type PublishStore } from './publish-flow.js'
+
+export interface AppContextValue {
+  backend: Backend
+  dashboard: DashboardStore
+  publish: PublishStore
+}
+
+export const AppContext = createContext<AppContextValue | null>(null)
+
+export function useApp(): AppContextValue {
+  const value = useContext(AppContext)
+  if (!value) throw new Error('AppContext is missing: render components inside <AppContext.Provider>.')
+  return value
+}
+
+export function useDashboard<T>(selector: (state: DashboardState & DashboardActions) => T): T {
+  return useStore(useApp().dashboard, selector)
+}
+
+export function usePublish<T>(selector: (state: PublishState) => T): T {
+  return useStore(useApp().publish, selector)
+}
+
+/** Wires a transport to fresh stores; the returned detach undoes the subscriptions. */
+export function createAppContext(backend: Backend): { value: AppContextValue; detach: () => void } {
+  const dashboard = createDashboardStore(backend.api)
+  const publish = createPublishStore(backend)
+  const detach = attachDashboard(dashboard, backend.api)
+  backend.onDisconnect((reason) => dashboard.getState().setConnection('disconnected', `Lost the connection to Swarmdrop (${reason}). Reload once it is running again.`))
+  return { value: { backend, dashboard, publish }, detach }
+}

@@ -1,0 +1,166 @@
+import { memo, useLayoutEffect, useMemo, useRef, useState } from 'react'
+import type { PeerInfo } from '../../shared/contract.js'
+import { formatRate } from '../../shared/format.js'
+import { useThrottled } from '../throttle.js'
+
+/** Fixed row height: what makes windowing a division instead of a measurement. */
+export const ROW_HEIGHT = 32
+/** Rows rendered above and below the viewport so fast scrolling does not show gaps. */
+const OVERSCAN = 6
+/** Before the first layout (and under jsdom, which has no layout) assume this viewport. */
+const FALLBACK_VIEWPORT = 480
+
+type SortKey = 'peer' | 'client' | 'progress' | 'downloadRate' | 'uploadRate' | 'transport'
+
+const COLUMNS: { key: SortKey; label: string; numeric?: boolean }[] = [
+  { key: 'peer', label: 'Peer' },
+  { key: 'client', label: 'Client' },
+  { key: 'progress', label: 'Progress', numeric: true },
+  { key: 'downloadRate', label: 'Down', numeric: true },
+  { key: 'uploadRate', label: 'Up', numeric: true },
+  { key: 'transport', label: 'Transport' },
+]
+
+const TRANSPORT_LABEL: Record<PeerInfo['transport'], string> = { tcp: 'TCP', utp: 'uTP', webseed: 'Web seed' }
+
+function peerName(p: PeerInfo): string {
+  return p.hostname ?? `${p.ip}:${p.port}`
+}
+
+function compare(key: SortKey): (a: PeerInfo, b: PeerInfo) => number {
+  switch (key) {
+    case 'peer':
+      return (a, b) => peerName(a).localeCompare(peerName(b), undefined, { numeric: true })
+    case 'client':
+      return (a, b) => a.client.localeCompare(b.client) || (a.clientVersion ?? '').localeCompare(b.clientVersion ?? '')
+    case 'transport':
+      return (a, b) => a.transport.localeCompare(b.transport)
+    default:
+      return (a, b) => a[key] - b[key]
+  }
+}
+
+/**
+ * Every peer connected to us, windowed: only the rows in view (plus a few) are in the DOM, so a
+ * thousand peers cost the same per update as twenty. Updates are applied at most once a second.
+ */
+export function PeersTable({ peers, caption }: { peers: PeerInfo[]; caption: string }) {
+  const shown = useThrottled(peers, 1000)
+  const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({ key: 'peer', descending: false })
+  const sorted = useMemo(() => {
+    const cmp = compare(sort.key)
+    // Ties broken by id so rows do not shuffle between updates.
+    const rows = [...shown].sort((a, b) => cmp(a, b) || a.id.localeCompare(b.id))
+    return sort.descending ? rows.reverse() : rows
+  }, [shown, sort])
+
+  const body = useRef<HTMLDivElement>(null)
+  const [scrollTop, setScrollTop] = useState(0)
+  const [viewport, setViewport] = useState(FALLBACK_VIEWPORT)
+  useLayoutEffect(() => {
+    const el = body.current
+    if (!el) return
+    if (el.clientHeight > 0) setViewport(el.clientHeight)
+    if (typeof ResizeObserver === 'undefined') return
+    const observer = new ResizeObserver(() => {
+      if (el.clientHeight > 0) setViewport(el.clientHeight)
+    })
+    observer.observe(el)
+    return () => observer.disconnect()
+  }, [])
+
+  const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN)
+  const last = Math.min(sorted.length, Math.ceil((scrollTop + viewport) / ROW_HEIGHT) + OVERSCAN)
+  const rows = sorted.slice(first, last)
+
+  const toggleSort = (key: SortKey): void =>
+    setSort((s) => (s.key === key ? { key, descending: !s.descending } : { key, descending: key !== 'peer' && key !== 'client' && key !== 'transport' }))
+
+  return (
+    <div className="peers-table" role="table" aria-label={caption} aria-rowcount={sorted.length + 1}>
+      <div className="peers-head" role="rowgroup">
+        <div className="peer-row head" role="row" aria-rowindex={1}>
+          {COLUMNS.map((c) => (
+            <div
+              key={c.key}
+              role="columnheader"
+              className={`cell cell-${c.key}${c.numeric ? ' numeric' : ''}`}
+              aria-sort={sort.key === c.key ? (sort.descending ? 'descending' : 'ascending') : 'none'}
+            >
+              <button type="button" className="sort" onClick={() => toggleSort(c.key)}>
+                {c.label}
+                {sort.key === c.key ? <span aria-hidden="true">{sort.descending ? ' ↓' : ' ↑'}</span> : null}
+              </button>
+            </div>
+          ))}
+        </div>
+      </div>
+      <div
+        ref={body}
+        className="peers-body"
+        role="rowgroup"
+        tabIndex={0}
+        aria-label={`${sorted.length} peers, scrollable`}
+        onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
+      >
+        {sorted.length === 0 ? (
+          <p className="empty-row">No peers connected. Servers appear here once their BitTorrent client connects to this publisher.</p>
+        ) : (
+          <div className="peers-spacer" style={{ height: sorted.length * ROW_HEIGHT }}>
+            {rows.map((peer, i) => (
+              <PeerRow key={peer.id} peer={peer} index={first + i} />
+            ))}
+          </div>
+        )}
+      </div>
+    </div>
+  )
+}
+
+const PeerRow = memo(
+  function PeerRow({ peer, index }: { peer: PeerInfo; index: number }) {
+    const percent = Math.round(peer.progress * 1000) / 10
+    return (
+      <div className="peer-row" role="row" aria-rowindex={index + 2} data-peer={peer.id} style={{ transform: `translateY(${index * ROW_HEIGHT}px)` }}>
+        <div role="cell" className="cell cell-peer" title={`${peer.ip}:${peer.port}`}>
+          {peerName(peer)}
+        </div>
+        <div role="cell" className="cell cell-client">
+          {peer.client}
+          {peer.clientVersion ? <span className="muted"> {peer.clientVersion}</span> : null}
+        </div>
+        <div role="cell" className="cell cell-progress numeric">
+          <span className="mini-bar" aria-hidden="true">
+            <span style={{ width: `${percent}%` }} />
+          </span>
+          <span className="percent">{percent.toFixed(percent === 100 || percent === 0 ? 0 : 1)} %</span>
+        </div>
+        <div role="cell" className="cell cell-downloadRate numeric">
+          {formatRate(peer.downloadRate)}
+        </div>
+        <div role="cell" className="cell cell-uploadRate numeric">
+          {formatRate(peer.uploadRate)}
+        </div>
+        <div role="cell" className="cell cell-transport">
+          {TRANSPORT_LABEL[peer.transport]}
+        </div>
+      </div>
+    )
+  },
+  (a, b) => a.index === b.index && samePeer(a.peer, b.peer),
+)
+
+/** Each snapshot brings new objects; compare values so unchanged rows skip rendering. */
+function samePeer(a: PeerInfo, b: PeerInfo): boolean {
+  return (
+    a.id === b.id &&
+    a.hostname === b.hostname &&
+    a.client === b.client &&
+    a.clientVersion === b.clientVersion &&
+    a.progress === b.progress &&
+    a.downloadRate === b.downloadRate &&
+    a.uploadRate === b.uploadRate &&
+    a.transport === b.transport
+  )
+}
+
