@@ -28,7 +28,7 @@ export function locateElectronBinary(env: NodeJS.ProcessEnv = process.env): Elec
       : { ok: false, reason: `ELECTRON_OVERRIDE_DIST_PATH is set but ${candidate} does not exist` }
   }
   if (relative === null) {
-    return { ok: false, reason: 'node_modules/electron has no downloaded binary (its download from GitHub is blocked here)' }
+    return { ok: false, reason: 'node_modules/electron has no binary: it is fetched from GitHub on first run, which never happened here' }
   }
   const candidate = path.join(packageDir, 'dist', relative)
   return existsSync(candidate) ? { ok: true, path: candidate } : { ok: false, reason: `${candidate} is missing` }

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// What `npm start` runs after building: the desktop app when the Electron binary is here, else
+// the headless `swarmdrop serve` with its web dashboard, said in one line. Extra arguments go to
+// either (`npm start -- --data-dir DIR --http-port N`). SIGINT/SIGTERM are forwarded so Ctrl-C
+// and `kill` stop seeding cleanly instead of orphaning the child.
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { constants } from 'node:os'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const locator = new URL('../dist/electron/electron-binary.js', import.meta.url)
+if (!existsSync(locator)) {
+  // `node bin/start.js` on a fresh checkout: build the Node side once, as bin/swarmdrop.js does.
+  process.stderr.write('swarmdrop: first run, compiling the TypeScript sources...\n')
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+  const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' })
+  if (r.status !== 0) {
+    process.stderr.write('swarmdrop: the build failed; run "npm run build" in the project folder to see why.\n')
+    process.exit(1)
+  }
+}
+const { locateElectronBinary } = await import(locator.href)
+
+const args = process.argv.slice(2)
+const binary = locateElectronBinary()
+let command
+let commandArgs
+if (binary.ok) {
+  command = binary.path
+  commandArgs = [root, ...args]
+} else {
+  process.stderr.write(
+    `swarmdrop: the Electron binary is not available on this machine (${binary.reason}); starting the headless server with its web dashboard instead.\n`,
+  )
+  command = process.execPath
+  commandArgs = [fileURLToPath(new URL('./swarmdrop.js', import.meta.url)), 'serve', ...args]
+}
+
+const env = { ...process.env }
+// Inherited from a parent Electron tool, this would turn the app into a plain Node process.
+delete env.ELECTRON_RUN_AS_NODE
+// Its own process group: a terminal's Ctrl-C then reaches the child once, through us, rather
+// than twice (directly from the terminal and forwarded by us), which a server may read as "force".
+const child = spawn(command, commandArgs, { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true })
+
+// npm forwards a terminal's SIGINT to us while the terminal sends it too: pass on one per burst.
+let lastForwarded = { signal: '', at: 0 }
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    const now = Date.now()
+    if (lastForwarded.signal === signal && now - lastForwarded.at < 500) return
+    lastForwarded = { signal, at: now }
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+  })
+}
+child.on('error', (err) => {
+  process.stderr.write(`swarmdrop: could not start ${command}: ${err.message}\n`)
+  process.exit(1)
+})
+child.on('exit', (code, signal) => {
+  process.exit(code ?? 128 + (signal ? constants.signals[signal] : 0))
+})
