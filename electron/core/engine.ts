@@ -1,0 +1,582 @@
+/**
+ * The engine: the one CoreApi every front end (Electron IPC, the WebSocket dashboard, the CLI)
+ * talks to. It wires settings, the release library, the seeder, the tracker and the LAN server,
+ * and owns the publish jobs. Release state is derived (stored intent + runtime problems + what
+ * the seeder is doing), never stored twice.
+ */
+import { EventEmitter } from 'node:events'
+import { randomUUID } from 'node:crypto'
+import path from 'node:path'
+import type {
+  CommandName,
+  CommandRequest,
+  CommandResponse,
+  CoreApi,
+  Endpoints,
+  EventName,
+  Events,
+  PeerInfo,
+  PublishPreview,
+  PublishRequest,
+  ReleaseState,
+  ReleaseSummary,
+  Settings,
+  SettingsUpdateResult,
+  Snapshot,
+  SwarmStats,
+} from '../../shared/contract.js'
+import { SwarmdropError, toErrorInfo, type ErrorInfo } from '../../shared/errors.js'
+import { choosePieceLength } from '../../shared/piece-length.js'
+import { createTorrent } from './create.js'
+import { acquireLock, ensureDataDir, type DataDirLock } from './data-dir.js'
+import { resolveAddress } from './lan-address.js'
+import { LanServer, type PublishedRelease } from './lan-server.js'
+import { checkRelease } from './release-check.js'
+import { absPathOf, infoBytes, ReleaseStore, type ReleaseRecord } from './release-store.js'
+import { Seeder } from './seeder.js'
+import { DEFAULT_SETTINGS, SettingsStore, validateSettings } from './settings-store.js'
+import { scanSource } from './source-scanner.js'
+import { encodeTorrent, magnetUri } from './torrent-file.js'
+import { Tracker, type AnnounceEvent } from './tracker.js'
+import { PRODUCT } from './product.js'
+
+export interface EngineOptions {
+  dataDir: string
+  /** CLI flags: they win over the stored settings for this run and are never persisted. */
+  overrides?: Partial<Settings>
+  /** Where the LAN server binds; default all interfaces. */
+  bindHost?: string
+  /** One line per notable event (serve prints them). */
+  log?: (line: string) => void
+}
+
+/** Settings that a running engine applies at once; the others need a restart. */
+const LIVE_SETTINGS: readonly (keyof Settings)[] = ['feedKey', 'announceIntervalSeconds', 'uploadLimit']
+const PROGRESS_INTERVAL_MS = 100
+const SNAPSHOT_INTERVAL_MS = 1000
+const DEFAULT_CHANNEL = 'default'
+
+export async function startEngine(options: EngineOptions): Promise<Engine> {
+  await ensureDataDir(options.dataDir)
+  const lock = await acquireLock(options.dataDir)
+  const cleanup: (() => Promise<void>)[] = [() => lock.release()]
+  try {
+    const overrides = validateSettings(options.overrides ?? {})
+    const settingsStore = await SettingsStore.open(options.dataDir)
+    const store = await ReleaseStore.open(options.dataDir)
+    const settings = { ...settingsStore.settings, ...overrides }
+    const seeder = await Seeder.start({ peerPort: settings.peerPort, utp: settings.utp, uploadLimit: settings.uploadLimit })
+    cleanup.push(() => seeder.close())
+    const engine = new Engine({ options, lock, settingsStore, store, seeder, overrides })
+    cleanup.push(() => engine.closeTrackerOnly())
+    await engine.listen()
+    engine.startRestoring()
+    return engine
+  } catch (err) {
+    for (const undo of cleanup.reverse()) await undo().catch(() => undefined)
+    throw err
+  }
+}
+
+interface EngineParts {
+  options: EngineOptions
+  lock: DataDirLock
+  settingsStore: SettingsStore
+  store: ReleaseStore
+  seeder: Seeder
+  overrides: Partial<Settings>
+}
+
+export class Engine implements CoreApi {
+  private readonly events = new EventEmitter()
+  private readonly options: EngineOptions
+  private readonly lock: DataDirLock
+  private readonly settingsStore: SettingsStore
+  private readonly store: ReleaseStore
+  private readonly seeder: Seeder
+  private readonly tracker: Tracker
+  private readonly lan: LanServer
+  private overrides: Partial<Settings>
+  /** The address every URL carries, fixed for this run (changing it needs a restart). */
+  private readonly address: string
+  /** Runtime problems (missing or changed files); cleared when the release seeds again. */
+  private readonly problems = new Map<string, ErrorInfo>()
+  /** Releases being checked or hashed right now. */
+  private readonly checking = new Set<string>()
+  /** Published but not yet in the library: the tracker must already accept the seeder's announce. */
+  private readonly starting = new Set<string>()
+  private readonly jobs = new Map<string, AbortController>()
+  private readonly torrentCache = new Map<string, { key: string; torrent: Buffer }>()
+  private readonly completedBy = new Set<string>()
+  private dashboardUrl: string | null = null
+  private snapshotTimer: NodeJS.Timeout | null = null
+  private closing: Promise<void> | null = null
+  /** Resolves once every stored release has been checked and re-seeded (or marked as an error). */
+  restored: Promise<void> = Promise.resolve()
+
+  constructor(parts: EngineParts) {
+    this.options = parts.options
+    this.lock = parts.lock
+    this.settingsStore = parts.settingsStore
+    this.store = parts.store
+    this.seeder = parts.seeder
+    this.overrides = parts.overrides
+    const settings = this.settings()
+    this.address = resolveAddress(settings.address)
+    this.tracker = new Tracker({
+      intervalSeconds: settings.announceIntervalSeconds,
+      isAllowed: (infoHash) => this.isPublished(infoHash),
+    })
+    this.tracker.on('announce', (ev) => this.onAnnounce(ev))
+    this.lan = new LanServer({
+      port: settings.httpPort,
+      host: parts.options.bindHost,
+      baseUrl: () => this.baseUrl(),
+      feedKey: () => this.settings().feedKey,
+      releases: () => this.publishedReleases(),
+      tracker: this.tracker,
+      feedTitle: `${PRODUCT.name} releases`,
+    })
+    this.seeder.on('error', (infoHash, err) => {
+      const record = this.store.get(infoHash)
+      this.problems.set(infoHash, { code: 'FILE_CHANGED', message: `"${record?.title ?? infoHash}" stopped seeding: ${err.message}` })
+      this.log(`error: ${record?.title ?? infoHash}: ${err.message}`)
+    })
+  }
+
+  /** @internal startEngine's second step. */
+  async listen(): Promise<void> {
+    await this.lan.listen()
+    this.snapshotTimer = setInterval(() => {
+      if (this.events.listenerCount('snapshot') > 0) this.emit('snapshot', this.snapshot())
+    }, SNAPSHOT_INTERVAL_MS)
+    this.snapshotTimer.unref()
+  }
+
+  /** @internal startEngine's third step: re-seed the library in the background. */
+  startRestoring(): void {
+    const todo = this.store.all().filter((r) => r.state === 'seeding')
+    for (const r of todo) this.checking.add(r.infoHash)
+    this.restored = (async () => {
+      for (const record of todo) await this.reseed(record)
+    })()
+  }
+
+  /** @internal used by startEngine when listening fails. */
+  async closeTrackerOnly(): Promise<void> {
+    await this.tracker.close()
+  }
+
+  get dataDir(): string {
+    return this.options.dataDir
+  }
+
+  get httpPort(): number {
+    return this.lan.port
+  }
+
+  get peerPort(): number {
+    return this.seeder.port
+  }
+
+  get seederPeerId(): string {
+    return this.seeder.peerId
+  }
+
+  /** Open file descriptors the seeder holds (bounded; for tests and diagnostics). */
+  get seederOpenFiles(): number {
+    return this.seeder.openFiles
+  }
+
+  /** The admin transport is started after the engine; it tells the engine its URL. */
+  setDashboardUrl(url: string | null): void {
+    this.dashboardUrl = url
+  }
+
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void {
+    this.events.on(event, listener)
+    return () => this.events.off(event, listener)
+  }
+
+  async handle<K extends CommandName>(command: K, request: CommandRequest<K>): Promise<CommandResponse<K>> {
+    if (this.closing) throw new SwarmdropError('NOT_RUNNING', 'Swarmdrop is shutting down.')
+    const handler = this.handlers[command] as (req: CommandRequest<K>) => Promise<CommandResponse<K>>
+    if (!handler) throw new SwarmdropError('INVALID_ARGUMENT', `Unknown command "${String(command)}".`)
+    return handler(request)
+  }
+
+  private readonly handlers: { [K in CommandName]: (req: CommandRequest<K>) => Promise<CommandResponse<K>> } = {
+    'snapshot.get': async () => this.snapshot(),
+    'publish.preview': async (req) => this.preview(req.paths),
+    'publish.start': async (req) => ({ jobId: this.startPublish(req) }),
+    'publish.cancel': async (req) => {
+      const job = this.jobs.get(req.jobId)
+      job?.abort()
+      return { cancelled: job !== undefined }
+    },
+    'release.pause': async (req) => this.pause(req.infoHash),
+    'release.resume': async (req) => this.resume(req.infoHash),
+    'release.retire': async (req) => this.retire(req.infoHash),
+    'releases.pauseAll': async () => {
+      const active = this.store.all().filter((r) => r.state === 'seeding')
+      for (const r of active) await this.pause(r.infoHash)
+      return { count: active.length }
+    },
+    'releases.resumeAll': async () => {
+      const paused = this.store.all().filter((r) => r.state === 'paused')
+      for (const r of paused) await this.resume(r.infoHash)
+      return { count: paused.length }
+    },
+    'settings.update': async (req) => this.updateSettings(req),
+  }
+
+  settings(): Settings {
+    return { ...DEFAULT_SETTINGS, ...this.settingsStore.settings, ...this.overrides }
+  }
+
+  endpoints(): Endpoints {
+    const http = `http://${hostForUrl(this.address)}:${this.lan.port}`
+    return {
+      address: this.address,
+      feedUrl: this.lan.feedUrl(),
+      announceUrls: [`${http}/announce`, `udp://${hostForUrl(this.address)}:${this.lan.port}`],
+      dashboardUrl: this.dashboardUrl,
+    }
+  }
+
+  snapshot(): Snapshot {
+    const records = this.store.all()
+    const swarms: SwarmStats[] = []
+    const peers: PeerInfo[] = []
+    for (const r of records) {
+      const s = this.seeder.stats(r.infoHash)
+      if (s) swarms.push(s)
+      peers.push(...this.seeder.peers(r.infoHash))
+    }
+    return {
+      at: Date.now(),
+      releases: records.map((r) => this.summary(r)),
+      swarms,
+      peers,
+      settings: this.settings(),
+      endpoints: this.endpoints(),
+    }
+  }
+
+  /** Stops seeding cleanly (stopped announces go out), closes the ports and releases the lock. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.snapshotTimer) clearInterval(this.snapshotTimer)
+      for (const job of this.jobs.values()) job.abort()
+      await this.restored.catch(() => undefined)
+      await this.seeder.close()
+      await this.lan.close()
+      await this.tracker.close()
+      await this.lock.release()
+      this.events.removeAllListeners()
+    })()
+    return this.closing
+  }
+
+  // --- publishing -------------------------------------------------------------------------
+
+  private async preview(paths: string[]): Promise<PublishPreview> {
+    const source = await scanSource(onePath(paths))
+    const warnings: string[] = []
+    const empty = source.files.filter((f) => f.length === 0).length
+    if (empty > 0) warnings.push(`${empty} empty file(s) will be created on the servers but carry no data.`)
+    return {
+      name: source.name,
+      files: source.files.map((f) => ({ path: [source.name, ...f.path].join('/'), length: f.length })),
+      fileCount: source.files.length,
+      totalSize: source.totalSize,
+      pieceLength: choosePieceLength(source.totalSize),
+      warnings,
+    }
+  }
+
+  private startPublish(req: PublishRequest): string {
+    const input = onePath(req.paths)
+    const jobId = randomUUID()
+    const abort = new AbortController()
+    this.jobs.set(jobId, abort)
+    void this.runPublish(jobId, input, req, abort.signal).finally(() => this.jobs.delete(jobId))
+    return jobId
+  }
+
+  private async runPublish(jobId: string, input: string, req: PublishRequest, signal: AbortSignal): Promise<void> {
+    let lastProgress = 0
+    try {
+      const created = await createTorrent(input, {
+        name: req.name,
+        pieceLength: req.pieceLength,
+        private: req.private ?? true,
+        comment: req.comment,
+        signal,
+        onProgress: (p) => {
+          const now = Date.now()
+          if (now - lastProgress < PROGRESS_INTERVAL_MS && p.hashedBytes < p.totalBytes) return
+          lastProgress = now
+          const left = p.totalBytes - p.hashedBytes
+          this.emit('publish.progress', { jobId, hashedBytes: p.hashedBytes, totalBytes: p.totalBytes, rate: p.rate, etaSeconds: p.rate > 0 ? left / p.rate : 0 })
+        },
+      })
+      if (signal.aborted) throw new SwarmdropError('CANCELLED', 'Publishing was cancelled.')
+      const existing = this.store.get(created.infoHash)
+      if (existing && existing.state !== 'retired') {
+        this.emit('publish.done', { jobId, release: this.summary(existing) })
+        return
+      }
+      const now = new Date()
+      const record: ReleaseRecord = {
+        version: 1,
+        infoHash: created.infoHash,
+        name: created.name,
+        title: req.name ?? created.name,
+        channel: req.channel ?? DEFAULT_CHANNEL,
+        comment: req.comment ?? null,
+        private: created.private,
+        webSeed: req.webSeed ?? false,
+        pieceLength: created.pieceLength,
+        pieceCount: created.pieceCount,
+        totalSize: created.totalSize,
+        source: {
+          root: created.source.root,
+          isDirectory: created.source.isDirectory,
+          files: created.source.files.map((f) => ({ path: f.path, length: f.length, mtimeMs: f.mtimeMs })),
+        },
+        info: created.info.toString('base64'),
+        creationDate: Math.floor(now.getTime() / 1000),
+        createdAt: existing?.createdAt ?? now.toISOString(),
+        publishedAt: now.toISOString(),
+        state: 'seeding',
+      }
+      // The tracker must accept the seeder's first announce, and the feed may list the release
+      // only once it is seeding and its .torrent is served (qBittorrent never retries a fetch).
+      this.starting.add(record.infoHash)
+      try {
+        await this.seedRecord(record)
+        await this.store.put(record)
+      } finally {
+        this.starting.delete(record.infoHash)
+      }
+      this.problems.delete(record.infoHash)
+      this.lan.releasesChanged()
+      this.log(`published ${record.title} (${record.infoHash})`)
+      this.emit('publish.done', { jobId, release: this.summary(record) })
+    } catch (err) {
+      const error = toErrorInfo(err)
+      this.log(`publish failed: ${error.code}: ${error.message}`)
+      this.emit('publish.error', { jobId, error })
+    }
+  }
+
+  private async seedRecord(record: ReleaseRecord): Promise<void> {
+    await this.seeder.seed({
+      infoHash: record.infoHash,
+      torrent: this.torrentOf(record),
+      pieceLength: record.pieceLength,
+      files: record.source.files.map((f) => ({ absPath: absPathOf(record, f), length: f.length })),
+      path: record.source.isDirectory ? record.source.root : path.dirname(record.source.root),
+    })
+    this.dialKnownPeers(record.infoHash)
+  }
+
+  /** After a restart, servers already in the swarm announce again; dial the ones we already know. */
+  private dialKnownPeers(infoHash: string): void {
+    for (const p of this.tracker.peers(infoHash)) {
+      if (p.peerId !== this.seeder.peerId && !p.complete) this.seeder.dial(infoHash, p.ip, p.port)
+    }
+  }
+
+  private async reseed(record: ReleaseRecord): Promise<void> {
+    this.checking.add(record.infoHash)
+    try {
+      const outcome = await checkRelease(record)
+      if (!outcome.ok) {
+        this.problems.set(record.infoHash, toErrorInfo(outcome.error))
+        this.log(`error: ${outcome.error.message}`)
+        return
+      }
+      let current = record
+      if (outcome.rehashed) {
+        current = await this.store.update(record.infoHash, { source: { ...record.source, files: outcome.files } })
+        this.log(`re-verified ${record.title}: content unchanged`)
+      }
+      if (this.closing || this.store.get(record.infoHash)?.state !== 'seeding') return
+      await this.seedRecord(current)
+      this.problems.delete(record.infoHash)
+    } catch (err) {
+      this.problems.set(record.infoHash, toErrorInfo(err))
+    } finally {
+      this.checking.delete(record.infoHash)
+    }
+  }
+
+  // --- release commands -------------------------------------------------------------------
+
+  private async pause(infoHash: string): Promise<ReleaseSummary> {
+    const record = this.store.require(infoHash)
+    if (record.state === 'retired') throw new SwarmdropError('INVALID_ARGUMENT', `"${record.title}" is retired; publish it again to seed it.`)
+    await this.seeder.remove(record.infoHash)
+    return this.summary(await this.store.update(record.infoHash, { state: 'paused' }))
+  }
+
+  private async resume(infoHash: string): Promise<ReleaseSummary> {
+    const record = this.store.require(infoHash)
+    if (record.state === 'retired') throw new SwarmdropError('INVALID_ARGUMENT', `"${record.title}" is retired; publish it again to seed it.`)
+    const updated = record.state === 'seeding' ? record : await this.store.update(record.infoHash, { state: 'seeding' })
+    if (!this.seeder.isSeeding(record.infoHash)) await this.reseed(updated)
+    return this.summary(this.store.require(infoHash))
+  }
+
+  private async retire(infoHash: string): Promise<ReleaseSummary> {
+    const record = this.store.require(infoHash)
+    if (record.state === 'retired') return this.summary(record)
+    const updated = await this.store.update(record.infoHash, { state: 'retired' })
+    await this.seeder.remove(record.infoHash)
+    this.problems.delete(record.infoHash)
+    this.lan.releasesChanged()
+    this.log(`retired ${record.title} (${record.infoHash})`)
+    return this.summary(updated)
+  }
+
+  private async updateSettings(patch: Partial<Settings>): Promise<SettingsUpdateResult> {
+    const valid = validateSettings(patch)
+    const before = this.settings()
+    await this.settingsStore.update(valid)
+    // An explicit change wins over this run's command-line override for the same key.
+    const overrides = { ...this.overrides }
+    for (const key of Object.keys(valid) as (keyof Settings)[]) delete overrides[key]
+    this.overrides = overrides
+    const after = this.settings()
+    const restartRequired: (keyof Settings)[] = []
+    for (const key of Object.keys(valid) as (keyof Settings)[]) {
+      if (before[key] === after[key]) continue
+      if (!LIVE_SETTINGS.includes(key)) restartRequired.push(key)
+    }
+    if (before.announceIntervalSeconds !== after.announceIntervalSeconds) this.tracker.setInterval(after.announceIntervalSeconds)
+    if (before.uploadLimit !== after.uploadLimit) this.seeder.setUploadLimit(after.uploadLimit)
+    if (before.feedKey !== after.feedKey) {
+      this.torrentCache.clear()
+      this.lan.releasesChanged()
+    }
+    return { settings: after, restartRequired }
+  }
+
+  // --- derived views ----------------------------------------------------------------------
+
+  private isPublished(infoHash: string): boolean {
+    if (this.starting.has(infoHash)) return true
+    const r = this.store.get(infoHash)
+    return r !== undefined && r.state !== 'retired'
+  }
+
+  private stateOf(record: ReleaseRecord): ReleaseState {
+    if (record.state === 'retired') return 'retired'
+    if (this.problems.has(record.infoHash)) return 'error'
+    if (record.state === 'paused') return 'paused'
+    if (this.checking.has(record.infoHash)) return 'hashing'
+    return this.seeder.isSeeding(record.infoHash) ? 'seeding' : 'error'
+  }
+
+  private summary(record: ReleaseRecord): ReleaseSummary {
+    const state = this.stateOf(record)
+    return {
+      infoHash: record.infoHash,
+      name: record.title,
+      channel: record.channel,
+      comment: record.comment,
+      private: record.private,
+      state,
+      error: state === 'error' ? (this.problems.get(record.infoHash) ?? { code: 'INTERNAL', message: `"${record.title}" is not seeding.` }) : null,
+      totalSize: record.totalSize,
+      pieceLength: record.pieceLength,
+      pieceCount: record.pieceCount,
+      fileCount: record.source.files.length,
+      createdAt: record.createdAt,
+      torrentUrl: this.lan.torrentUrl(record.infoHash),
+      magnet: magnetUri(record.infoHash, record.name, this.endpoints().announceUrls),
+      webSeedUrl: record.webSeed ? this.lan.webSeedUrl(record.infoHash) : null,
+    }
+  }
+
+  /** What the LAN server lists and serves: every release not retired, newest first. */
+  private publishedReleases(): PublishedRelease[] {
+    const out: PublishedRelease[] = []
+    for (const r of this.store.all()) {
+      if (r.state === 'retired') continue
+      out.push({
+        infoHash: r.infoHash,
+        title: r.title,
+        publishedAt: new Date(r.publishedAt),
+        name: r.name,
+        isDirectory: r.source.isDirectory,
+        files: r.source.files.map((f) => ({ path: f.path, absPath: absPathOf(r, f), length: f.length })),
+        totalSize: r.totalSize,
+        torrent: () => this.torrentOf(r),
+        magnet: magnetUri(r.infoHash, r.name, this.endpoints().announceUrls),
+      })
+    }
+    return out.reverse()
+  }
+
+  /** The .torrent as served now: the fixed info bytes inside the current announce URLs. */
+  private torrentOf(record: ReleaseRecord): Buffer {
+    const announce = this.endpoints().announceUrls
+    const webSeed = record.webSeed ? this.lan.webSeedUrl(record.infoHash) : null
+    const key = `${announce.join(' ')} ${webSeed ?? ''} ${record.comment ?? ''}`
+    const cached = this.torrentCache.get(record.infoHash)
+    if (cached && cached.key === key) return cached.torrent
+    const torrent = encodeTorrent(infoBytes(record), {
+      announce: announce.map((url) => [url]),
+      urlList: webSeed ? [webSeed] : undefined,
+      comment: record.comment,
+      createdBy: `${PRODUCT.name} ${PRODUCT.version}`,
+      creationDate: record.creationDate,
+    })
+    this.torrentCache.set(record.infoHash, { key, torrent })
+    return torrent
+  }
+
+  private baseUrl(): string {
+    return `http://${hostForUrl(this.address)}:${this.lan.port}`
+  }
+
+  private onAnnounce(ev: AnnounceEvent): void {
+    if (ev.peerId === this.seeder.peerId) return
+    if (ev.event === 'completed') {
+      const record = this.store.get(ev.infoHash)
+      const key = `${ev.infoHash} ${ev.ip}:${ev.port}`
+      if (record && !this.completedBy.has(key)) {
+        this.completedBy.add(key)
+        this.log(`${ev.ip} completed ${record.title}`)
+        this.emit('release.completedByServer', { infoHash: ev.infoHash, name: record.title, ip: ev.ip, hostname: null })
+      }
+      return
+    }
+    // Dial each server that still needs pieces over TCP now: no wait for its uTP attempt, and
+    // Transmission (which never dials loopback peers) gets connected too.
+    if (ev.event !== 'stopped' && ev.left !== 0 && this.seeder.isSeeding(ev.infoHash)) this.seeder.dial(ev.infoHash, ev.ip, ev.port)
+  }
+
+  private emit<E extends EventName>(event: E, payload: Events[E]): void {
+    this.events.emit(event, payload)
+  }
+
+  private log(line: string): void {
+    this.options.log?.(line)
+  }
+}
+
+function onePath(paths: string[]): string {
+  if (!Array.isArray(paths) || paths.length === 0) throw new SwarmdropError('INVALID_ARGUMENT', 'Nothing to publish: give one file or folder.')
+  if (paths.length > 1) {
+    throw new SwarmdropError('INVALID_ARGUMENT', `Publish one file or one folder at a time (got ${paths.length} paths): put several files in a folder and publish the folder.`)
+  }
+  return paths[0] as string
+}
+
+function hostForUrl(address: string): string {
+  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address
+}

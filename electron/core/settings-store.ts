@@ -1,0 +1,106 @@
+/**
+ * Settings: defaults, validation and persistence (`<dataDir>/settings.json`). Ports are fixed,
+ * recognisable numbers a sysadmin can put in a firewall rule, not random ones.
+ */
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import type { Settings } from '../../shared/contract.js'
+import { SwarmdropError } from '../../shared/errors.js'
+import { writeFileAtomic } from './atomic-write.js'
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = {
+  address: null,
+  /** Feed, .torrent files, web seed and HTTP announce on TCP; the UDP tracker on the same number. */
+  httpPort: 7070,
+  /** BitTorrent peers (TCP, and UDP when uTP is on). */
+  peerPort: 6881,
+  feedKey: null,
+  announceIntervalSeconds: 30,
+  uploadLimit: 0,
+  // Measured (docs and issue 3): webtorrent's uTP is >10× slower than its TCP; the seeder dials
+  // each announcing server over TCP instead.
+  utp: false,
+}
+
+/** Throws INVALID_ARGUMENT naming the setting and the allowed range. */
+export function validateSettings(patch: Partial<Settings>): Partial<Settings> {
+  const out: Partial<Settings> = {}
+  for (const [key, value] of Object.entries(patch) as [keyof Settings, unknown][]) {
+    if (value === undefined) continue
+    switch (key) {
+      case 'address':
+        if (value !== null && (typeof value !== 'string' || !/^[A-Za-z0-9.:[\]-]+$/.test(value.trim()) || value.trim() === '')) {
+          throw invalid(`address "${String(value)}" is not a host name or IP address`)
+        }
+        out.address = value === null ? null : (value as string).trim()
+        break
+      case 'httpPort':
+      case 'peerPort':
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535) {
+          throw invalid(`${key} must be a port number from 1 to 65535 (0 picks a free one), got ${String(value)}`)
+        }
+        out[key] = value
+        break
+      case 'feedKey':
+        if (value !== null && (typeof value !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(value))) {
+          throw invalid('feedKey must be 1 to 128 letters, digits, "-" or "_" (it goes into every URL), or null for no key')
+        }
+        out.feedKey = value as string | null
+        break
+      case 'announceIntervalSeconds':
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 5 || value > 3600) {
+          throw invalid(`announceIntervalSeconds must be a whole number of seconds from 5 to 3600, got ${String(value)}`)
+        }
+        out.announceIntervalSeconds = value
+        break
+      case 'uploadLimit':
+        if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+          throw invalid(`uploadLimit must be bytes per second (0 = unlimited), got ${String(value)}`)
+        }
+        out.uploadLimit = Math.round(value)
+        break
+      case 'utp':
+        if (typeof value !== 'boolean') throw invalid(`utp must be true or false, got ${String(value)}`)
+        out.utp = value
+        break
+      default:
+        throw invalid(`unknown setting "${String(key)}"`)
+    }
+  }
+  return out
+}
+
+function invalid(message: string): SwarmdropError {
+  return new SwarmdropError('INVALID_ARGUMENT', `Invalid setting: ${message}.`)
+}
+
+export class SettingsStore {
+  private constructor(
+    private readonly file: string,
+    private saved: Settings,
+  ) {}
+
+  static async open(dataDir: string): Promise<SettingsStore> {
+    const file = path.join(dataDir, 'settings.json')
+    let stored: Partial<Settings> = {}
+    try {
+      stored = validateSettings(JSON.parse(await readFile(file, 'utf8')) as Partial<Settings>)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        const reason = err instanceof SwarmdropError ? err.message : (err as Error).message
+        throw new SwarmdropError('INVALID_ARGUMENT', `The settings file ${file} is damaged (${reason}). Fix or delete it to return to the defaults.`, { cause: err })
+      }
+    }
+    return new SettingsStore(file, { ...DEFAULT_SETTINGS, ...stored })
+  }
+
+  get settings(): Settings {
+    return { ...this.saved }
+  }
+
+  async update(patch: Partial<Settings>): Promise<Settings> {
+    this.saved = { ...this.saved, ...validateSettings(patch) }
+    await writeFileAtomic(this.file, `${JSON.stringify(this.saved, null, 2)}\n`)
+    return this.settings
+  }
+}
