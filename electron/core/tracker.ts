@@ -13,8 +13,10 @@
  * failure reasons for malformed HTTP and UDP announces (the library drops malformed UDP packets
  * without a reply); and a typed 'announce' event.
  *
- * Extensions to the agreed interface: `TrackerOptions.filterFailure` is not exposed; `close()`
- * is idempotent; `udpPort` (null until listenUdp succeeds) is readable.
+ * Extensions to the agreed interface: `closeUdp()` (LanServer.close() stops only the UDP half it
+ * started, so the tracker's swarms survive a port change); `close()` is idempotent; `udpPort`
+ * (null unless UDP is listening) and `intervalSeconds` are readable; a 'warning' event reports
+ * client mistakes (never fatal); `clientPrefix()` and `UNKNOWN_TORRENT` are exported.
  */
 import dgram from 'node:dgram'
 import { EventEmitter } from 'node:events'
@@ -189,6 +191,19 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     })
   }
 
+  /**
+   * Stops only the UDP half, so a LanServer can move to another port and call listenUdp again
+   * while the swarms (and the engine's 'announce' listeners) live on.
+   */
+  closeUdp(): Promise<void> {
+    const socket = this.udpSocket
+    if (!socket) return Promise.resolve()
+    this.udpSocket = null
+    this.server.udp4 = null
+    this.udpPort = null
+    return new Promise((resolve) => socket.close(() => resolve()))
+  }
+
   peers(infoHash: string): TrackerPeer[] {
     if (!this.isAllowed(infoHash)) return []
     const swarm = this.server.torrents[infoHash]
@@ -213,9 +228,9 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve()
     this.closed = true
-    return new Promise((resolve) => {
-      this.server.close(() => resolve())
-    })
+    // The library closes its udp4 (our socket) too; take it back so it is closed exactly once.
+    const udp = this.closeUdp()
+    return Promise.all([udp, new Promise<void>((resolve) => this.server.close(() => resolve()))]).then(() => undefined)
   }
 
   /** Last reported `left` per swarm member (the library keeps only `complete`). */
