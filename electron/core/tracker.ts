@@ -73,9 +73,15 @@ interface LibPeer {
   peerId: string
   complete: boolean
   type: string
+  /** Added by LanSwarm: the last `left` the peer reported (the library keeps only `complete`). */
+  left?: number
 }
 interface LibSwarm {
   peers: { keys: string[]; peek(key: string): LibPeer | undefined }
+}
+interface LibSwarmInternals extends LibSwarm {
+  announce(params: LibParams, cb?: LibCallback): void
+  _getPeers(numwant: number, ownPeerId: string, isWebRTC: boolean): LibPeer[]
 }
 interface LibParams {
   info_hash: string | string[] | null | undefined
@@ -212,7 +218,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     for (const key of swarm.peers.keys) {
       const peer = swarm.peers.peek(key)
       if (!peer) continue
-      out.push({ ip: peer.ip, port: peer.port, peerId: peer.peerId, left: peer.complete ? 0 : (this.lastLeft.get(`${infoHash} ${key}`) ?? -1), complete: peer.complete })
+      out.push({ ip: peer.ip, port: peer.port, peerId: peer.peerId, left: peer.left ?? (peer.complete ? 0 : -1), complete: peer.complete })
     }
     return out
   }
@@ -233,9 +239,6 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     return Promise.all([udp, new Promise<void>((resolve) => this.server.close(() => resolve()))]).then(() => undefined)
   }
 
-  /** Last reported `left` per swarm member (the library keeps only `complete`). */
-  private readonly lastLeft = new Map<string, number>()
-
   private effectiveMinInterval(): number {
     const interval = this.server.intervalMs / 1000
     return Math.min(this.minIntervalSeconds ?? 10, interval)
@@ -244,19 +247,14 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   private onLibAnnounce(libEvent: string, params: LibParams): void {
     const event = LIB_EVENT[libEvent]
     if (!event || typeof params.info_hash !== 'string') return
-    const infoHash = params.info_hash
-    const key = `${infoHash} ${params.ip.includes(':') ? `[${params.ip}]` : params.ip}:${params.port}`
-    const left = Number.isFinite(params.left) ? params.left : -1
-    if (event === 'stopped') this.lastLeft.delete(key)
-    else this.lastLeft.set(key, left)
     this.emit('announce', {
-      infoHash,
+      infoHash: params.info_hash,
       ip: params.ip,
       port: params.port,
       peerId: params.peer_id,
       clientPrefix: clientPrefix(params.peer_id),
       event,
-      left,
+      left: Number.isFinite(params.left) ? params.left : -1,
       downloaded: toCount(params.downloaded),
       uploaded: toCount(params.uploaded),
       protocol: params.type === 'udp' ? 'udp' : 'http',
@@ -291,17 +289,19 @@ function createLibServer(config: { intervalMs: number; isAllowed: (infoHash: str
   // announcing peer from its own peer list (the library only does that for WebRTC peers) and to
   // add BEP 3's `min interval`.
   const BaseSwarm = (TrackerServer as { Swarm: new (infoHash: string, server: unknown) => object }).Swarm
+  const base = BaseSwarm.prototype as LibSwarmInternals
   class LanSwarm extends BaseSwarm {
-    announce(params: LibParams, cb?: LibCallback): void {
-      const base = (BaseSwarm.prototype as { announce: (this: object, p: LibParams, c?: LibCallback) => void }).announce
-      base.call(this, params, cb && ((err, response) => {
+    announce(params: LibParams & { addr: string }, cb?: LibCallback): void {
+      base.announce.call(this, params, cb && ((err, response) => {
+        // Keep `left` on the library's own peer record, so it is evicted together with the peer.
+        const peer = (this as unknown as LibSwarm).peers.peek(params.addr)
+        if (peer && Number.isFinite(params.left)) peer.left = params.left
         if (response) response['min interval'] = config.minIntervalSeconds()
         cb(err, response)
       }))
     }
     _getPeers(numwant: number, ownPeerId: string, isWebRTC: boolean): LibPeer[] {
-      const base = (BaseSwarm.prototype as { _getPeers: (this: object, n: number, id: string, w: boolean) => LibPeer[] })._getPeers
-      return base.call(this, numwant + 1, ownPeerId, isWebRTC).filter((p) => p.peerId !== ownPeerId).slice(0, numwant)
+      return base._getPeers.call(this, numwant + 1, ownPeerId, isWebRTC).filter((p) => p.peerId !== ownPeerId).slice(0, numwant)
     }
   }
   const server = new TrackerServer({
