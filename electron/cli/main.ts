@@ -9,6 +9,10 @@ const USAGE = `Usage: swarmdrop <command> [options]
 
 Commands:
   create <path>       Hash a file or folder into a private .torrent (offline, like mktorrent)
+  serve               Run the tracker, the RSS feed and the seeder (headless), with a web dashboard
+  publish <path>      Hash, seed and list a file or folder in the feed of the running serve
+  status              Show the running serve's feed URL, ports and releases
+  retire <infohash>   Take a release out of the feed and stop seeding it
   help                Show this help
   version             Print the version
 
@@ -20,6 +24,22 @@ const COMMANDS: Record<string, { usage: () => Promise<string>; run: () => Promis
   create: {
     usage: async () => (await import('./create-command.js')).CREATE_USAGE,
     run: async () => (await import('./create-command.js')).runCreate,
+  },
+  serve: {
+    usage: async () => (await import('./serve-command.js')).SERVE_USAGE,
+    run: async () => (await import('./serve-command.js')).runServe,
+  },
+  publish: {
+    usage: async () => (await import('./publish-command.js')).PUBLISH_USAGE,
+    run: async () => (await import('./publish-command.js')).runPublish,
+  },
+  status: {
+    usage: async () => (await import('./status-command.js')).STATUS_USAGE,
+    run: async () => (await import('./status-command.js')).runStatus,
+  },
+  retire: {
+    usage: async () => (await import('./retire-command.js')).RETIRE_USAGE,
+    run: async () => (await import('./retire-command.js')).runRetire,
   },
 }
 
