@@ -1,5 +1,4 @@
 import { useState } from 'react'
-import type { PeerInfo } from '../shared/contract.js'
 import { formatRate } from '../shared/format.js'
 import { useDashboard } from './app-context.js'
 import { useTheme } from './theme.js'
@@ -168,17 +167,15 @@ function ReleasesView() {
   )
 }
 
-const NO_PEERS: PeerInfo[] = []
-
 function AllPeersView() {
-  const peers = useDashboard((s) => s.snapshot?.peers ?? NO_PEERS)
+  const peers = useDashboard((s) => s.snapshot?.peers ?? null)
   return (
     <section className="panel" aria-labelledby="peers-title">
       <header className="panel-header">
         <h2 id="peers-title">Peers</h2>
         <span className="muted">All releases</span>
       </header>
-      <PeersTable peers={peers} caption="Peers of all releases" />
+      {peers ? <PeersTable peers={peers} caption="Peers of all releases" /> : <p className="muted">Waiting for the first snapshot from Swarmdrop…</p>}
     </section>
   )
 }

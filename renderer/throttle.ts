@@ -6,7 +6,8 @@ import { useEffect, useRef, useState } from 'react'
  */
 export function useThrottled<T>(value: T, ms: number): T {
   const [shown, setShown] = useState(value)
-  const lastShownAt = useRef(0)
+  // The first render counts as a display: mounting with data and then updating at once would be two in a second.
+  const lastShownAt = useRef(Date.now())
   useEffect(() => {
     if (Object.is(value, shown)) return
     const wait = lastShownAt.current + ms - Date.now()

@@ -1,0 +1,93 @@
+import { afterEach, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { blur, byLabel, click, fakeBackend, fromCore, mount, submit, text, typeInto, type Mounted } from './mount.js'
+import { App } from '../../renderer/App.js'
+import { FakeSwarmdropApi, makeSnapshot } from '../support/fake-api.js'
+import type { Settings } from '../../shared/contract.js'
+
+let view: Mounted | null = null
+afterEach(async () => {
+  await view?.unmount()
+  view = null
+})
+
+/** Settings the (fake) core needs a restart for, like the real one does for listening ports. */
+const RESTART: (keyof Settings)[] = ['httpPort', 'peerPort']
+
+function settingsApi(): FakeSwarmdropApi {
+  const api = new FakeSwarmdropApi()
+  api.handle('settings.update', (patch) => {
+    const settings = { ...api.snapshot.settings, ...patch }
+    api.snapshot = { ...api.snapshot, settings }
+    return { settings, restartRequired: RESTART.filter((k) => k in patch) }
+  })
+  return api
+}
+
+const status = (c: Element, key: string) => text(c.querySelector(`[data-setting="${key}"] .field-status`) as Element)
+
+describe('settings', () => {
+  test('shows the current settings and the firewall hint', async () => {
+    view = await mount(<App initialView="settings" />, fakeBackend(settingsApi()))
+    assert.equal(byLabel(view.container, 'HTTP port').value, '8080')
+    assert.equal(byLabel(view.container, 'Address').value, '')
+    assert.match(text(view.container), /In use now: 10\.0\.0\.5 \. Firewall: allow TCP and UDP 8080 .* TCP and UDP 6881/)
+  })
+
+  test('a change that applies live says so', async () => {
+    const api = settingsApi()
+    view = await mount(<App initialView="settings" />, fakeBackend(api))
+    const limit = byLabel(view.container, 'Upload limit (KiB/s)')
+    await typeInto(limit, '2048')
+    await submit(limit)
+    assert.deepEqual(api.callsOf('settings.update'), [{ uploadLimit: 2048 * 1024 }])
+    assert.equal(status(view.container, 'uploadLimit'), 'Applied.')
+  })
+
+  test('a change that needs a restart says so plainly (committed on blur)', async () => {
+    const api = settingsApi()
+    view = await mount(<App initialView="settings" />, fakeBackend(api))
+    const port = byLabel(view.container, 'HTTP port')
+    await typeInto(port, '9090')
+    await blur(port)
+    assert.deepEqual(api.callsOf('settings.update'), [{ httpPort: 9090 }])
+    assert.equal(status(view.container, 'httpPort'), 'Saved. This takes effect after Swarmdrop restarts.')
+  })
+
+  test('an empty address means "auto" and is sent as null; the uTP box applies on change', async () => {
+    const api = settingsApi()
+    api.snapshot = makeSnapshot({ settings: { ...api.snapshot.settings, address: 'publisher.lan' } })
+    view = await mount(<App initialView="settings" />, fakeBackend(api))
+    const address = byLabel(view.container, 'Address')
+    assert.equal(address.value, 'publisher.lan')
+    await typeInto(address, '  ')
+    await submit(address)
+    await click(byLabel(view.container, 'uTP'))
+    assert.deepEqual(api.callsOf('settings.update'), [{ address: null }, { utp: false }])
+    assert.equal(status(view.container, 'utp'), 'Applied.')
+  })
+
+  test('invalid input is caught before the core; a refusal from the core is shown as its message', async () => {
+    const api = settingsApi()
+    view = await mount(<App initialView="settings" />, fakeBackend(api))
+    const port = byLabel(view.container, 'Peer port')
+    await typeInto(port, '70000')
+    await submit(port)
+    assert.equal(api.callsOf('settings.update').length, 0)
+    assert.equal(status(view.container, 'peerPort'), 'The peer port must be a whole number from 1 to 65535.')
+
+    api.fail('settings.update', { code: 'PORT_IN_USE', message: 'Port 6882 is already in use by another program. Choose another peer port.' })
+    await typeInto(port, '6882')
+    await submit(port)
+    assert.equal(status(view.container, 'peerPort'), 'Port 6882 is already in use by another program. Choose another peer port.')
+  })
+
+  test('while a field is being edited, incoming snapshots do not overwrite it', async () => {
+    const api = settingsApi()
+    view = await mount(<App initialView="settings" />, fakeBackend(api))
+    const interval = byLabel(view.container, 'Announce interval (seconds)')
+    await typeInto(interval, '45')
+    await fromCore(() => api.push(makeSnapshot({ settings: { ...api.snapshot.settings, announceIntervalSeconds: 60 } })))
+    assert.equal(interval.value, '45')
+  })
+})
