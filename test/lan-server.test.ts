@@ -7,7 +7,7 @@ import path from 'node:path'
 import { createTorrent, type CreatedTorrent } from '../electron/core/create.js'
 import { LanServer, type LanRequestLog, type PublishedRelease } from '../electron/core/lan-server.js'
 import { defaultRouteInterfaces, primaryLanIPv4, resolveAddress } from '../electron/core/lan-address.js'
-import { Tracker } from '../electron/core/tracker.js'
+import { Tracker, type AnnounceEvent } from '../electron/core/tracker.js'
 import { parseTorrent } from '../electron/core/torrent-file.js'
 import { bdecode } from '../electron/core/bencode.js'
 import { SwarmdropError } from '../shared/errors.js'
@@ -75,7 +75,7 @@ interface Running {
 }
 
 /** A LanServer on loopback with the folder and single-file releases published (newest first). */
-async function startServer(options: { key?: string | null; announce?: boolean; releases?: CreatedTorrent[] } = {}): Promise<Running> {
+async function startServer(options: { key?: string | null; announce?: boolean | 'http' | 'udp'; releases?: CreatedTorrent[] } = {}): Promise<Running> {
   let key = options.key ?? null
   const releases: PublishedRelease[] = []
   const tracker = new Tracker({ intervalSeconds: 30, isAllowed: (h) => releases.some((r) => r.infoHash === h) })
@@ -89,7 +89,14 @@ async function startServer(options: { key?: string | null; announce?: boolean; r
       publishedRelease(created, {
         title: `${created.name} release`,
         publishedAt: new Date(t0 - i * 10_000),
-        announce: () => (options.announce === false ? [] : [[`${base()}/announce`], [`udp://127.0.0.1:${s.port}`]]),
+        announce: () => {
+          const http = [`${base()}/announce`]
+          const udp = [`udp://127.0.0.1:${s.port}`]
+          if (options.announce === false) return []
+          if (options.announce === 'http') return [http]
+          if (options.announce === 'udp') return [udp]
+          return [http, udp]
+        },
         webSeeds: () => [s.webSeedUrl(created.infoHash)],
       }),
     )
@@ -543,6 +550,61 @@ test('real client: aria2c downloads a single file and a folder purely from the w
   }
 })
 
+test('real client: aria2c announces started, completed and stopped to the tracker over HTTP and over UDP', async () => {
+  const aria2c = toolPath('aria2c')
+  for (const protocol of ['http', 'udp'] as const) {
+    const r = await startServer({ announce: protocol, releases: [fx.single] })
+    const events: AnnounceEvent[] = []
+    r.tracker.on('announce', (e) => events.push(e))
+    const { dir: out, cleanup } = await tempDir('swarmdrop-aria2-')
+    try {
+      const listenPort = await freePort()
+      const dl = await runProcess(
+        aria2c,
+        [
+          `--dir=${out}`,
+          '--seed-time=0',
+          // aria2 speaks UDP trackers only through its DHT socket. The torrent is private, so aria2
+          // never uses DHT for it, and with no entry point and a fresh routing table it contacts nobody.
+          `--enable-dht=${protocol === 'udp'}`,
+          `--dht-listen-port=${await freeUdpPort()}`,
+          `--dht-file-path=${path.join(out, 'dht.dat')}`,
+          '--enable-dht6=false',
+          '--bt-enable-lpd=false',
+          '--enable-peer-exchange=false',
+          '--follow-torrent=mem',
+          '--file-allocation=none',
+          '--summary-interval=0',
+          '--console-log-level=warn',
+          `--listen-port=${listenPort}`,
+          r.server.torrentUrl(fx.single.infoHash),
+        ],
+        { timeout: 60_000 },
+      )
+      assert.equal(dl.code, 0, `aria2c failed:\n${dl.stdout}\n${dl.stderr}`)
+      assert.ok((await readFile(path.join(out, 'tool-1.2.3.tar.gz'))).equals(await readFile(path.join(fx.dir, 'tool-1.2.3.tar.gz'))))
+      const seen = events.map((e) => e.event)
+      assert.equal(seen[0], 'started', `${protocol}: ${seen.join(',')}`)
+      assert.ok(seen.includes('stopped'), `${protocol}: ${seen.join(',')}`)
+      const first = events[0]
+      assert.equal(first?.protocol, protocol)
+      assert.equal(first?.ip, '127.0.0.1')
+      assert.equal(first?.port, listenPort)
+      assert.equal(first?.clientPrefix, 'A2-1-36-')
+      assert.equal(first?.infoHash, fx.single.infoHash)
+      assert.equal(first?.left, fx.single.totalSize)
+      assert.equal(events.at(-1)?.left, 0, 'aria2c reports the finished download')
+      if (protocol === 'http') {
+        await settle()
+        assert.ok(r.logs.some((l) => l.kind === 'announce' && l.infoHash === fx.single.infoHash && /aria2/.test(l.userAgent ?? '')))
+      }
+    } finally {
+      await cleanup()
+      await r.close()
+    }
+  }
+})
+
 test('LAN address: default-route interface first, a configured host wins', () => {
   const table = [
     'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT',
@@ -564,6 +626,14 @@ async function freePort(): Promise<number> {
   const s = net.createServer()
   await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
   const port = (s.address() as AddressInfo).port
+  await new Promise<void>((resolve) => s.close(() => resolve()))
+  return port
+}
+
+async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket('udp4')
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve))
+  const port = s.address().port
   await new Promise<void>((resolve) => s.close(() => resolve()))
   return port
 }
