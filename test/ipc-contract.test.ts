@@ -268,16 +268,17 @@ test('app origin: only swarmdrop://app/ is the app; paths cannot leave the dashb
   assert.equal(isAppUrl('https://app/index.html'), false)
 })
 
-test('CSP allows nothing remote and no inline or eval scripts; only clipboard writes are permitted', () => {
+test('CSP allows nothing remote, nothing inline and no eval; only clipboard writes are permitted', () => {
   const directives = new Map(CONTENT_SECURITY_POLICY.split(';').map((d) => {
     const [name, ...values] = d.trim().split(/\s+/)
     return [name ?? '', values]
   }))
   assert.deepEqual(directives.get('default-src'), ["'self'"])
   assert.deepEqual(directives.get('script-src'), ["'self'"])
+  assert.deepEqual(directives.get('style-src'), ["'self'"])
   assert.deepEqual(directives.get('connect-src'), ["'self'"])
   assert.deepEqual(directives.get('object-src'), ["'none'"])
-  assert.doesNotMatch(CONTENT_SECURITY_POLICY, /https?:|\*|unsafe-eval/)
+  assert.doesNotMatch(CONTENT_SECURITY_POLICY, /https?:|\*|unsafe-/)
   assert.equal(isPermissionAllowed('clipboard-sanitized-write', APP_ENTRY_URL), true)
   assert.equal(isPermissionAllowed('clipboard-sanitized-write', 'https://evil.example/'), false)
   for (const permission of ['media', 'geolocation', 'notifications', 'openExternal', 'clipboard-read', 'fullscreen']) {
