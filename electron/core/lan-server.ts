@@ -403,7 +403,8 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, file: Publis
     res.end()
     return
   }
-  pipeline(createReadStream(file.absPath, { start, end }), res, () => {
+  // 1 MiB reads instead of the 64 KiB default: 256 MiB over loopback went from ~500 to ~950 MB/s.
+  pipeline(createReadStream(file.absPath, { start, end, highWaterMark: 1 << 20 }), res, () => {
     // Errors here are a client that went away or a file that vanished mid-read: the socket is
     // already torn down by pipeline, and the request log records what was sent.
   })
