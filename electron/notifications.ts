@@ -7,6 +7,8 @@ import type { CoreApi } from '../shared/contract.js'
 import { CompletionBatcher, publishDoneNotification, publishErrorNotification, type NotificationContent } from './notification-rules.js'
 
 export function startNotifications(core: CoreApi, iconPath: string, onClick: () => void): () => void {
+  // Held until closed: a notification collected by the GC loses its click handler.
+  const live = new Set<Notification>()
   const show = (content: NotificationContent): void => {
     // Some Linux sessions have no notification daemon; the tray and window still tell the story.
     if (!Notification.isSupported()) return
@@ -18,6 +20,8 @@ export function startNotifications(core: CoreApi, iconPath: string, onClick: () 
       silent: !content.urgent,
     })
     notification.on('click', onClick)
+    notification.on('close', () => live.delete(notification))
+    live.add(notification)
     notification.show()
   }
   const batcher = new CompletionBatcher(show)
@@ -32,5 +36,6 @@ export function startNotifications(core: CoreApi, iconPath: string, onClick: () 
   return () => {
     for (const unsubscribe of unsubscribes) unsubscribe()
     batcher.dispose()
+    live.clear()
   }
 }

@@ -34,6 +34,8 @@ export function createMainWindow(options: MainWindowOptions): BrowserWindow {
       webviewTag: false,
       navigateOnDragDrop: false,
       spellcheck: false,
+      // DevTools while developing; an installed build gives a compromised page no console to hide in.
+      devTools: !app.isPackaged,
     },
   })
   win.removeMenu()
