@@ -1,0 +1,102 @@
+/**
+ * qbittorrent-nox headless with its own profile (config from /work/shared/recipes/qbt): legal
+ * notice accepted, WebUI on 127.0.0.1 without login, DHT/LSD/PeX/UPnP/GeoIP off, several peers
+ * per IP allowed (everything is 127.0.0.1 here), RSS and the auto-downloader on.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { toolPath } from './tools.js'
+
+export interface QbtTorrent {
+  hash: string
+  name: string
+  progress: number
+  state: string
+  save_path: string
+}
+
+export interface Qbt {
+  webUi: string
+  post(endpoint: string, form: Record<string, string>): Promise<string>
+  get<T>(endpoint: string): Promise<T>
+  torrents(): Promise<QbtTorrent[]>
+  stop(): Promise<void>
+}
+
+export async function startQbittorrent(o: { profile: string; savePath: string; webUiPort: number; peerPort: number; protocol?: 'TCP' | 'Both' }): Promise<Qbt> {
+  const confDir = path.join(o.profile, 'qBittorrent', 'config')
+  await mkdir(confDir, { recursive: true })
+  await mkdir(o.savePath, { recursive: true })
+  const conf = `[LegalNotice]
+Accepted=true
+
+[BitTorrent]
+Session\\Port=${o.peerPort}
+Session\\DHTEnabled=false
+Session\\LSDEnabled=false
+Session\\PeXEnabled=false
+Session\\DefaultSavePath=${o.savePath}
+Session\\TempPathEnabled=false
+Session\\AnnounceToAllTrackers=true
+Session\\MultiConnectionsPerIp=true
+Session\\QueueingSystemEnabled=false
+Session\\BTProtocol=${o.protocol ?? 'Both'}
+
+[Network]
+PortForwardingEnabled=false
+
+[Preferences]
+WebUI\\Address=127.0.0.1
+WebUI\\Port=${o.webUiPort}
+WebUI\\LocalHostAuth=false
+WebUI\\CSRFProtection=false
+WebUI\\HostHeaderValidation=false
+Connection\\ResolvePeerCountries=false
+
+[RSS]
+Session\\EnableProcessing=true
+Session\\RefreshInterval=1
+AutoDownloader\\EnableProcessing=true
+`
+  await writeFile(path.join(confDir, 'qBittorrent.conf'), conf)
+  const child: ChildProcess = spawn(toolPath('qbittorrent-nox'), [`--profile=${o.profile}`], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()))
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()))
+  const webUi = `http://127.0.0.1:${o.webUiPort}/api/v2`
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.kill('SIGTERM')
+    const t = setTimeout(() => child.kill('SIGKILL'), 8000)
+    await exited
+    clearTimeout(t)
+  }
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    try {
+      const r = await fetch(`${webUi}/app/version`)
+      if (r.ok) break
+    } catch {
+      // not listening yet
+    }
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop()
+      throw new Error(`qbittorrent-nox did not start its WebUI on port ${o.webUiPort}:\n${out}`)
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  const post = async (endpoint: string, form: Record<string, string>): Promise<string> => {
+    const r = await fetch(`${webUi}/${endpoint}`, { method: 'POST', body: new URLSearchParams(form) })
+    const text = await r.text()
+    if (!r.ok) throw new Error(`qBittorrent ${endpoint}: HTTP ${r.status} ${text}`)
+    return text
+  }
+  const get = async <T>(endpoint: string): Promise<T> => {
+    const r = await fetch(`${webUi}/${endpoint}`)
+    if (!r.ok) throw new Error(`qBittorrent ${endpoint}: HTTP ${r.status}`)
+    return (await r.json()) as T
+  }
+  return { webUi, post, get, torrents: () => get<QbtTorrent[]>('torrents/info'), stop }
+}
