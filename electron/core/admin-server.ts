@@ -125,14 +125,15 @@ export class AdminServer {
     res.setHeader('Content-Security-Policy', CSP)
     const refusal = this.checkOrigin(req)
     if (refusal) return sendJson(res, 403, { ok: false, error: { code: 'UNAUTHORIZED', message: `Refused: ${refusal}.` } })
-    const url = new URL(req.url ?? '/', 'http://x')
-    if (url.pathname.startsWith(`${UPLOAD_PATH}/`)) {
+    // Route on the raw path: URL parsing would resolve "%2e%2e" segments before we could refuse them.
+    const rawPath = (req.url ?? '/').split('?')[0] as string
+    if (rawPath.startsWith(`${UPLOAD_PATH}/`)) {
       if (!this.hasToken(req)) return sendJson(res, 401, { ok: false, error: { code: 'UNAUTHORIZED', message: 'A valid dashboard token is required.' } })
       if (req.method !== 'PUT') return sendJson(res, 405, { ok: false, error: { code: 'INVALID_ARGUMENT', message: 'Use PUT to upload a file.' } })
-      return this.onUpload(url.pathname.slice(UPLOAD_PATH.length + 1), req, res)
+      return this.onUpload(rawPath.slice(UPLOAD_PATH.length + 1), req, res)
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { ok: false, error: { code: 'INVALID_ARGUMENT', message: 'Method not allowed.' } })
-    return this.serveStatic(url.pathname, req, res)
+    return this.serveStatic(rawPath, req, res)
   }
 
   private async serveStatic(pathname: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
