@@ -1,14 +1,11 @@
 /**
- * The Electron transport end to end, minus Electron: the compiled sandboxed preload
- * (dist/electron/preload.cjs) runs in the same kind of wrapper Electron's sandbox gives it, and
- * talks to electron/ipc-main.ts through an in-memory stand-in for Electron's IPC pipe (the one
- * mock here, because the Electron binary cannot run on these machines). Payloads cross the
- * stand-in through structuredClone, as they cross Electron's.
+ * The Electron transport end to end, minus Electron: the compiled sandboxed preload talks to
+ * electron/ipc-main.ts through test/support/electron-ipc.ts (a mock of Electron's IPC pipe only,
+ * because the Electron binary cannot run on these machines).
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { EventEmitter } from 'node:events'
-import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import {
   COMMAND_NAMES,
@@ -19,75 +16,11 @@ import {
   type CoreApi,
   type EventName,
   type Events,
-  type SwarmdropApi,
 } from '../shared/contract.js'
 import { SwarmdropError } from '../shared/errors.js'
-import { registerIpcTransport, type SenderInfo } from '../electron/ipc-main.js'
+import type { SenderInfo } from '../electron/ipc-main.js'
+import { connectElectronIpc, loadPreload, MockElectronIpc, type PreloadApi } from './support/electron-ipc.js'
 import { APP_ENTRY_URL, CONTENT_SECURITY_POLICY, isAppUrl, isPermissionAllowed, resolveAppFile } from '../electron/app-origin.js'
-
-const PRELOAD = new URL('../electron/preload.cjs', import.meta.url)
-
-type Listener = (event: SenderInfo, ...args: unknown[]) => unknown
-
-/** Mock of Electron's IPC pipe between one renderer and the main process. */
-class MockElectronIpc {
-  readonly handlers = new Map<string, Listener>()
-  readonly renderer = new EventEmitter()
-  /** Who the next invoke claims to come from, as Electron would fill in event.sender/senderFrame. */
-  sender: SenderInfo = { sender: { id: 1 }, senderFrame: { url: APP_ENTRY_URL, parent: null } }
-  visible = true
-  invokes = 0
-
-  readonly ipcMain = {
-    handle: (channel: string, listener: Listener): void => {
-      assert.ok(!this.handlers.has(channel), `second handler for ${channel}`)
-      this.handlers.set(channel, listener)
-    },
-    removeHandler: (channel: string): void => {
-      this.handlers.delete(channel)
-    },
-  }
-
-  readonly ipcRenderer = {
-    invoke: async (channel: string, ...args: unknown[]): Promise<unknown> => {
-      this.invokes++
-      const handler = this.handlers.get(channel)
-      if (!handler) throw new Error(`Error invoking remote method '${channel}': Error: No handler registered for '${channel}'`)
-      return structuredClone(await handler(this.sender, ...structuredClone(args)))
-    },
-    on: (channel: string, listener: (...args: unknown[]) => void) => this.renderer.on(channel, listener),
-    removeListener: (channel: string, listener: (...args: unknown[]) => void) => this.renderer.removeListener(channel, listener),
-  }
-
-  /** The main window's webContents as ipc-main.ts sees it. */
-  readonly target = {
-    send: (channel: string, payload: unknown): void => {
-      this.renderer.emit(channel, { sender: 'ipc-renderer-event' }, structuredClone(payload))
-    },
-    isVisible: (): boolean => this.visible,
-  }
-}
-
-/** Loads the compiled preload as Electron's sandbox does: a function of (require, process, exports, module). */
-async function loadPreload(ipc: MockElectronIpc): Promise<{ exposed: Map<string, unknown>; required: string[] }> {
-  const source = await readFile(PRELOAD, 'utf8')
-  const exposed = new Map<string, unknown>()
-  const required: string[] = []
-  const electron = {
-    contextBridge: { exposeInMainWorld: (key: string, api: unknown) => exposed.set(key, api) },
-    ipcRenderer: ipc.ipcRenderer,
-    webUtils: { getPathForFile: (file: { name: string }) => path.join('/home/admin/Downloads', file.name) },
-  }
-  const sandboxRequire = (id: string): unknown => {
-    required.push(id)
-    if (id === 'electron') return electron
-    throw new Error(`module not found: ${id} (a sandboxed preload can only require electron and a few built-ins)`)
-  }
-  const exportsObject = {}
-  const run = new Function('require', 'process', 'exports', 'module', source) as (...args: unknown[]) => void
-  run(sandboxRequire, {}, exportsObject, { exports: exportsObject })
-  return { exposed, required }
-}
 
 /** A core that records what reached it and answers from a table: the transport is under test here, not the engine. */
 class RecordingCore implements CoreApi {
@@ -110,19 +43,10 @@ class RecordingCore implements CoreApi {
   }
 }
 
-async function setup(): Promise<{ ipc: MockElectronIpc; core: RecordingCore; api: SwarmdropApi & { getPathForFile(f: unknown): string }; dispose: () => void; rejected: string[] }> {
-  const ipc = new MockElectronIpc()
+async function setup(): Promise<{ ipc: MockElectronIpc; core: RecordingCore; api: PreloadApi; dispose: () => void; rejected: string[] }> {
   const core = new RecordingCore()
   const rejected: string[] = []
-  const dispose = registerIpcTransport({
-    ipcMain: ipc.ipcMain,
-    core,
-    mainWebContentsId: () => 1,
-    target: () => ipc.target,
-    onRejectedSender: (_event, channel) => rejected.push(channel),
-  })
-  const { exposed } = await loadPreload(ipc)
-  const api = exposed.get('swarmdrop') as SwarmdropApi & { getPathForFile(f: unknown): string }
+  const { api, ipc, dispose } = await connectElectronIpc(core, (_event, channel) => rejected.push(channel))
   return { ipc, core, api, dispose, rejected }
 }
 
