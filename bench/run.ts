@@ -4,9 +4,11 @@
  */
 import type { BenchResult } from './bench-result.js'
 import { benchCreate } from './create-bench.js'
+import { benchServe } from './serve-bench.js'
 
 const SUITES: Record<string, () => Promise<BenchResult[]>> = {
   create: benchCreate,
+  serve: benchServe,
 }
 
 const wanted = process.argv.slice(2)
