@@ -1,6 +1,6 @@
 import { useState } from 'react'
 import { formatRate } from '../shared/format.js'
-import { useDashboard } from './app-context.js'
+import { useDashboard, usePeerRows } from './app-context.js'
 import { useTheme } from './theme.js'
 import { ConfirmButton } from './components/ConfirmButton.js'
 import { CopyField } from './components/CopyField.js'
@@ -146,7 +146,7 @@ function PublishView() {
       <PublishWizard />
       {feedUrl ? (
         <section className="panel feed">
-          <CopyField label="Feed URL for your servers" value={feedUrl} />
+          <CopyField label="Feed URL: subscribe every server's BitTorrent client to it once" value={feedUrl} />
         </section>
       ) : null}
     </>
@@ -168,7 +168,7 @@ function ReleasesView() {
 }
 
 function AllPeersView() {
-  const peers = useDashboard((s) => s.snapshot?.peers ?? null)
+  const peers = usePeerRows(null)
   return (
     <section className="panel" aria-labelledby="peers-title">
       <header className="panel-header">

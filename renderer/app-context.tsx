@@ -1,7 +1,8 @@
 /** The stores and the transport, handed to components through context so tests can supply their own. */
-import { createContext, useContext } from 'react'
+import { createContext, useContext, useMemo } from 'react'
 import { useStore } from 'zustand'
 import type { Backend } from './backend.js'
+import { peerRows, type PeerRowData } from './departed-peers.js'
 import { attachDashboard, createDashboardStore, type DashboardActions, type DashboardState, type DashboardStore } from './store.js'
 import { createPublishStore, type PublishState, type PublishStore } from './publish-flow.js'
 
@@ -21,6 +22,13 @@ export function useApp(): AppContextValue {
 
 export function useDashboard<T>(selector: (state: DashboardState & DashboardActions) => T): T {
   return useStore(useApp().dashboard, selector)
+}
+
+/** The peers table's rows: live peers plus those that just left, for one swarm or all (null). Null before the first snapshot. */
+export function usePeerRows(infoHash: string | null): PeerRowData[] | null {
+  const peers = useDashboard((s) => s.snapshot?.peers ?? null)
+  const departed = useDashboard((s) => s.departed)
+  return useMemo(() => (peers ? peerRows(peers, departed, infoHash) : null), [peers, departed, infoHash])
 }
 
 export function usePublish<T>(selector: (state: PublishState) => T): T {

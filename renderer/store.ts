@@ -6,6 +6,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla'
 import type { CommandName, CommandRequest, CommandResult, Snapshot, SwarmdropApi } from '../shared/contract.js'
 import { toErrorInfo } from '../shared/errors.js'
+import { NO_DEPARTED, recordCompletion, trackDepartures, type DepartedPeers } from './departed-peers.js'
 
 /** How much rate history the charts keep: five minutes at one snapshot a second. */
 export const HISTORY_SAMPLES = 300
@@ -30,12 +31,15 @@ export interface DashboardState {
   snapshot: Snapshot | null
   /** Per info-hash rate samples, oldest first; the core only sends the current rates. */
   history: Record<string, RateSample[]>
+  /** Peers that left in the last minute (see departed-peers.ts). */
+  departed: DepartedPeers
   selectedInfoHash: string | null
   notice: Notice | null
 }
 
 export interface DashboardActions {
   applySnapshot(snapshot: Snapshot): void
+  serverCompleted(infoHash: string, ip: string): void
   setConnection(connection: ConnectionState, error?: string | null): void
   select(infoHash: string | null): void
   notify(notice: Notice | null): void
@@ -51,10 +55,21 @@ export function createDashboardStore(api: SwarmdropApi): DashboardStore {
     connectionError: null,
     snapshot: null,
     history: {},
+    departed: NO_DEPARTED,
     selectedInfoHash: null,
     notice: null,
     applySnapshot(snapshot) {
-      set({ snapshot, history: appendHistory(get().history, snapshot), connection: 'connected', connectionError: null })
+      const { history, departed, snapshot: previous } = get()
+      set({
+        snapshot,
+        history: appendHistory(history, snapshot),
+        departed: trackDepartures(departed, previous, snapshot),
+        connection: 'connected',
+        connectionError: null,
+      })
+    },
+    serverCompleted(infoHash, ip) {
+      set({ departed: recordCompletion(get().departed, infoHash, ip, get().snapshot?.at ?? Date.now()) })
     },
     setConnection(connection, error = null) {
       set({ connection, connectionError: error })
@@ -80,10 +95,13 @@ export function createDashboardStore(api: SwarmdropApi): DashboardStore {
 
 /** Subscribes the store to the core; returns the unsubscribe. */
 export function attachDashboard(store: DashboardStore, api: SwarmdropApi): () => void {
-  const { applySnapshot, notify, setConnection } = store.getState()
+  const { applySnapshot, notify, setConnection, serverCompleted } = store.getState()
   const offs = [
     api.on('snapshot', applySnapshot),
-    api.on('release.completedByServer', (e) => notify({ kind: 'info', message: `${e.hostname ?? e.ip} finished downloading ${e.name}.` })),
+    api.on('release.completedByServer', (e) => {
+      serverCompleted(e.infoHash, e.ip)
+      notify({ kind: 'info', message: `${e.hostname ?? e.ip} finished downloading ${e.name}.` })
+    }),
   ]
   void api.call('snapshot.get', {}).then(
     (result) => (result.ok ? applySnapshot(result.value) : setConnection('disconnected', result.error.message)),

@@ -1,5 +1,6 @@
 import { memo, useLayoutEffect, useMemo, useRef, useState } from 'react'
 import type { PeerInfo } from '../../shared/contract.js'
+import type { PeerRowData } from '../departed-peers.js'
 import { formatRate } from '../../shared/format.js'
 import { useThrottled } from '../throttle.js'
 
@@ -7,8 +8,10 @@ import { useThrottled } from '../throttle.js'
 export const ROW_HEIGHT = 32
 /** Rows rendered above and below the viewport so fast scrolling does not show gaps. */
 const OVERSCAN = 6
+/** The body grows with its rows up to this many, then scrolls. */
+const MAX_VISIBLE_ROWS = 14
 /** Before the first layout (and under jsdom, which has no layout) assume this viewport. */
-const FALLBACK_VIEWPORT = 480
+const FALLBACK_VIEWPORT = MAX_VISIBLE_ROWS * ROW_HEIGHT
 
 type SortKey = 'peer' | 'client' | 'progress' | 'downloadRate' | 'uploadRate' | 'transport'
 
@@ -27,7 +30,7 @@ function peerName(p: PeerInfo): string {
   return p.hostname ?? `${p.ip}:${p.port}`
 }
 
-function compare(key: SortKey): (a: PeerInfo, b: PeerInfo) => number {
+function compare(key: SortKey): (a: PeerRowData, b: PeerRowData) => number {
   switch (key) {
     case 'peer':
       return (a, b) => peerName(a).localeCompare(peerName(b), undefined, { numeric: true })
@@ -44,7 +47,7 @@ function compare(key: SortKey): (a: PeerInfo, b: PeerInfo) => number {
  * Every peer connected to us, windowed: only the rows in view (plus a few) are in the DOM, so a
  * thousand peers cost the same per update as twenty. Updates are applied at most once a second.
  */
-export function PeersTable({ peers, caption }: { peers: PeerInfo[]; caption: string }) {
+export function PeersTable({ peers, caption }: { peers: PeerRowData[]; caption: string }) {
   const shown = useThrottled(peers, 1000)
   const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({ key: 'peer', descending: false })
   const sorted = useMemo(() => {
@@ -101,6 +104,7 @@ export function PeersTable({ peers, caption }: { peers: PeerInfo[]; caption: str
         role="rowgroup"
         tabIndex={0}
         aria-label={`${sorted.length} peers, scrollable`}
+        style={{ height: Math.max(2, Math.min(sorted.length, MAX_VISIBLE_ROWS)) * ROW_HEIGHT }}
         onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
       >
         {sorted.length === 0 ? (
@@ -118,10 +122,15 @@ export function PeersTable({ peers, caption }: { peers: PeerInfo[]; caption: str
 }
 
 const PeerRow = memo(
-  function PeerRow({ peer, index }: { peer: PeerInfo; index: number }) {
+  function PeerRow({ peer, index }: { peer: PeerRowData; index: number }) {
     const percent = Math.round(peer.progress * 1000) / 10
     return (
-      <div className="peer-row" role="row" aria-rowindex={index + 2} data-peer={peer.id} style={{ transform: `translateY(${index * ROW_HEIGHT}px)` }}>
+      <div
+        className={`peer-row${peer.departedAt !== null ? ' peer-departed' : ''}`}
+        role="row"
+        aria-rowindex={index + 2}
+        data-peer={peer.id}
+        style={{ transform: `translateY(${index * ROW_HEIGHT}px)` }}>
         <div role="cell" className="cell cell-peer" title={`${peer.ip}:${peer.port}`}>
           {peerName(peer)}
         </div>
@@ -141,8 +150,8 @@ const PeerRow = memo(
         <div role="cell" className="cell cell-uploadRate numeric">
           {formatRate(peer.uploadRate)}
         </div>
-        <div role="cell" className="cell cell-transport">
-          {TRANSPORT_LABEL[peer.transport]}
+        <div role="cell" className="cell cell-transport" title={peer.departedAt === null ? undefined : 'Disconnected; shown for a minute after it left'}>
+          {peer.departedAt === null ? TRANSPORT_LABEL[peer.transport] : peer.progress >= 1 ? 'Done' : 'Left'}
         </div>
       </div>
     )
@@ -151,7 +160,7 @@ const PeerRow = memo(
 )
 
 /** Each snapshot brings new objects; compare values so unchanged rows skip rendering. */
-function samePeer(a: PeerInfo, b: PeerInfo): boolean {
+function samePeer(a: PeerRowData, b: PeerRowData): boolean {
   return (
     a.id === b.id &&
     a.hostname === b.hostname &&
@@ -160,7 +169,8 @@ function samePeer(a: PeerInfo, b: PeerInfo): boolean {
     a.progress === b.progress &&
     a.downloadRate === b.downloadRate &&
     a.uploadRate === b.uploadRate &&
-    a.transport === b.transport
+    a.transport === b.transport &&
+    a.departedAt === b.departedAt
   )
 }
 

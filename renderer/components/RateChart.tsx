@@ -4,12 +4,14 @@ import { formatRate } from '../../shared/format.js'
 const WIDTH = 600
 const HEIGHT = 140
 
-/** Rounds the axis top up to 1, 2 or 5 times a power of ten so the label stays readable and steady. */
+/** Rounds the axis top up to 1, 2 or 5 × 10^n of a binary unit (KiB/s, MiB/s…): a readable, steady label. */
 function niceMax(value: number): number {
-  if (value <= 0) return 1024
-  const exp = Math.pow(10, Math.floor(Math.log10(value)))
-  for (const step of [1, 2, 5, 10]) if (value <= step * exp) return step * exp
-  return 10 * exp
+  if (value <= 1024) return 1024
+  const unit = Math.pow(1024, Math.floor(Math.log(value) / Math.log(1024)))
+  const inUnit = value / unit
+  const exp = Math.pow(10, Math.floor(Math.log10(inUnit)))
+  for (const step of [1, 2, 5, 10]) if (inUnit <= step * exp) return step * exp * unit
+  return 10 * exp * unit
 }
 
 function linePoints(samples: RateSample[], pick: (s: RateSample) => number, start: number, span: number, max: number): string {

@@ -1,6 +1,5 @@
-import { useMemo } from 'react'
 import { formatBytes, formatRate } from '../../shared/format.js'
-import { useDashboard } from '../app-context.js'
+import { useDashboard, usePeerRows } from '../app-context.js'
 import type { RateSample } from '../store.js'
 import { AvailabilityBar } from './AvailabilityBar.js'
 import { CopyField } from './CopyField.js'
@@ -14,9 +13,8 @@ const NO_SAMPLES: RateSample[] = []
 export function SwarmDetail({ infoHash, onClose }: { infoHash: string; onClose: () => void }) {
   const release = useDashboard((s) => s.snapshot?.releases.find((r) => r.infoHash === infoHash) ?? null)
   const swarm = useDashboard((s) => s.snapshot?.swarms.find((w) => w.infoHash === infoHash) ?? null)
-  const allPeers = useDashboard((s) => s.snapshot?.peers)
   const samples = useDashboard((s) => s.history[infoHash] ?? NO_SAMPLES)
-  const peers = useMemo(() => (allPeers ?? []).filter((p) => p.infoHash === infoHash), [allPeers, infoHash])
+  const peers = usePeerRows(infoHash)
 
   if (!release) {
     return (
@@ -80,7 +78,7 @@ export function SwarmDetail({ infoHash, onClose }: { infoHash: string; onClose: 
         {release.webSeedUrl ? <CopyField label="Web seed URL" value={release.webSeedUrl} /> : null}
       </details>
       <h3>Peers</h3>
-      <PeersTable peers={peers} caption={`Peers of ${release.name}`} />
+      <PeersTable peers={peers ?? []} caption={`Peers of ${release.name}`} />
     </section>
   )
 }

@@ -89,3 +89,29 @@ describe('peers table', () => {
     assert.match(text(view.container.querySelector('.peers-body') as Element), /No peers connected\. Servers appear here once/)
   })
 })
+
+describe('peers that leave', () => {
+  const at = (s: number) => 1_700_000_000_000 + s * 1000
+  const withPeers = (s: number, list: ReturnType<typeof makePeer>[]) => makeSnapshot({ at: at(s), releases: [release], peers: list })
+
+  test('a peer that hangs up stays for a minute as "Left", and as 100 % "Done" once the core says it completed', async () => {
+    const aria = makePeer(2, release.infoHash, { progress: 0.8, downloadRate: 9e6 })
+    const other = makePeer(3, release.infoHash, { progress: 0.5 })
+    const api = new FakeSwarmdropApi(withPeers(0, [aria, other]))
+    view = await mount(<App initialView="peers" />, fakeBackend(api))
+    const row = (id: string) => text(view?.container.querySelector(`[data-peer="${id}"]`) as Element)
+
+    await act(async () => new Promise((resolve) => setTimeout(resolve, 1000)))
+    await fromCore(() => api.push(withPeers(1, [other])))
+    assert.match(row(aria.id), /80\.0 % 0 B\/s 0 B\/s Left$/)
+
+    await act(async () => new Promise((resolve) => setTimeout(resolve, 1000)))
+    await fromCore(() => api.emit('release.completedByServer', { infoHash: release.infoHash, name: release.name, ip: aria.ip, hostname: null }))
+    assert.match(row(aria.id), /100 % 0 B\/s 0 B\/s Done$/)
+    assert.match(row(other.id), /50\.0 % .* (TCP|uTP)$/, 'a connected peer keeps its own progress')
+
+    await act(async () => new Promise((resolve) => setTimeout(resolve, 1000)))
+    await fromCore(() => api.push(withPeers(62, [other])))
+    assert.equal(view.container.querySelector(`[data-peer="${aria.id}"]`), null, 'gone after a minute')
+  })
+})
