@@ -5,10 +5,12 @@
 import type { BenchResult } from './bench-result.js'
 import { benchCreate } from './create-bench.js'
 import { benchServe } from './serve-bench.js'
+import { benchUtp } from './utp-bench.js'
 
 const SUITES: Record<string, () => Promise<BenchResult[]>> = {
   create: benchCreate,
   serve: benchServe,
+  utp: benchUtp,
 }
 
 const wanted = process.argv.slice(2)
