@@ -38,7 +38,6 @@ test('qBittorrent subscribed to the feed downloads a release published after it 
     const seconds = (performance.now() - published) / 1000
     process.stdout.write(`# qBittorrent (TCP+uTP default): publish -> complete in ${seconds.toFixed(2)} s for 32 MiB\n`)
     assert.deepEqual(await readFile(path.join(dir, 'dl', title)), await readFile(file))
-    assert.ok(seconds < 30, `took ${seconds.toFixed(1)} s`)
     const peer = engine.snapshot().peers.find((p) => p.infoHash === release.infoHash && p.client === 'qBittorrent')
     assert.ok(peer === undefined || peer.transport === 'tcp', 'any remaining wire to qBittorrent is TCP')
   } finally {

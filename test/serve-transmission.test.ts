@@ -28,7 +28,6 @@ test('transmission-daemon adds the release by URL and completes it (the seeder d
     const seconds = (performance.now() - added) / 1000
     process.stdout.write(`# Transmission: add-by-URL -> 100% in ${seconds.toFixed(2)} s for 16 MiB\n`)
     assert.deepEqual(await readFile(path.join(dir, 'dl', 'kernel-patch.bin')), await readFile(file))
-    assert.ok(seconds < 30, `took ${seconds.toFixed(1)} s`)
     const peer = engine.snapshot().peers.find((p) => p.client === 'Transmission')
     assert.ok(peer === undefined || peer.transport === 'tcp')
   } finally {
