@@ -3,7 +3,6 @@ import { formatRate } from '../shared/format.js'
 import { useDashboard, usePeerRows } from './app-context.js'
 import { useTheme } from './theme.js'
 import { ConfirmButton } from './components/ConfirmButton.js'
-import { CopyField } from './components/CopyField.js'
 import { ErrorBoundary } from './components/ErrorBoundary.js'
 import { PeersTable } from './components/PeersTable.js'
 import { PublishWizard } from './components/PublishWizard.js'
@@ -39,7 +38,7 @@ export function App({ initialView = 'publish' }: { initialView?: View }) {
       </nav>
       <main className="content">
         <ErrorBoundary>
-          {view === 'publish' ? <PublishView /> : null}
+          {view === 'publish' ? <PublishWizard /> : null}
           {view === 'releases' ? <ReleasesView /> : null}
           {view === 'peers' ? <AllPeersView /> : null}
           {view === 'settings' ? <SettingsPanel /> : null}
@@ -136,20 +135,6 @@ function NoticeBar() {
         Dismiss
       </button>
     </div>
-  )
-}
-
-function PublishView() {
-  const feedUrl = useDashboard((s) => s.snapshot?.endpoints.feedUrl ?? null)
-  return (
-    <>
-      <PublishWizard />
-      {feedUrl ? (
-        <section className="panel feed">
-          <CopyField label="Feed URL: subscribe every server's BitTorrent client to it once" value={feedUrl} />
-        </section>
-      ) : null}
-    </>
   )
 }
 
