@@ -6,11 +6,13 @@ import type { BenchResult } from './bench-result.js'
 import { benchCreate } from './create-bench.js'
 import { benchServe } from './serve-bench.js'
 import { benchUtp } from './utp-bench.js'
+import { benchRenderer } from './renderer-bench.js'
 
 const SUITES: Record<string, () => Promise<BenchResult[]>> = {
   create: benchCreate,
   serve: benchServe,
   utp: benchUtp,
+  renderer: benchRenderer,
 }
 
 const wanted = process.argv.slice(2)

@@ -1,5 +1,5 @@
 /** Picks the transport at startup: the preload when Electron provides one, else the WebSocket. */
-import { connectWs, type WebSocketConstructor } from '../shared/ws-client.js'
+import { connectWs } from '../shared/ws-client.js'
 import { SwarmdropError } from '../shared/errors.js'
 import { electronBackend, tokenFromHash, type Backend } from './backend.js'
 import { uploadFiles } from './upload.js'
@@ -16,9 +16,7 @@ export async function connectBackend(win: Window): Promise<Backend> {
   const baseUrl = win.location.origin
   let ws
   try {
-    // The DOM's WebSocket is a WebSocketLike, except that its handlers take Event rather than
-    // unknown, which strict function types reject: the cast is only about that parameter variance.
-    ws = await connectWs(baseUrl, token, WebSocket as unknown as WebSocketConstructor)
+    ws = await connectWs(baseUrl, token, WebSocket)
   } catch (err) {
     throw new SwarmdropError('NOT_RUNNING', `${(err as Error).message}. Check that "swarmdrop serve" is running and that you opened the URL it printed.`)
   }

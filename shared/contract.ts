@@ -79,6 +79,9 @@ export interface Settings {
 export interface Endpoints {
   /** The address in use right now (resolved from Settings.address). */
   address: string
+  /** Ports actually bound right now (settings may hold 0 = "any", or a change pending a restart). */
+  httpPort: number
+  peerPort: number
   feedUrl: string
   announceUrls: string[]
   dashboardUrl: string | null

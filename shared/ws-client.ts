@@ -10,10 +10,12 @@ export interface WebSocketLike {
   readonly readyState: number
   send(data: string): void
   close(code?: number, reason?: string): void
-  onopen: ((ev: unknown) => void) | null
-  onclose: ((ev: { code: number; reason: string }) => void) | null
-  onerror: ((ev: unknown) => void) | null
-  onmessage: ((ev: { data: unknown }) => void) | null
+  // Method-style signatures are checked bivariantly, so the browser's WebSocket (whose handlers
+  // take Event subtypes) and the ws package's both fit without a cast.
+  onopen: { bivarianceHack(ev: unknown): void }['bivarianceHack'] | null
+  onclose: { bivarianceHack(ev: { code: number; reason: string }): void }['bivarianceHack'] | null
+  onerror: { bivarianceHack(ev: unknown): void }['bivarianceHack'] | null
+  onmessage: { bivarianceHack(ev: { data: unknown }): void }['bivarianceHack'] | null
 }
 export type WebSocketConstructor = new (url: string) => WebSocketLike
 

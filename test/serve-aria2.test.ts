@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { readFile, writeFile, mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { startAria2 } from './support/aria2.js'
-import { startTestEngine, publish } from './support/engine.js'
+import { startTestEngine, publish, waitFor } from './support/engine.js'
 import { makeTree, pseudoRandom } from './support/fixtures.js'
 import { freePorts } from './support/ports.js'
 import { tempDir } from './support/temp.js'
@@ -33,6 +33,8 @@ test('aria2c downloads a published file and a published 2,000-file folder from t
     const folder = path.join(dir, 'pub', 'config-pack')
     const entries = await makeTree(folder, 2000)
 
+    const completions: string[] = []
+    engine.on('release.completedByServer', (e) => completions.push(e.infoHash))
     const single = await publish(engine, [file])
     const pack = await publish(engine, [folder])
     assert.equal(single.state, 'seeding')
@@ -57,6 +59,9 @@ test('aria2c downloads a published file and a published 2,000-file folder from t
     for (const e of entries.filter((_, i) => i % 97 === 0)) {
       assert.deepEqual(await readFile(path.join(dir, 'dl2', 'config-pack', ...e.path.split('/'))), await readFile(path.join(folder, ...e.path.split('/'))))
     }
+    // aria2 (--seed-time=0) announces "stopped" with nothing left instead of "completed": both count.
+    await waitFor(() => completions.length === 2, 10_000, 'release.completedByServer for both downloads')
+    assert.deepEqual([...completions].sort(), [single.infoHash, pack.infoHash].sort())
     const snap = engine.snapshot()
     const up = snap.swarms.find((s) => s.infoHash === single.infoHash)
     assert.ok(up && up.uploaded >= 20 * 1024 * 1024, `seeder uploaded ${up?.uploaded}`)

@@ -108,6 +108,8 @@ export class Engine implements CoreApi {
   private readonly jobs = new Map<string, AbortController>()
   private readonly torrentCache = new Map<string, { key: string; torrent: Buffer }>()
   private readonly completedBy = new Set<string>()
+  /** ip:port per release seen announcing with bytes left. */
+  private readonly incompleteSeen = new Set<string>()
   private dashboardUrl: string | null = null
   private snapshotTimer: NodeJS.Timeout | null = null
   private closing: Promise<void> | null = null
@@ -238,6 +240,8 @@ export class Engine implements CoreApi {
     const http = `http://${hostForUrl(this.address)}:${this.lan.port}`
     return {
       address: this.address,
+      httpPort: this.lan.port,
+      peerPort: this.peerPort,
       feedUrl: this.lan.feedUrl(),
       announceUrls: [`${http}/announce`, `udp://${hostForUrl(this.address)}:${this.lan.port}`],
       dashboardUrl: this.dashboardUrl,
@@ -545,9 +549,13 @@ export class Engine implements CoreApi {
 
   private onAnnounce(ev: AnnounceEvent): void {
     if (ev.peerId === this.seeder.peerId) return
-    if (ev.event === 'completed') {
+    const key = `${ev.infoHash} ${ev.ip}:${ev.port}`
+    if (ev.left > 0) this.incompleteSeen.add(key)
+    // aria2 with --seed-time=0 never sends "completed": it goes straight to "stopped" with left=0.
+    // A server we saw downloading that now reports nothing left has completed all the same.
+    const finished = ev.event === 'completed' || (ev.left === 0 && this.incompleteSeen.has(key))
+    if (finished) {
       const record = this.store.get(ev.infoHash)
-      const key = `${ev.infoHash} ${ev.ip}:${ev.port}`
       if (record && !this.completedBy.has(key)) {
         this.completedBy.add(key)
         this.log(`${ev.ip} completed ${record.title}`)

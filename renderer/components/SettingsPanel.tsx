@@ -97,8 +97,8 @@ export function SettingsPanel() {
       </header>
       {endpoints ? (
         <p className="teach">
-          In use now: <code>{endpoints.address}</code>. Firewall: allow TCP and UDP {settings.httpPort} (feed, tracker) and TCP and UDP{' '}
-          {settings.peerPort} (peers) from your servers.
+          In use now: <code>{endpoints.address}</code>. Firewall: allow TCP and UDP {endpoints.httpPort} (feed, tracker) and {settings.utp ? 'TCP and UDP' : 'TCP'}{' '}
+          {endpoints.peerPort} (peers) from your servers.
         </p>
       ) : null}
       {Object.values(FIELDS).map((spec) => (
