@@ -1,6 +1,8 @@
 /**
- * One command suite, two transports: directly against the engine and over the admin WebSocket.
- * Both must give the same answers, errors included, so no UI can see a different core.
+ * One command suite, three transports: directly against the engine, over the admin WebSocket, and
+ * over the Electron IPC transport (the compiled sandboxed preload and ipc-main, joined by a mock of
+ * Electron's IPC pipe, since the Electron binary cannot run here). All must give the same answers,
+ * errors included, so no UI can see a different core.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -11,6 +13,7 @@ import type { HashProgress, ReleaseSummary, SwarmdropApi } from '../shared/contr
 import { AdminServer } from '../electron/core/admin-server.js'
 import { directApi } from '../electron/core/direct-api.js'
 import { connectWs, type WebSocketConstructor } from '../shared/ws-client.js'
+import { connectElectronIpc } from './support/electron-ipc.js'
 import { pseudoRandom } from './support/fixtures.js'
 import { startTestEngine } from './support/engine.js'
 import { tempDir } from './support/temp.js'
@@ -92,9 +95,9 @@ async function makeSource(dir: string): Promise<string> {
   return source
 }
 
-test('the same command suite gives the same results directly and over the WebSocket', async () => {
+test('the same command suite gives the same results directly, over the WebSocket and over Electron IPC', async () => {
   const results: SuiteResult[] = []
-  for (const transport of ['direct', 'websocket'] as const) {
+  for (const transport of ['direct', 'websocket', 'electron-ipc'] as const) {
     const { dir, cleanup } = await tempDir()
     const engine = await startTestEngine(path.join(dir, 'data'))
     let admin: AdminServer | null = null
@@ -108,6 +111,10 @@ test('the same command suite gives the same results directly and over the WebSoc
         const ws = await connectWs(admin.baseUrl, 'contract-token-123', WebSocket as unknown as WebSocketConstructor)
         close = () => ws.close()
         api = ws
+      } else if (transport === 'electron-ipc') {
+        const ipc = await connectElectronIpc(engine)
+        close = ipc.dispose
+        api = ipc.api
       }
       results.push(await runSuite(api, source))
     } finally {
@@ -117,7 +124,7 @@ test('the same command suite gives the same results directly and over the WebSoc
       await cleanup()
     }
   }
-  const [direct, ws] = results as [SuiteResult, SuiteResult]
+  const [direct, ws, ipc] = results as [SuiteResult, SuiteResult, SuiteResult]
   assert.equal(direct.snapshotReleases, 0)
   assert.deepEqual(direct.preview, { name: 'update-7.1', fileCount: 2, totalSize: 3 * 1024 * 1024 + 1 + 14 })
   assert.equal(direct.progressSeen, true)
@@ -129,4 +136,5 @@ test('the same command suite gives the same results directly and over the WebSoc
   assert.deepEqual(direct.errors, ['UNKNOWN_RELEASE', 'PATH_NOT_FOUND', 'INVALID_ARGUMENT'])
   assert.deepEqual(direct.settingsRestart, ['peerPort'])
   assert.deepEqual(ws, direct)
+  assert.deepEqual(ipc, direct)
 })
