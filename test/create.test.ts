@@ -4,6 +4,7 @@ import { chmod, mkdir, readFile, symlink, truncate, writeFile } from 'node:fs/pr
 import path from 'node:path'
 import { createTorrent } from '../electron/core/create.js'
 import { parseTorrent } from '../electron/core/torrent-file.js'
+import { sortByPathBytes } from '../electron/core/source-scanner.js'
 import { choosePieceLength } from '../shared/piece-length.js'
 import type { SwarmdropError } from '../shared/errors.js'
 import { makeTree, pseudoRandom } from './support/fixtures.js'
@@ -255,6 +256,8 @@ test('bad input: a file that changes size while it is hashed', async () => {
     await expectError(
       createTorrent(file, {
         pieceLength: 262144,
+        // Main thread only: progress then arrives after each slice, so the file changes mid-hash.
+        threads: { workers: 0, mainThread: true },
         onProgress: () => {
           if (!truncated) {
             truncated = true
@@ -277,18 +280,28 @@ test('hashing reports progress and can be cancelled', async () => {
     const file = path.join(dir, 'big.bin')
     await writeFile(file, pseudoRandom(48 * 1024 * 1024, 'cancel'))
     const ticks: number[] = []
-    const full = await createTorrent(file, { pieceLength: 65536, onProgress: (p) => ticks.push(p.hashedBytes) })
+    // The CLI's configuration (a worker plus the main thread in slices) reports after every slice.
+    const full = await createTorrent(file, { pieceLength: 65536, threads: { mainThread: true }, onProgress: (p) => ticks.push(p.hashedBytes) })
     assert.ok(ticks.length >= 4, `got ${ticks.length} progress events`)
     assert.deepEqual([...ticks].sort((x, y) => x - y), ticks, 'progress never goes backwards')
     assert.equal(ticks.at(-1), full.totalSize)
 
     const controller = new AbortController()
     await expectError(
-      createTorrent(file, { pieceLength: 65536, signal: controller.signal, onProgress: () => controller.abort() }),
+      createTorrent(file, { pieceLength: 65536, threads: { mainThread: true }, signal: controller.signal, onProgress: () => controller.abort() }),
       'CANCELLED',
       /cancelled/,
     )
   } finally {
     await cleanup()
   }
+})
+
+test('file order is UTF-8 byte order even where UTF-16 order differs (astral vs U+E000–U+FFFF)', () => {
+  const names = ['\u{1F4E6}.txt', '\uFF21.txt', 'a.txt', 'é.txt']
+  const files = names.map((n) => ({ path: [n], absPath: n, length: 1, mtimeMs: 0 }))
+  const bytesOrder = [...names].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)))
+  assert.deepEqual(sortByPathBytes(files).map((f) => f.path[0]), bytesOrder)
+  // JavaScript's own order would put the astral character first: the two really differ here.
+  assert.notDeepEqual([...names].sort(), bytesOrder)
 })

@@ -19,14 +19,17 @@ export function bencode(value: BValue): Buffer {
 }
 
 /**
- * Writes into one growing buffer: a folder of 10,000 files makes tens of thousands of tiny values,
- * and a Buffer per value made encoding (and the garbage collector) a visible part of `create`.
+ * Builds the encoding as a latin1 string (one character per byte) and copies it into the buffer
+ * in large pieces: a folder of 10,000 files makes tens of thousands of tiny values, and a native
+ * write (or a Buffer) per value made encoding a visible part of `create`.
  */
 class Writer {
   private buf = Buffer.allocUnsafe(64 * 1024)
   private pos = 0
+  private pending = ''
 
   result(): Buffer {
+    this.flush()
     return this.buf.subarray(0, this.pos)
   }
 
@@ -37,46 +40,52 @@ class Writer {
     this.buf = next
   }
 
-  private ascii(text: string): void {
-    this.reserve(text.length)
-    this.pos += this.buf.write(text, this.pos, 'latin1')
+  private flush(): void {
+    if (this.pending.length === 0) return
+    this.reserve(this.pending.length)
+    this.pos += this.buf.write(this.pending, this.pos, 'latin1')
+    this.pending = ''
   }
 
-  private bytes(b: Buffer): void {
-    this.ascii(`${b.length}:`)
-    this.reserve(b.length)
-    this.pos += b.copy(this.buf, this.pos)
+  private raw(bytes: Buffer): void {
+    this.flush()
+    this.reserve(bytes.length)
+    this.pos += bytes.copy(this.buf, this.pos)
   }
 
   private string(text: string): void {
-    const len = Buffer.byteLength(text, 'utf8')
-    this.ascii(`${len}:`)
-    this.reserve(len)
-    this.pos += this.buf.write(text, this.pos, 'utf8')
+    // eslint-disable-next-line no-control-regex
+    if (/^[\x00-\x7f]*$/.test(text)) {
+      this.pending += `${text.length}:${text}`
+    } else {
+      const bytes = Buffer.from(text, 'utf8')
+      this.pending += `${bytes.length}:${bytes.toString('latin1')}`
+    }
+    if (this.pending.length > 256 * 1024) this.flush()
   }
 
   value(value: BValue): void {
     if (typeof value === 'number' || typeof value === 'bigint') {
       if (typeof value === 'number' && !Number.isInteger(value)) throw new TypeError(`bencode: ${value} is not an integer`)
-      this.ascii(`i${value}e`)
+      this.pending += `i${value}e`
     } else if (typeof value === 'string') {
       this.string(value)
     } else if (value instanceof RawBencode) {
-      this.reserve(value.bytes.length)
-      this.pos += value.bytes.copy(this.buf, this.pos)
+      this.raw(value.bytes)
     } else if (Buffer.isBuffer(value)) {
-      this.bytes(value)
+      this.pending += `${value.length}:`
+      this.raw(value)
     } else if (Array.isArray(value)) {
-      this.ascii('l')
+      this.pending += 'l'
       for (const item of value) this.value(item)
-      this.ascii('e')
+      this.pending += 'e'
     } else {
-      this.ascii('d')
+      this.pending += 'd'
       for (const key of sortedKeys(value)) {
         this.string(key)
         this.value(value[key] as BValue)
       }
-      this.ascii('e')
+      this.pending += 'e'
     }
   }
 }

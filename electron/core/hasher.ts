@@ -1,13 +1,14 @@
 /**
- * Parallel piece hashing. A pool of worker threads (and, for the CLI, the main thread too) pulls
- * contiguous chunks of pieces, so reads stay large and sequential while every core hashes. The
- * pool is started before the source is scanned, so thread start-up overlaps the scan.
+ * Parallel piece hashing. Worker threads (and, for the CLI, the main thread too) claim chunks of
+ * contiguous pieces from a shared atomic counter, so reads stay large and sequential, every core
+ * hashes, and no thread waits on a message to get its next chunk. The pool is started before the
+ * source is scanned, so thread start-up overlaps the scan.
  */
 import { Worker } from 'node:worker_threads'
 import { availableParallelism } from 'node:os'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { SwarmdropError } from '../../shared/errors.js'
-import type { HashChunk, HashWorkerData, WorkerReply, WorkerRequest } from './hash-protocol.js'
+import { CONTROL, type HashJob, type HashWorkerData, type WorkerReply } from './hash-protocol.js'
 import { PieceHasher } from './piece-hasher.js'
 
 export interface HashInput {
@@ -37,9 +38,11 @@ export interface HashPoolOptions {
 }
 
 const WORKER_URL = new URL('./hash-worker.js', import.meta.url)
-const MAX_CHUNK_BYTES = 64 * 1024 * 1024
-/** Keeps each main-thread slice around 5 ms so events (progress, cancel) still flow. */
+/** Work claimed at a time: small enough that threads finish together, large enough to read well. */
+const CLAIM_BYTES = 4 * 1024 * 1024
+/** Main-thread work between yields (~5 ms), so progress and cancel still flow. */
 const MAIN_SLICE_BYTES = 8 * 1024 * 1024
+const PROGRESS_MS = 100
 
 export class HashPool {
   private readonly workers: Worker[] = []
@@ -51,89 +54,88 @@ export class HashPool {
     for (let i = 0; i < count; i++) this.workers.push(new Worker(WORKER_URL))
   }
 
-  get threads(): number {
-    return this.workers.length + (this.mainThread ? 1 : 0)
-  }
-
   /** Resolves to the concatenated 20-byte SHA-1 digests of every piece (the info dict's "pieces"). */
   hash(input: HashInput, options: HashJobOptions = {}): Promise<Buffer> {
     const { pieceLength, totalSize } = input
     const pieceCount = Math.ceil(totalSize / pieceLength)
     const data: HashWorkerData = { files: input.files, pieceLength, totalSize, digests: new SharedArrayBuffer(pieceCount * 20) }
+    const control = new SharedArrayBuffer(CONTROL.SLOTS * 4)
+    const ctrl = new Int32Array(control)
+    const step = Math.max(1, Math.floor(CLAIM_BYTES / pieceLength))
+    const job: HashJob = { data, control, step }
     const { signal } = options
-    const threads = Math.max(1, this.threads)
-    // Few tiny inputs don't need every thread; each one used must still get a job.
-    const workers = this.workers.slice(0, Math.max(this.mainThread ? 0 : 1, Math.min(this.workers.length, Math.ceil(totalSize / (4 * 1024 * 1024)))))
+    // A tiny input doesn't need every thread.
+    const wanted = Math.max(this.mainThread ? 0 : 1, Math.min(this.workers.length, Math.ceil(pieceCount / step) - (this.mainThread ? 1 : 0)))
+    const workers = this.workers.slice(0, wanted)
 
     return new Promise<Buffer>((resolve, reject) => {
       if (signal?.aborted) return reject(cancelled())
-      let nextPiece = 0
-      let hashedBytes = 0
       let running = workers.length + (this.mainThread ? 1 : 0)
       let settled = false
+      let reported = -1
+
+      const report = (): void => {
+        const done = Atomics.load(ctrl, CONTROL.DONE)
+        if (done === reported) return
+        reported = done
+        options.onProgress?.({ hashedBytes: Math.min(totalSize, done * pieceLength), totalBytes: totalSize })
+      }
+      const timer = options.onProgress ? setInterval(report, PROGRESS_MS) : null
 
       const stop = (err: Error | null): void => {
         if (settled) return
         settled = true
+        Atomics.store(ctrl, CONTROL.STOP, 1)
+        if (timer) clearInterval(timer)
         signal?.removeEventListener('abort', onAbort)
         for (const w of workers) {
           w.removeAllListeners('message')
           w.removeAllListeners('error')
         }
         if (err) {
-          // A worker may be mid-chunk on a job that no longer matters: replace the pool's threads.
+          // Workers may still be mid-chunk on a job that no longer matters: don't reuse them.
           this.close()
           reject(err)
-        } else resolve(Buffer.from(data.digests))
+        } else {
+          report()
+          resolve(Buffer.from(data.digests))
+        }
       }
       const onAbort = (): void => stop(cancelled())
       signal?.addEventListener('abort', onAbort, { once: true })
-
-      // Guided scheduling: big chunks first, smaller ones near the end so threads finish together.
-      const take = (maxBytes: number): HashChunk | null => {
-        if (nextPiece >= pieceCount) return null
-        const remaining = (pieceCount - nextPiece) * pieceLength
-        const bytes = Math.min(maxBytes, Math.max(pieceLength, remaining / (threads * 2)))
-        const chunk = { first: nextPiece, end: Math.min(pieceCount, nextPiece + Math.max(1, Math.floor(bytes / pieceLength))) }
-        nextPiece = chunk.end
-        return chunk
-      }
-      const progressed = (bytes: number): void => {
-        hashedBytes += bytes
-        options.onProgress?.({ hashedBytes, totalBytes: totalSize })
-      }
       const threadDone = (): void => {
         if (--running === 0) stop(null)
       }
 
       for (const worker of workers) {
-        const send = (msg: WorkerRequest): void => worker.postMessage(msg)
-        const feed = (): void => {
-          const chunk = take(MAX_CHUNK_BYTES)
-          send(chunk ? { type: 'chunk', chunk } : { type: 'finish' })
-        }
         worker.on('message', (reply: WorkerReply) => {
           if (settled) return
           if (reply.type === 'error') return stop(new SwarmdropError(reply.code, reply.message))
-          if (reply.type === 'finished') return threadDone()
-          progressed(reply.bytes)
-          feed()
+          threadDone()
         })
         worker.on('error', (err) => stop(new SwarmdropError('INTERNAL', `Hashing thread failed: ${err.message}`, { cause: err })))
-        send({ type: 'job', data })
-        feed()
+        worker.postMessage(job)
       }
 
       if (this.mainThread) {
         void (async () => {
           const hasher = new PieceHasher(data)
+          const slice = Math.max(1, Math.floor(MAIN_SLICE_BYTES / pieceLength / step))
           try {
-            for (let chunk = take(MAIN_SLICE_BYTES); chunk && !settled; chunk = take(MAIN_SLICE_BYTES)) {
-              progressed(hasher.hashChunk(chunk))
-              await yieldToLoop()
+            for (let claimed = 0; ; ) {
+              if (Atomics.load(ctrl, CONTROL.STOP) !== 0) return
+              const first = Atomics.add(ctrl, CONTROL.NEXT, step)
+              if (first >= pieceCount) break
+              const end = Math.min(pieceCount, first + step)
+              hasher.hashChunk({ first, end })
+              Atomics.add(ctrl, CONTROL.DONE, end - first)
+              if (++claimed % slice === 0) {
+                report()
+                await yieldToLoop()
+              }
             }
             hasher.finish()
-            if (!settled) threadDone()
+            threadDone()
           } catch (err) {
             stop(err as Error)
           }

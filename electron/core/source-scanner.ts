@@ -37,14 +37,28 @@ export async function scanSource(input: string): Promise<Source> {
   const files: SourceFile[] = []
   await walk(root, [], new Set([dirKey(st)]), files, { sinceYield: 0 })
   if (files.length === 0) throw new SwarmdropError('EMPTY_INPUT', `The folder ${root} contains no files: there is nothing to publish.`)
-  const keyed = files.map((f) => ({ f, key: Buffer.from(f.path.join('/'), 'utf8') }))
-  keyed.sort((a, b) => Buffer.compare(a.key, b.key))
-  const sorted = keyed.map((k) => k.f)
+  const sorted = sortByPathBytes(files)
   const totalSize = sorted.reduce((sum, f) => sum + f.length, 0)
   if (totalSize === 0) {
     throw new SwarmdropError('EMPTY_INPUT', `Every file in ${root} is empty (${sorted.length} files, 0 bytes): there is nothing to publish.`)
   }
   return { root, name, isDirectory: true, files: sorted, totalSize }
+}
+
+/**
+ * Orders files by the UTF-8 bytes of their full path. JavaScript's string order (UTF-16 code
+ * units) is the same order unless a path holds both astral characters and U+E000–U+FFFF, so the
+ * cheap comparison is used whenever that cannot happen.
+ */
+export function sortByPathBytes(files: SourceFile[]): SourceFile[] {
+  const keyed = files.map((f) => ({ f, key: f.path.join('/') }))
+  if (!keyed.some((k) => /[\uE000-\uFFFF]/.test(k.key))) {
+    keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  } else {
+    const bytes = new Map(keyed.map((k) => [k, Buffer.from(k.key, 'utf8')]))
+    keyed.sort((a, b) => Buffer.compare(bytes.get(a) as Buffer, bytes.get(b) as Buffer))
+  }
+  return keyed.map((k) => k.f)
 }
 
 /**
