@@ -3,24 +3,13 @@
 // the headless `swarmdrop serve` with its web dashboard, said in one line. Extra arguments go to
 // either (`npm start -- --data-dir DIR --http-port N`). SIGINT/SIGTERM are forwarded so Ctrl-C
 // and `kill` stop seeding cleanly instead of orphaning the child.
-import { spawn, spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { spawn } from 'node:child_process'
 import { constants } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { ensureBuilt } from './ensure-built.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const locator = new URL('../dist/electron/electron-binary.js', import.meta.url)
-if (!existsSync(locator)) {
-  // `node bin/start.js` on a fresh checkout: build the Node side once, as bin/swarmdrop.js does.
-  process.stderr.write('swarmdrop: first run, compiling the TypeScript sources...\n')
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
-  const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' })
-  if (r.status !== 0) {
-    process.stderr.write('swarmdrop: the build failed; run "npm run build" in the project folder to see why.\n')
-    process.exit(1)
-  }
-}
+const locator = ensureBuilt(new URL('../dist/electron/electron-binary.js', import.meta.url))
 const { locateElectronBinary } = await import(locator.href)
 
 const args = process.argv.slice(2)

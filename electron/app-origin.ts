@@ -5,30 +5,14 @@
  * be relied on to do. Pure, so the path and URL checks are tested in plain Node.
  */
 import path from 'node:path'
+import { DASHBOARD_CSP, safeRelativePath } from './core/dashboard-assets.js'
 
 export const APP_SCHEME = 'swarmdrop'
 export const APP_HOST = 'app'
 export const APP_ENTRY_URL = `${APP_SCHEME}://${APP_HOST}/index.html`
 
-/**
- * No remote content at all: scripts, styles, images and fetches come from the app's own origin,
- * and nothing inline. React's style props go through the CSSOM, which style-src does not govern,
- * so the dashboard needs no 'unsafe-inline' (test/electron-renderer.test.ts proves it in Chromium).
- */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "frame-src 'none'",
-  "worker-src 'self'",
-].join('; ')
+/** The window's policy is the dashboard's, sent as a header by the swarmdrop:// handler. */
+export const CONTENT_SECURITY_POLICY = DASHBOARD_CSP
 
 /** True for the app's own pages only: right scheme and host, nothing else (not file://, not http). */
 export function isAppUrl(url: string): boolean {
@@ -48,18 +32,8 @@ export function isAppUrl(url: string): boolean {
 export function resolveAppFile(root: string, url: string): string | null {
   if (!isAppUrl(url)) return null
   const { pathname } = new URL(url)
-  let decoded: string
-  try {
-    decoded = decodeURIComponent(pathname)
-  } catch {
-    return null
-  }
-  if (decoded.includes('\0') || decoded.includes('\\')) return null
-  const relative = decoded === '/' ? 'index.html' : decoded.replace(/^\/+/, '')
-  const resolvedRoot = path.resolve(root)
-  const file = path.resolve(resolvedRoot, relative)
-  if (file !== resolvedRoot && !file.startsWith(resolvedRoot + path.sep)) return null
-  return file
+  const relative = pathname === '/' ? 'index.html' : safeRelativePath(pathname)
+  return relative === null ? null : path.join(path.resolve(root), relative)
 }
 
 /**

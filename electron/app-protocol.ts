@@ -3,20 +3,9 @@
  * every response with the CSP header. Nothing outside that folder is reachable through it.
  */
 import { readFile } from 'node:fs/promises'
-import path from 'node:path'
 import { protocol, type Session } from 'electron'
 import { APP_SCHEME, CONTENT_SECURITY_POLICY, resolveAppFile } from './app-origin.js'
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-}
+import { contentTypeFor } from './core/dashboard-assets.js'
 
 /**
  * Must run before the app's `ready` event. `standard` + `secure` give the scheme a real origin
@@ -33,7 +22,7 @@ export function serveAppScheme(session: Session, dashboardDir: string): void {
     if (file === null) return new Response('Forbidden', { status: 403, headers })
     try {
       const body = await readFile(file)
-      return new Response(body, { status: 200, headers: { ...headers, 'Content-Type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream' } })
+      return new Response(body, { status: 200, headers: { ...headers, 'Content-Type': contentTypeFor(file) } })
     } catch {
       return new Response('Not found', { status: 404, headers })
     }

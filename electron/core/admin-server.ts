@@ -15,6 +15,7 @@ import type { CommandName, CoreApi, EventName } from '../../shared/contract.js'
 import { COMMAND_NAMES, EVENT_NAMES } from '../../shared/contract.js'
 import { SwarmdropError, toErrorInfo } from '../../shared/errors.js'
 import { UPLOAD_PATH, WS_PATH, type ClientMessage, type ServerMessage } from '../../shared/ws-protocol.js'
+import { contentTypeFor, DASHBOARD_CSP, safeRelativePath } from './dashboard-assets.js'
 
 export interface AdminServerOptions {
   core: CoreApi
@@ -26,18 +27,6 @@ export interface AdminServerOptions {
   staticDir?: string | null
   /** Where browser uploads land, one folder per batch. Null disables uploads. */
   uploadDir?: string | null
-}
-
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
 }
 
 export class AdminServer {
@@ -122,7 +111,7 @@ export class AdminServer {
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.setHeader('X-Content-Type-Options', 'nosniff')
     res.setHeader('Referrer-Policy', 'no-referrer')
-    res.setHeader('Content-Security-Policy', CSP)
+    res.setHeader('Content-Security-Policy', DASHBOARD_CSP)
     const refusal = this.checkOrigin(req)
     if (refusal) return sendJson(res, 403, { ok: false, error: { code: 'UNAUTHORIZED', message: `Refused: ${refusal}.` } })
     // Route on the raw path: URL parsing would resolve "%2e%2e" segments before we could refuse them.
@@ -139,12 +128,12 @@ export class AdminServer {
   private async serveStatic(pathname: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const dir = this.options.staticDir
     if (!dir) return sendText(res, 404, 'This Swarmdrop runs without a dashboard.')
-    const rel = pathname === '/' ? 'index.html' : safeRelative(pathname)
+    const rel = pathname === '/' ? 'index.html' : safeRelativePath(pathname)
     const file = rel === null ? null : path.join(dir, rel)
     const st = file ? await stat(file).catch(() => null) : null
     if (!file || !st?.isFile()) return sendText(res, 404, 'Not found.')
     res.writeHead(200, {
-      'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'Content-Type': contentTypeFor(file),
       'Content-Length': st.size,
       'Cache-Control': rel === 'index.html' ? 'no-cache' : 'public, max-age=3600',
     })
@@ -158,7 +147,7 @@ export class AdminServer {
     if (!uploadDir) return sendJson(res, 404, { ok: false, error: { code: 'INVALID_ARGUMENT', message: 'Uploads are disabled here.' } })
     const slash = rest.indexOf('/')
     const batch = slash > 0 ? rest.slice(0, slash) : ''
-    const rel = slash > 0 ? safeRelative(`/${rest.slice(slash + 1)}`) : null
+    const rel = slash > 0 ? safeRelativePath(`/${rest.slice(slash + 1)}`) : null
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(batch) || rel === null) {
       return sendJson(res, 400, { ok: false, error: { code: 'INVALID_ARGUMENT', message: 'Upload paths look like /upload/<batch id>/<relative file path>, without "..".' } })
     }
@@ -203,20 +192,6 @@ export class AdminServer {
         )
     })
   }
-}
-
-/** A URL path as a safe relative file path, or null if it tries to leave its folder. */
-export function safeRelative(pathname: string): string | null {
-  let decoded: string
-  try {
-    decoded = decodeURIComponent(pathname)
-  } catch {
-    return null
-  }
-  if (decoded.includes('\0') || decoded.includes('\\')) return null
-  const parts = decoded.split('/').filter((p) => p !== '')
-  if (parts.length === 0 || parts.some((p) => p === '.' || p === '..')) return null
-  return parts.join(path.sep)
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

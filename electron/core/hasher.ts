@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { SwarmdropError } from '../../shared/errors.js'
 import { CONTROL, type HashJob, type HashWorkerData, type WorkerReply } from './hash-protocol.js'
-import { PieceHasher } from './piece-hasher.js'
+import { hashClaimedChunks, PieceHasher } from './piece-hasher.js'
 
 export interface HashInput {
   files: { absPath: string; length: number; mtimeMs: number }[]
@@ -122,18 +122,11 @@ export class HashPool {
           const hasher = new PieceHasher(data)
           const slice = Math.max(1, Math.floor(MAIN_SLICE_BYTES / pieceLength / step))
           try {
-            for (let claimed = 0; ; ) {
-              if (Atomics.load(ctrl, CONTROL.STOP) !== 0) return
-              const first = Atomics.add(ctrl, CONTROL.NEXT, step)
-              if (first >= pieceCount) break
-              const end = Math.min(pieceCount, first + step)
-              hasher.hashChunk({ first, end })
-              Atomics.add(ctrl, CONTROL.DONE, end - first)
-              if (++claimed % slice === 0) {
-                report()
-                await yieldToLoop()
-              }
+            while (hashClaimedChunks(hasher, ctrl, step, pieceCount, slice)) {
+              report()
+              await yieldToLoop()
             }
+            if (Atomics.load(ctrl, CONTROL.STOP) !== 0) return
             hasher.finish()
             threadDone()
           } catch (err) {

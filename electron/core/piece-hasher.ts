@@ -8,7 +8,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { SwarmdropError } from '../../shared/errors.js'
 import { fsError } from './source-scanner.js'
-import type { HashChunk, HashWorkerData } from './hash-protocol.js'
+import { CONTROL, type HashChunk, type HashWorkerData } from './hash-protocol.js'
 
 type SourceEntry = HashWorkerData['files'][number]
 
@@ -110,4 +110,20 @@ export class PieceHasher {
 
 function changed(absPath: string): SwarmdropError {
   return new SwarmdropError('FILE_CHANGED', `${absPath} changed while it was being hashed. Wait until it is complete, then publish again.`)
+}
+
+/**
+ * Claims chunks of `step` pieces from the shared control block and hashes them, until no piece is
+ * left, the job is stopped, or `maxClaims` chunks were done. Returns true while work may remain.
+ */
+export function hashClaimedChunks(hasher: PieceHasher, control: Int32Array, step: number, pieceCount: number, maxClaims = Infinity): boolean {
+  for (let claims = 0; claims < maxClaims; claims++) {
+    if (Atomics.load(control, CONTROL.STOP) !== 0) return false
+    const first = Atomics.add(control, CONTROL.NEXT, step)
+    if (first >= pieceCount) return false
+    const end = Math.min(pieceCount, first + step)
+    hasher.hashChunk({ first, end })
+    Atomics.add(control, CONTROL.DONE, end - first)
+  }
+  return true
 }
