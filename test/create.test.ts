@@ -8,7 +8,7 @@ import { sortByPathBytes } from '../electron/core/source-scanner.js'
 import { choosePieceLength } from '../shared/piece-length.js'
 import type { SwarmdropError } from '../shared/errors.js'
 import { makeTree, pseudoRandom } from './support/fixtures.js'
-import { runCli, runProcess } from './support/run-cli.js'
+import { BIN, runCli, runProcess } from './support/run-cli.js'
 import { tempDir } from './support/temp.js'
 import { toolPath } from './support/tools.js'
 import { parseWithWebtorrent } from './support/webtorrent-parser.js'
@@ -237,9 +237,13 @@ test('bad input: an unreadable file is named in the error', async () => {
     await chmod(root, 0o755)
     await chmod(path.join(root, 'readable.txt'), 0o644)
     await chmod(path.join(root, 'secret.key'), 0o000)
-    // Root reads everything, so as root the CLI runs as "nobody" to meet a real EACCES.
-    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}
-    const r = await runCli(['create', root, '-o', path.join(dir, 'x.torrent')], { ...asUser, cwd: dir })
+    // Root reads everything: as root the CLI runs without the DAC-override capabilities (still
+    // uid 0, so the checkout itself stays readable wherever CI clones it) to meet a real EACCES.
+    const args = ['create', root, '-o', path.join(dir, 'x.torrent')]
+    const r =
+      process.getuid?.() === 0
+        ? await runProcess(toolPath('setpriv'), ['--bounding-set=-dac_override,-dac_read_search', process.execPath, BIN, ...args], { cwd: dir })
+        : await runCli(args, { cwd: dir })
     assert.equal(r.code, 1, r.stderr)
     assert.match(r.stderr, /error PATH_UNREADABLE: .*secret\.key cannot be read: permission denied/)
   } finally {

@@ -12,6 +12,7 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   aria2c: 'aria2',
   'qbittorrent-nox': 'qbittorrent-nox',
   chromium: 'chromium',
+  setpriv: 'util-linux',
 }
 
 export function toolPath(name: string): string {
