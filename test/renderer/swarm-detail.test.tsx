@@ -62,8 +62,9 @@ describe('swarm detail', () => {
   test('the chart keeps at most five minutes of samples', async () => {
     const api = new FakeSwarmdropApi(snapshotAt(0))
     view = await mount(<App initialView="releases" />, fakeBackend(api))
-    for (let s = 1; s <= 320; s++) api.push(snapshotAt(s))
-    await fromCore(() => {})
+    await fromCore(() => {
+      for (let s = 1; s <= 320; s++) api.push(snapshotAt(s))
+    })
     await click(button(view.container, 'app-2.4.1'))
     const points = view.container.querySelector('.rate-chart polyline.up')?.getAttribute('points')?.split(' ') ?? []
     assert.ok(points.length <= 301 && points.length >= 299, `got ${points.length} points`)
