@@ -18,5 +18,7 @@ export function ensureBuilt(entry) {
     process.stderr.write('swarmdrop: the build failed; run "npm run build" in the project folder to see why.\n')
     process.exit(1)
   }
+  // The optional SHA-1 kernel; it never fails the build (see native/build.mjs).
+  spawnSync(process.execPath, [fileURLToPath(new URL('../native/build.mjs', import.meta.url))], { cwd: root, stdio: 'inherit' })
   return entry
 }

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { SwarmdropError } from '../../shared/errors.js'
 import { CONTROL, type HashJob, type HashWorkerData, type WorkerReply } from './hash-protocol.js'
-import { hashClaimedChunks, PieceHasher } from './piece-hasher.js'
+import { claimStep, hashClaimedChunks, PieceHasher } from './piece-hasher.js'
 
 export interface HashInput {
   files: { absPath: string; length: number; mtimeMs: number }[]
@@ -38,8 +38,6 @@ export interface HashPoolOptions {
 }
 
 const WORKER_URL = new URL('./hash-worker.js', import.meta.url)
-/** Work claimed at a time: small enough that threads finish together, large enough to read well. */
-const CLAIM_BYTES = 4 * 1024 * 1024
 /** Main-thread work between yields (~5 ms), so progress and cancel still flow. */
 const MAIN_SLICE_BYTES = 8 * 1024 * 1024
 const PROGRESS_MS = 100
@@ -61,7 +59,7 @@ export class HashPool {
     const data: HashWorkerData = { files: input.files, pieceLength, totalSize, digests: new SharedArrayBuffer(pieceCount * 20) }
     const control = new SharedArrayBuffer(CONTROL.SLOTS * 4)
     const ctrl = new Int32Array(control)
-    const step = Math.max(1, Math.floor(CLAIM_BYTES / pieceLength))
+    const step = claimStep(pieceLength)
     const job: HashJob = { data, control, step }
     const { signal } = options
     // A tiny input doesn't need every thread.
