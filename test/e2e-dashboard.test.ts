@@ -6,7 +6,6 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -14,55 +13,11 @@ import type { Page } from 'playwright-core'
 import { startAria2, type Aria2Run } from './support/aria2.js'
 import { launchChromium, type Chromium } from './support/browser.js'
 import { freePort } from './support/ports.js'
-import { BIN } from './support/run-cli.js'
+import { startServeProcess, type ServeProcess } from './support/serve-process.js'
 import { tempDir } from './support/temp.js'
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url))
 const PAYLOAD_SIZE = 48 * 1024 * 1024 + 123
-
-interface Serve {
-  child: ChildProcess
-  dashboardUrl: string
-  output(): string
-  stop(): Promise<void>
-}
-
-/** Starts `swarmdrop serve` on free ports at 127.0.0.1 and waits for its dashboard URL and "ready". */
-async function startServe(dataDir: string): Promise<Serve> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--address', '127.0.0.1', '--http-port', '0', '--peer-port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()))
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    child.kill('SIGTERM')
-    const force = setTimeout(() => child.kill('SIGKILL'), 10_000)
-    await exited
-    clearTimeout(force)
-  }
-  const dashboardUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`swarmdrop serve did not become ready in 20 s:\n${out}`)), 20_000)
-    const onData = (d: Buffer): void => {
-      out += d.toString()
-      const url = /dashboard:\s+(http:\/\/127\.0\.0\.1:\d+\/#token=\S+)/.exec(out)?.[1]
-      if (url && out.includes('swarmdrop: ready')) {
-        clearTimeout(timer)
-        resolve(url)
-      }
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`swarmdrop serve exited with ${code}:\n${out}`))
-    })
-  }).catch(async (err: unknown) => {
-    await stop()
-    throw err
-  })
-  return { child, dashboardUrl, output: () => out, stop }
-}
 
 /** Records every wizard step, hashing progress value and aria2 peer row the page ever shows. */
 async function watchPage(page: Page): Promise<void> {
@@ -120,16 +75,17 @@ async function dropFiles(page: Page, files: { name: string; size: number; seed: 
 test('dashboard: drop files, watch hashing and the release, then aria2 downloads it to 100 %', { timeout: 110_000 }, async () => {
   await mkdir(ARTIFACTS, { recursive: true })
   const tmp = await tempDir('swarmdrop-e2e-')
-  let serve: Serve | null = null
+  let serve: ServeProcess | null = null
   let browser: Chromium | null = null
   let aria: Aria2Run | null = null
   try {
-    serve = await startServe(path.join(tmp.dir, 'data'))
+    serve = await startServeProcess(['--data-dir', path.join(tmp.dir, 'data'), '--address', '127.0.0.1', '--http-port', '0', '--peer-port', '0'])
+    assert.ok(serve.dashboardUrl, 'serve printed its dashboard URL')
     browser = await launchChromium()
     const page = await browser.context.newPage()
     const pageErrors: string[] = []
     page.on('pageerror', (e) => pageErrors.push(e.message))
-    await page.goto(serve.dashboardUrl)
+    await page.goto(serve.dashboardUrl as string)
     await page.getByText('Drop an update here').waitFor({ timeout: 15_000 })
     await watchPage(page)
 

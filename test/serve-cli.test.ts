@@ -1,6 +1,5 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { randomBytes } from 'node:crypto'
@@ -8,51 +7,9 @@ import path from 'node:path'
 import { startAria2 } from './support/aria2.js'
 import { makeTree, pseudoRandom } from './support/fixtures.js'
 import { freePorts } from './support/ports.js'
-import { BIN, runCli } from './support/run-cli.js'
+import { runCli } from './support/run-cli.js'
+import { startServeProcess, type ServeProcess } from './support/serve-process.js'
 import { tempDir } from './support/temp.js'
-
-interface Serve {
-  child: ChildProcess
-  output(): string
-  exited: Promise<number | null>
-  stop(): Promise<number | null>
-}
-
-/** `swarmdrop serve` as a real process; resolves once it printed "ready" (or rejects with its output when it exits). */
-async function startServe(args: string[]): Promise<Serve> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
-  const ready = new Promise<void>((resolve, reject) => {
-    const onData = (d: Buffer): void => {
-      out += d.toString()
-      if (out.includes('swarmdrop: ready')) resolve()
-    }
-    child.stdout.on('data', onData)
-    child.stderr.on('data', onData)
-    void exited.then((code) => reject(new Error(`serve exited with ${code}:\n${out}`)))
-    setTimeout(() => reject(new Error(`serve not ready after 30 s:\n${out}`)), 30_000).unref()
-  })
-  const serve: Serve = {
-    child,
-    output: () => out,
-    exited,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
-      const t = setTimeout(() => child.kill('SIGKILL'), 10_000)
-      const code = await exited
-      clearTimeout(t)
-      return code
-    },
-  }
-  try {
-    await ready
-  } catch (err) {
-    await serve.stop()
-    throw err
-  }
-  return serve
-}
 
 interface FeedItemView {
   title: string
@@ -97,7 +54,7 @@ test('serve/publish/status/retire: restart keeps every release seeding and the f
   const dataDir = path.join(dir, 'data')
   const [httpPort, peerPort, ariaPort, busyPort, otherPeer] = await freePorts(5)
   const flags = ['--data-dir', dataDir, '--address', '127.0.0.1', '--http-port', String(httpPort), '--peer-port', String(peerPort)]
-  let serve: Serve | null = null
+  let serve: ServeProcess | null = null
   const busy = createServer()
   try {
     // Nothing running yet.
@@ -105,7 +62,7 @@ test('serve/publish/status/retire: restart keeps every release seeding and the f
     assert.equal(lonely.code, 1)
     assert.match(lonely.stderr, new RegExp(`error NOT_RUNNING: no Swarmdrop is running for ${dataDir}; start it with "swarmdrop serve`))
 
-    serve = await startServe(flags)
+    serve = await startServeProcess(flags)
     assert.match(serve.output(), new RegExp(`feed: +http://127\\.0\\.0\\.1:${httpPort}/feed\\.xml`))
     assert.match(serve.output(), /dashboard: +http:\/\/127\.0\.0\.1:\d+/)
     const feedUrl = `http://127.0.0.1:${httpPort}/feed.xml`
@@ -160,7 +117,7 @@ test('serve/publish/status/retire: restart keeps every release seeding and the f
     const later = new Date(Date.now() + 60_000)
     await utimes(touched, later, later)
     await writeFile(broken, pseudoRandom(1024 * 1024, 'tampered'))
-    serve = await startServe(flags)
+    serve = await startServeProcess(flags)
     const after = await feedItems(feedUrl)
     assert.deepEqual(after.items, before.items, 'the feed items are unchanged by a restart')
     const st = await status(dataDir)

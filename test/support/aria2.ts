@@ -1,5 +1,6 @@
 /** aria2c as a real downloader (or seeder, for the benchmark), headless, on its own port. */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
+import { supervise, type Supervised } from './child-process.js'
 import { toolPath } from './tools.js'
 
 export interface Aria2Options {
@@ -15,13 +16,8 @@ export interface Aria2Options {
   logFile?: string
 }
 
-export interface Aria2Run {
-  child: ChildProcess
-  /** Resolves with the exit code once aria2c exits. */
-  exited: Promise<number | null>
-  output(): string
-  stop(): Promise<void>
-}
+/** aria2c running; `exited` resolves with its exit code. */
+export type Aria2Run = Supervised
 
 export function startAria2(o: Aria2Options): Aria2Run {
   const args = [
@@ -45,22 +41,5 @@ export function startAria2(o: Aria2Options): Aria2Run {
     ...(o.extra ?? []),
     o.torrent,
   ]
-  const child = spawn(toolPath('aria2c'), args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()))
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
-  return {
-    child,
-    exited,
-    output: () => out,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM')
-        const t = setTimeout(() => child.kill('SIGKILL'), 5000)
-        await exited
-        clearTimeout(t)
-      }
-    },
-  }
+  return supervise(spawn(toolPath('aria2c'), args, { stdio: ['ignore', 'pipe', 'pipe'] }), 5000)
 }

@@ -3,7 +3,8 @@
  * notice accepted, WebUI on 127.0.0.1 without login, DHT/LSD/PeX/UPnP/GeoIP off, several peers
  * per IP allowed (everything is 127.0.0.1 here), RSS and the auto-downloader on.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
+import { supervise } from './child-process.js'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { toolPath } from './tools.js'
@@ -60,18 +61,11 @@ Session\\RefreshInterval=1
 AutoDownloader\\EnableProcessing=true
 `
   await writeFile(path.join(confDir, 'qBittorrent.conf'), conf)
-  const child: ChildProcess = spawn(toolPath('qbittorrent-nox'), [`--profile=${o.profile}`], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()))
-  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()))
+  const proc = supervise(spawn(toolPath('qbittorrent-nox'), [`--profile=${o.profile}`], { stdio: ['ignore', 'pipe', 'pipe'] }))
+  const { child } = proc
   const webUi = `http://127.0.0.1:${o.webUiPort}/api/v2`
   const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    child.kill('SIGTERM')
-    const t = setTimeout(() => child.kill('SIGKILL'), 8000)
-    await exited
-    clearTimeout(t)
+    await proc.stop()
   }
   const deadline = Date.now() + 20_000
   for (;;) {
@@ -83,7 +77,7 @@ AutoDownloader\\EnableProcessing=true
     }
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop()
-      throw new Error(`qbittorrent-nox did not start its WebUI on port ${o.webUiPort}:\n${out}`)
+      throw new Error(`qbittorrent-nox did not start its WebUI on port ${o.webUiPort}:\n${proc.output()}`)
     }
     await new Promise((r) => setTimeout(r, 100))
   }

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { supervise } from './child-process.js'
 import { runProcess } from './run-cli.js'
 import { toolPath } from './tools.js'
 
@@ -42,19 +43,15 @@ export async function startTransmission(o: { configDir: string; downloadDir: str
   }
   await writeFile(path.join(o.configDir, 'settings.json'), JSON.stringify(settings, null, 2))
   const child = spawn(toolPath('transmission-daemon'), ['-f', '-g', o.configDir, '--logfile', path.join(o.configDir, 'daemon.log')], { stdio: 'ignore' })
-  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()))
   const remoteBin = toolPath('transmission-remote')
   const remote = async (...args: string[]): Promise<string> => {
     const r = await runProcess(remoteBin, [`127.0.0.1:${o.rpcPort}`, ...args])
     if (r.code !== 0) throw new Error(`transmission-remote ${args.join(' ')}: ${r.stderr || r.stdout}`)
     return r.stdout
   }
+  const proc = supervise(child)
   const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    child.kill('SIGTERM')
-    const t = setTimeout(() => child.kill('SIGKILL'), 8000)
-    await exited
-    clearTimeout(t)
+    await proc.stop()
   }
   const deadline = Date.now() + 15_000
   for (;;) {
