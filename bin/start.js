@@ -32,7 +32,10 @@ const env = { ...process.env }
 delete env.ELECTRON_RUN_AS_NODE
 // Its own process group: a terminal's Ctrl-C then reaches the child once, through us, rather
 // than twice (directly from the terminal and forwarded by us), which a server may read as "force".
-const child = spawn(command, commandArgs, { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true })
+// A detached child outlives a launcher that is killed outright (kill -9, a closed terminal tab):
+// it gets a stdin pipe from us instead, and serve stops when that pipe closes.
+env.SWARMDROP_STOP_WITH_LAUNCHER = '1'
+const child = spawn(command, commandArgs, { cwd: root, env, stdio: ['pipe', 'inherit', 'inherit'], detached: true })
 
 // npm forwards a terminal's SIGINT to us while the terminal sends it too: pass on one per burst.
 let lastForwarded = { signal: '', at: 0 }

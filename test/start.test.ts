@@ -145,6 +145,30 @@ test('npm start without Electron: one line saying why, then serve with its URLs;
   t.diagnostic(`fallback reason: ${reason}; serve printed its URLs ${elapsedMs} ms after launch`)
 })
 
+test('a launcher killed outright (SIGKILL) takes its server down with it: no orphan holds the ports', { timeout: 60_000 }, async () => {
+  const { dir, cleanup } = await tempDir()
+  const dataDir = path.join(dir, 'data')
+  const [httpPort, peerPort] = await freePorts(2)
+  const started = startApp(
+    ['--data-dir', dataDir, '--address', '127.0.0.1', '--http-port', String(httpPort), '--peer-port', String(peerPort)],
+    baseEnv(dataDir, locateElectronBinary().ok ? path.join(dir, 'no-electron-here') : null),
+  )
+  try {
+    const feedUrl = (await started.waitFor(new RegExp(`http://127\\.0\\.0\\.1:${httpPort}/feed\\.xml\\S*`)))[0]
+    await started.waitFor(/swarmdrop: ready/)
+    assert.equal((await fetch(feedUrl)).status, 200)
+    started.child.kill('SIGKILL')
+    await started.exited
+    const deadline = Date.now() + 15_000
+    while (existsSync(path.join(dataDir, 'lock')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    assert.equal(existsSync(path.join(dataDir, 'lock')), false, 'the orphaned server stopped and released the data-dir lock')
+    await assert.rejects(fetch(feedUrl), `nothing listens on ${httpPort} any more`)
+  } finally {
+    await killAll(started, dataDir)
+    await cleanup()
+  }
+})
+
 test('npm start forwards SIGTERM, and names ELECTRON_OVERRIDE_DIST_PATH when that is why', { timeout: 60_000 }, async () => {
   const { reason } = await runUntilSignal('SIGTERM', true)
   assert.match(reason, /ELECTRON_OVERRIDE_DIST_PATH is set but .*no-electron-here.* does not exist/)

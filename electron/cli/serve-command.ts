@@ -96,5 +96,13 @@ export async function runServe(argv: string[]): Promise<number> {
     }
     process.once('SIGINT', () => stop('SIGINT'))
     process.once('SIGTERM', () => stop('SIGTERM'))
+    if (process.env.SWARMDROP_STOP_WITH_LAUNCHER === '1') {
+      // Started by bin/start.js (npm start) in its own process group: its end, however abrupt,
+      // closes our stdin, and we stop rather than hold the ports and the data-dir lock as an orphan.
+      process.stdin.once('end', () => stop('launcher exited'))
+      process.stdin.once('error', () => stop('launcher exited'))
+      process.stdin.resume()
+      process.stdin.unref?.()
+    }
   })
 }
