@@ -14,6 +14,8 @@ export interface Aria2Options {
   maxUpload?: number
   extra?: string[]
   logFile?: string
+  /** Run inside this network namespace (a test LAN host). */
+  netns?: string
 }
 
 /** aria2c running; `exited` resolves with its exit code. */
@@ -41,5 +43,6 @@ export function startAria2(o: Aria2Options): Aria2Run {
     ...(o.extra ?? []),
     o.torrent,
   ]
-  return supervise(spawn(toolPath('aria2c'), args, { stdio: ['ignore', 'pipe', 'pipe'] }), 5000)
+  const [cmd, argv] = o.netns ? [toolPath('ip'), ['netns', 'exec', o.netns, toolPath('aria2c'), ...args]] : [toolPath('aria2c'), args]
+  return supervise(spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] }), 5000)
 }

@@ -13,6 +13,8 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   'qbittorrent-nox': 'qbittorrent-nox',
   chromium: 'chromium',
   setpriv: 'util-linux',
+  ip: 'iproute2',
+  tc: 'iproute2',
 }
 
 export function toolPath(name: string): string {

@@ -1,0 +1,90 @@
+/**
+ * A private test LAN made only of network namespaces this test creates: a hub namespace holding a
+ * bridge, and one namespace per host on 10.77.0.0/24 with its own veth into the bridge (the
+ * recipe in the team handbook, fleet/netns-up.sh). Traffic never leaves these namespaces. Each
+ * host's link can be capped with tc (tbf) in both directions.
+ */
+import { spawnSync } from 'node:child_process'
+import { toolPath } from './tools.js'
+
+export interface LanHost {
+  name: string
+  /** The namespace to run commands in: `ip netns exec <ns> ...`. */
+  ns: string
+  ip: string
+}
+
+export interface Lan {
+  hosts: Record<string, LanHost>
+  /** Command and arguments that run `cmd args...` inside a host. */
+  inHost(host: string, cmd: string, args: string[]): [string, string[]]
+  destroy(): void
+}
+
+function ip(args: string[]): void {
+  const r = spawnSync(toolPath('ip'), args, { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`ip ${args.join(' ')} failed: ${r.stderr.trim()}`)
+}
+
+/** `hosts` maps a host name to its link cap ("50mbit") or null for none. The first host gets .1. */
+export function createLan(hosts: [string, string | null][]): Lan {
+  toolPath('tc')
+  const tag = `sd${process.pid}`
+  const hub = `${tag}-hub`
+  const created: string[] = []
+  const destroy = (): void => {
+    for (const ns of created.reverse()) {
+      // Whatever a test left running inside is ours: stop it with the namespace.
+      const pids = spawnSync(toolPath('ip'), ['netns', 'pids', ns], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
+      for (const pid of pids) {
+        try {
+          process.kill(Number(pid), 'SIGKILL')
+        } catch {
+          // already gone
+        }
+      }
+      spawnSync(toolPath('ip'), ['netns', 'del', ns])
+    }
+  }
+  try {
+    ip(['netns', 'add', hub])
+    created.push(hub)
+    ip(['-n', hub, 'link', 'set', 'lo', 'up'])
+    ip(['-n', hub, 'link', 'add', 'br0', 'type', 'bridge'])
+    ip(['-n', hub, 'link', 'set', 'br0', 'up'])
+    const out: Record<string, LanHost> = {}
+    hosts.forEach(([name, rate], i) => {
+      const ns = `${tag}-${name}`
+      const addr = `10.77.0.${i === 0 ? 1 : 10 + i}`
+      const hubSide = `h${i}`
+      ip(['netns', 'add', ns])
+      created.push(ns)
+      ip(['-n', ns, 'link', 'set', 'lo', 'up'])
+      ip(['-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', hubSide, 'netns', hub])
+      ip(['-n', ns, 'addr', 'add', `${addr}/24`, 'dev', 'eth0'])
+      ip(['-n', ns, 'link', 'set', 'eth0', 'up'])
+      ip(['-n', hub, 'link', 'set', hubSide, 'master', 'br0'])
+      ip(['-n', hub, 'link', 'set', hubSide, 'up'])
+      if (rate) {
+        // Egress on both ends of the veth: the host's upload and its download are both capped.
+        for (const [where, dev] of [[ns, 'eth0'], [hub, hubSide]] as const) {
+          const r = spawnSync(toolPath('ip'), ['netns', 'exec', where, toolPath('tc'), 'qdisc', 'add', 'dev', dev, 'root', 'tbf', 'rate', rate, 'burst', '256kb', 'latency', '100ms'], { encoding: 'utf8' })
+          if (r.status !== 0) throw new Error(`tc on ${where}/${dev} failed: ${r.stderr.trim()}`)
+        }
+      }
+      out[name] = { name, ns, ip: addr }
+    })
+    return {
+      hosts: out,
+      inHost: (host, cmd, args) => {
+        const h = out[host]
+        if (!h) throw new Error(`no host ${host}`)
+        return [toolPath('ip'), ['netns', 'exec', h.ns, cmd, ...args]]
+      },
+      destroy,
+    }
+  } catch (err) {
+    destroy()
+    throw err
+  }
+}
