@@ -86,13 +86,15 @@ export async function benchServe(): Promise<BenchResult[]> {
     const ours: number[] = []
     const reference: number[] = []
     const uploadedCopies: number[] = []
-    for (let round = 0; round < ROUNDS; round++) {
+    const runOurs = async (): Promise<number> => {
       const up0 = e.snapshot().swarms.find((s) => s.infoHash === release.infoHash)?.uploaded ?? 0
-      ours.push(await fanOut(release.torrentUrl, work))
+      const seconds = await fanOut(release.torrentUrl, work)
       const up1 = e.snapshot().swarms.find((s) => s.infoHash === release.infoHash)?.uploaded ?? 0
       uploadedCopies.push((up1 - up0) / SIZE)
-
-      // Reference: our seeder paused (the tracker still serves the swarm), aria2c seeds in place.
+      return seconds
+    }
+    const runReference = async (): Promise<number> => {
+      // Our seeder paused (the tracker still serves the swarm), aria2c seeds in place.
       await e.handle('release.pause', { infoHash: release.infoHash })
       // Let our seeder's "stopped" announce land, so the scrape below counts aria2c alone.
       await new Promise((r) => setTimeout(r, 1000))
@@ -102,12 +104,25 @@ export async function benchServe(): Promise<BenchResult[]> {
       const deadline = Date.now() + 15_000
       while (Date.now() < deadline && !(await seederAnnounced(release.torrentUrl, httpPort, release.infoHash))) await new Promise((r) => setTimeout(r, 200))
       try {
-        reference.push(await fanOut(release.torrentUrl, work))
+        return await fanOut(release.torrentUrl, work)
       } finally {
         seeder.kill()
         await seeder.done.catch(() => undefined)
+        await e.handle('release.resume', { infoHash: release.infoHash })
       }
-      await e.handle('release.resume', { infoHash: release.infoHash })
+    }
+    // One untimed round first (cold aria2c binary, JIT, page cache), then alternate which side
+    // goes first so neither always runs on a machine the other just warmed up.
+    await runOurs()
+    uploadedCopies.length = 0
+    for (let round = 0; round < ROUNDS; round++) {
+      if (round % 2 === 0) {
+        ours.push(await runOurs())
+        reference.push(await runReference())
+      } else {
+        reference.push(await runReference())
+        ours.push(await runOurs())
+      }
     }
     const oursRate = (DOWNLOADERS * SIZE) / median(ours) / 2 ** 20
     const refRate = (DOWNLOADERS * SIZE) / median(reference) / 2 ** 20
@@ -118,7 +133,7 @@ export async function benchServe(): Promise<BenchResult[]> {
         reference: refRate,
         ratio: oursRate / refRate,
         unit: 'MiB/s, reference = aria2c --seed-ratio=0.0 seeding the same .torrent through the same tracker',
-        note: `median of ${ROUNDS} interleaved rounds: ours ${ours.map((s) => s.toFixed(1)).join('/')} s, aria2c ${reference.map((s) => s.toFixed(1)).join('/')} s; Swarmdrop's seeder uploaded ${uploadedCopies.map((c) => c.toFixed(2)).join('/')} × the release size per round (the rest went between the downloaders)`,
+        note: `median of ${ROUNDS} rounds after a warm-up, order alternating: ours ${ours.map((s) => s.toFixed(1)).join('/')} s, aria2c ${reference.map((s) => s.toFixed(1)).join('/')} s; Swarmdrop's seeder uploaded ${uploadedCopies.map((c) => c.toFixed(2)).join('/')} × the release size per round (the rest went between the downloaders)`,
       },
     ]
   } finally {
