@@ -7,27 +7,16 @@
 import { spawn } from 'node:child_process'
 import { open, mkdir, rm, mkdtemp, writeFile } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { BenchResult } from './bench-result.js'
 import { median } from './measure.js'
 import { startEngine, type Engine } from '../electron/core/engine.js'
+import { freePort } from '../test/support/ports.js'
 
 const SIZE = 1024 * 1024 * 1024
 const DOWNLOADERS = 3
 const ROUNDS = 3
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0))
-    })
-  })
-}
 
 function aria2(args: string[]): { done: Promise<void>; kill(): void } {
   const child = spawn('aria2c', args, { stdio: ['ignore', 'ignore', 'pipe'] })
