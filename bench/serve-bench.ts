@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { BenchResult } from './bench-result.js'
 import { median } from './measure.js'
-import { startEngine, type Engine } from '../electron/core/engine.js'
+import { startEngine, type Engine } from '../electron/engine/engine.js'
 import { freePort } from '../test/support/ports.js'
 
 const SIZE = 1024 * 1024 * 1024

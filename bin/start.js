@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { ensureBuilt } from './ensure-built.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const locator = ensureBuilt(new URL('../dist/electron/electron-binary.js', import.meta.url))
+const locator = ensureBuilt(new URL('../dist/electron/cli/electron-binary.js', import.meta.url))
 const { locateElectronBinary } = await import(locator.href)
 
 const args = process.argv.slice(2)

@@ -1,7 +1,7 @@
 import { writeFile, rename } from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { createTorrent } from '../core/create.js'
+import { createTorrent } from '../engine/create.js'
 import { SwarmdropError } from '../../shared/errors.js'
 import { formatBytes } from '../../shared/format.js'
 import { ProgressBar } from './progress-bar.js'

@@ -6,7 +6,7 @@ import WebSocket from 'ws'
 import { connectWs, type WebSocketConstructor, type WsApi } from '../../shared/ws-client.js'
 import type { CommandName, CommandRequest, CommandResponse } from '../../shared/contract.js'
 import { SwarmdropError } from '../../shared/errors.js'
-import { adminToken, readInstance, resolveDataDir } from '../core/data-dir.js'
+import { adminToken, readInstance, resolveDataDir } from '../engine/data-dir.js'
 
 export interface InstanceConnection {
   api: WsApi

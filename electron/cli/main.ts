@@ -3,7 +3,7 @@
  * web dashboard. Each command module is imported only when used, so `create` stays fast.
  */
 import { EXIT_USAGE, reportError, UsageError } from './cli-errors.js'
-import { PRODUCT } from '../core/product.js'
+import { PRODUCT } from '../engine/product.js'
 
 const USAGE = `Usage: swarmdrop <command> [options]
 

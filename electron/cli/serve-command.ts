@@ -3,9 +3,9 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { Settings } from '../../shared/contract.js'
-import { AdminServer } from '../core/admin-server.js'
-import { adminToken, removeInstance, resolveDataDir, writeInstance } from '../core/data-dir.js'
-import { startEngine } from '../core/engine.js'
+import { AdminServer } from '../engine/admin-server.js'
+import { adminToken, removeInstance, resolveDataDir, writeInstance } from '../engine/data-dir.js'
+import { startEngine } from '../engine/engine.js'
 import { UsageError } from './cli-errors.js'
 
 export const SERVE_USAGE = `swarmdrop serve [--data-dir DIR] [--address HOST] [--http-port N] [--peer-port N]

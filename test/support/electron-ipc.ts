@@ -1,7 +1,7 @@
 /**
  * The Electron IPC transport without Electron: the compiled sandboxed preload
- * (dist/electron/preload.cjs) run in the same wrapper Electron's sandbox gives it, talking to
- * electron/ipc-main.ts through an in-memory stand-in for Electron's IPC pipe. The stand-in is the
+ * (dist/electron/shell/preload.cjs) run in the same wrapper Electron's sandbox gives it, talking to
+ * electron/shell/ipc-transport.ts through an in-memory stand-in for Electron's IPC pipe. The stand-in is the
  * mock (the Electron binary cannot run on these machines); payloads cross it through
  * structuredClone, as they cross Electron's.
  */
@@ -10,10 +10,10 @@ import { EventEmitter } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { CoreApi, SwarmdropApi } from '../../shared/contract.js'
-import { APP_ENTRY_URL } from '../../electron/app-origin.js'
-import { registerIpcTransport, type SenderInfo } from '../../electron/ipc-main.js'
+import { APP_ENTRY_URL } from '../../electron/shell/app-origin.js'
+import { registerIpcTransport, type SenderInfo } from '../../electron/shell/ipc-transport.js'
 
-const PRELOAD = new URL('../../electron/preload.cjs', import.meta.url)
+const PRELOAD = new URL('../../electron/shell/preload.cjs', import.meta.url)
 
 export type Listener = (event: SenderInfo, ...args: unknown[]) => unknown
 

@@ -1,7 +1,7 @@
 /** Starting a real engine on free loopback ports, and publishing through its CoreApi. */
 import type { ReleaseSummary } from '../../shared/contract.js'
 import type { ErrorInfo } from '../../shared/errors.js'
-import { startEngine, type Engine } from '../../electron/core/engine.js'
+import { startEngine, type Engine } from '../../electron/engine/engine.js'
 import type { Settings } from '../../shared/contract.js'
 import { freePorts } from './ports.js'
 

@@ -1,5 +1,5 @@
 /**
- * MOCK of the `electron` module, for running the real main process (dist/electron/main.js) under
+ * MOCK of the `electron` module, for running the real main process (dist/electron/shell/main.js) under
  * plain Node where the Electron binary cannot run. It implements only the calls the shell makes,
  * records what it was asked to do, and is driven by the parent test over the fork IPC channel
  * (see test/electron-main.test.ts). Loaded in place of 'electron' by mock-electron-hooks.ts.

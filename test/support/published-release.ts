@@ -3,9 +3,9 @@
  * the .torrent is re-encoded on every call around the fixed info bytes, with the LAN server's
  * current announce and web-seed URLs.
  */
-import type { CreatedTorrent } from '../../electron/core/create.js'
-import type { PublishedRelease } from '../../electron/core/lan-server.js'
-import { encodeTorrent } from '../../electron/core/torrent-file.js'
+import type { CreatedTorrent } from '../../electron/engine/create.js'
+import type { PublishedRelease } from '../../electron/engine/lan-server.js'
+import { encodeTorrent } from '../../electron/engine/torrent-file.js'
 
 export function publishedRelease(
   created: CreatedTorrent,

@@ -22,7 +22,7 @@ export function toolPath(name: string): string {
   const found = r.stdout.trim()
   if (r.status !== 0 || !found) {
     const pkg = DEBIAN_PACKAGE[name] ?? name
-    throw new Error(`${name} is not installed; this test needs the real tool. Install it with: apt-get install -y ${pkg} (.ci/run does this).`)
+    throw new Error(`${name} is not installed; this test needs the real tool. Install it with: apt-get install -y ${pkg} (npm run setup:test installs every tool the tests use).`)
   }
   return found
 }

@@ -1,0 +1,136 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { createTorrent } from '../../electron/engine/create.js'
+import { Seeder } from '../../electron/engine/seeder.js'
+import { peerClient } from '../../electron/engine/peer-client.js'
+import { startAria2, type Aria2Run } from '../support/aria2.js'
+import { makeTree, pseudoRandom } from '../support/fixtures.js'
+import { freePorts } from '../support/ports.js'
+import { tempDir } from '../support/temp.js'
+
+/** The seeder dials aria2c itself (no tracker in these tests) until the download ends. */
+async function dialUntilExit(seeder: Seeder, infoHash: string, aria: Aria2Run, port: number, onTick?: () => void): Promise<number | null> {
+  const timer = setInterval(() => {
+    seeder.dial(infoHash, '127.0.0.1', port)
+    onTick?.()
+  }, 250)
+  let deadline: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([
+      aria.exited,
+      new Promise<never>((_, reject) => {
+        deadline = setTimeout(() => reject(new Error(`aria2c did not finish in 60 s:\n${aria.output()}`)), 60_000)
+      }),
+    ])
+  } finally {
+    clearInterval(timer)
+    clearTimeout(deadline)
+  }
+}
+
+test('seeds a file in place to aria2c: byte-identical, no copy, peer listed by client name', async () => {
+  const { dir, cleanup } = await tempDir()
+  const [peerPort, ariaPort] = await freePorts(2)
+  // Throttled so the transfer lasts long enough to watch the peer list.
+  const seeder = await Seeder.start({ peerPort: peerPort!, utp: false, uploadLimit: 6 * 1024 * 1024 })
+  let aria: Aria2Run | null = null
+  try {
+    const file = path.join(dir, 'src', 'update-7.bin')
+    await mkdir(path.join(dir, 'src'))
+    await writeFile(file, pseudoRandom(9 * 1024 * 1024 + 333, 'seed-one'))
+    const created = await createTorrent(file, { pieceLength: 262144 })
+    const torrentPath = path.join(dir, 'update.torrent')
+    await writeFile(torrentPath, created.torrent)
+    await seeder.seed({
+      infoHash: created.infoHash,
+      torrent: created.torrent,
+      pieceLength: created.pieceLength,
+      files: created.source.files,
+      path: path.dirname(file),
+    })
+    assert.equal(seeder.isSeeding(created.infoHash), true)
+    const before = await readdir(path.dirname(file))
+
+    aria = startAria2({ torrent: torrentPath, dir: path.join(dir, 'dl'), listenPort: ariaPort! })
+    let sawPeer = false
+    const started = performance.now()
+    const code = await dialUntilExit(seeder, created.infoHash, aria, ariaPort!, () => {
+      const peers = seeder.peers(created.infoHash)
+      if (peers.some((p) => p.client === 'aria2' && p.transport === 'tcp' && p.ip === '127.0.0.1')) sawPeer = true
+    })
+    const elapsed = (performance.now() - started) / 1000
+    assert.equal(code, 0, aria.output())
+    assert.ok(elapsed > 1, `the upload limit held the transfer to about 6 MiB/s (took ${elapsed.toFixed(2)} s)`)
+    assert.ok(sawPeer, 'aria2c was listed as a peer with its client name')
+    assert.deepEqual(await readFile(path.join(dir, 'dl', 'update-7.bin')), await readFile(file))
+    const stats = seeder.stats(created.infoHash)
+    assert.ok(stats && stats.uploaded >= created.totalSize, `uploaded ${stats?.uploaded} of ${created.totalSize}`)
+    // Seeding in place: nothing was written beside the original.
+    assert.deepEqual(await readdir(path.dirname(file)), before)
+  } finally {
+    await aria?.stop()
+    await seeder.close()
+    await cleanup()
+  }
+})
+
+test('a 10,000-file folder seeds with a bounded number of open files (no EMFILE)', async () => {
+  const { dir, cleanup } = await tempDir()
+  const [peerPort, ariaPort] = await freePorts(2)
+  const maxOpenFiles = 32
+  const seeder = await Seeder.start({ peerPort: peerPort!, utp: false, uploadLimit: 0, maxOpenFiles })
+  let aria: Aria2Run | null = null
+  try {
+    const root = path.join(dir, 'fleet-pack')
+    const entries = await makeTree(root, 10_000)
+    const created = await createTorrent(root, { pieceLength: 65536 })
+    const torrentPath = path.join(dir, 'pack.torrent')
+    await writeFile(torrentPath, created.torrent)
+    const fdsBefore = (await readdir('/proc/self/fd')).length
+    await seeder.seed({ infoHash: created.infoHash, torrent: created.torrent, pieceLength: created.pieceLength, files: created.source.files, path: dir })
+
+    aria = startAria2({ torrent: torrentPath, dir: path.join(dir, 'dl'), listenPort: ariaPort! })
+    let maxFds = 0
+    let maxPool = 0
+    const code = await dialUntilExit(seeder, created.infoHash, aria, ariaPort!, () => {
+      maxPool = Math.max(maxPool, seeder.openFiles)
+      void readdir('/proc/self/fd').then((fds) => (maxFds = Math.max(maxFds, fds.length)))
+    })
+    assert.equal(code, 0, aria.output())
+    assert.ok(maxPool <= maxOpenFiles, `pool held ${maxPool} files open (bound ${maxOpenFiles})`)
+    assert.ok(maxPool > 0, 'the pool was used')
+    // Sockets, workers and the pool: far below one descriptor per file.
+    assert.ok(maxFds - fdsBefore < maxOpenFiles + 40, `process fds grew by ${maxFds - fdsBefore}`)
+    for (const e of [entries[0]!, entries[4321]!, entries[9999]!]) {
+      assert.deepEqual(await readFile(path.join(dir, 'dl', 'fleet-pack', ...e.path.split('/'))), await readFile(path.join(root, ...e.path.split('/'))))
+    }
+  } finally {
+    await aria?.stop()
+    await seeder.close()
+    await cleanup()
+  }
+})
+
+test('a taken peer port is PORT_IN_USE with the port in the message', async () => {
+  const [port] = await freePorts(1)
+  const first = await Seeder.start({ peerPort: port!, utp: false, uploadLimit: 0 })
+  try {
+    await assert.rejects(Seeder.start({ peerPort: port!, utp: false, uploadLimit: 0 }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'PORT_IN_USE')
+      assert.match(err.message, new RegExp(`peer port ${port}`))
+      return true
+    })
+  } finally {
+    await first.close()
+  }
+})
+
+test('peer ids decode to client names, including aria2 and Swarmdrop', () => {
+  assert.deepEqual(peerClient(Buffer.from('-qB4520-abcdefghijkl').toString('hex')), { client: 'qBittorrent', version: '4.5.2' })
+  assert.deepEqual(peerClient('-TR3000-abcdefghijkl'), { client: 'Transmission', version: '3.00' })
+  assert.deepEqual(peerClient('A2-1-36-0-abcdefghij'), { client: 'aria2', version: '1.36.0' })
+  assert.deepEqual(peerClient('-SD0100-abcdefghijkl'), { client: 'Swarmdrop', version: '0.1.0' })
+  assert.deepEqual(peerClient(null), { client: 'unknown', version: null })
+})

@@ -1,0 +1,73 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFile, writeFile, mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import { startAria2 } from '../support/aria2.js'
+import { startTestEngine, publish, waitFor } from '../support/engine.js'
+import { makeTree, pseudoRandom } from '../support/fixtures.js'
+import { freePorts } from '../support/ports.js'
+import { tempDir } from '../support/temp.js'
+
+/** The .torrent URL of the item titled `title`, read from the served feed like a client would. */
+async function torrentUrlFromFeed(feedUrl: string, title: string): Promise<string> {
+  const res = await fetch(feedUrl)
+  assert.equal(res.status, 200)
+  assert.match(res.headers.get('content-type') ?? '', /application\/rss\+xml/)
+  const xml = await res.text()
+  for (const item of xml.split('<item>').slice(1)) {
+    if (!item.includes(`<title><![CDATA[${title}]]></title>`) && !item.includes(`<title>${title}</title>`)) continue
+    const m = /<enclosure url="([^"]+)"[^>]*type="application\/x-bittorrent"/.exec(item)
+    if (m?.[1]) return m[1].replace(/&amp;/g, '&')
+  }
+  throw new Error(`no item titled ${title} in the feed:\n${xml}`)
+}
+
+test('aria2c downloads a published file and a published 2,000-file folder from the feed, byte-identical', async () => {
+  const { dir, cleanup } = await tempDir()
+  const engine = await startTestEngine(path.join(dir, 'data'))
+  const arias: ReturnType<typeof startAria2>[] = []
+  try {
+    await mkdir(path.join(dir, 'pub'))
+    const file = path.join(dir, 'pub', 'agent-2.4.1.tar')
+    await writeFile(file, pseudoRandom(20 * 1024 * 1024 + 17, 'aria-single'))
+    const folder = path.join(dir, 'pub', 'config-pack')
+    const entries = await makeTree(folder, 2000)
+
+    const completions: string[] = []
+    engine.on('release.completedByServer', (e) => completions.push(e.infoHash))
+    const single = await publish(engine, [file])
+    const pack = await publish(engine, [folder])
+    assert.equal(single.state, 'seeding')
+    assert.equal(pack.fileCount, 2000)
+    const feedUrl = engine.endpoints().feedUrl
+    assert.match(feedUrl, /^http:\/\/127\.0\.0\.1:\d+\/feed\.xml$/)
+
+    const [p1, p2] = await freePorts(2)
+    const a1 = startAria2({ torrent: await torrentUrlFromFeed(feedUrl, single.name), dir: path.join(dir, 'dl1'), listenPort: p1! })
+    const a2 = startAria2({ torrent: await torrentUrlFromFeed(feedUrl, pack.name), dir: path.join(dir, 'dl2'), listenPort: p2! })
+    arias.push(a1, a2)
+    const timeout = setTimeout(() => void Promise.all(arias.map((a) => a.stop())), 60_000)
+    const [c1, c2] = await Promise.all([a1.exited, a2.exited])
+    clearTimeout(timeout)
+    assert.equal(c1, 0, a1.output())
+    assert.equal(c2, 0, a2.output())
+    assert.deepEqual(await readFile(path.join(dir, 'dl1', 'agent-2.4.1.tar')), await readFile(file))
+    for (const e of entries) {
+      const got = await readFile(path.join(dir, 'dl2', 'config-pack', ...e.path.split('/')))
+      assert.equal(got.length, e.length, e.path)
+    }
+    for (const e of entries.filter((_, i) => i % 97 === 0)) {
+      assert.deepEqual(await readFile(path.join(dir, 'dl2', 'config-pack', ...e.path.split('/'))), await readFile(path.join(folder, ...e.path.split('/'))))
+    }
+    // aria2 (--seed-time=0) announces "stopped" with nothing left instead of "completed": both count.
+    await waitFor(() => completions.length === 2, 10_000, 'release.completedByServer for both downloads')
+    assert.deepEqual([...completions].sort(), [single.infoHash, pack.infoHash].sort())
+    const snap = engine.snapshot()
+    const up = snap.swarms.find((s) => s.infoHash === single.infoHash)
+    assert.ok(up && up.uploaded >= 20 * 1024 * 1024, `seeder uploaded ${up?.uploaded}`)
+  } finally {
+    await Promise.all(arias.map((a) => a.stop()))
+    await engine.close()
+    await cleanup()
+  }
+})
