@@ -3,7 +3,7 @@
  * `window.swarmdrop`, or the admin server's WebSocket when it is the web dashboard. Both carry
  * the same SwarmdropApi; they differ only in how a dropped file becomes a path the core can read.
  */
-import type { SwarmdropApi } from '../shared/contract.js'
+import type { PreloadApi as ContractPreloadApi, SwarmdropApi } from '../shared/contract.js'
 import { SwarmdropError } from '../shared/errors.js'
 import type { DroppedItems } from './dropped-files.js'
 import type { TransferProgress } from './upload.js'
@@ -20,10 +20,8 @@ export interface Backend {
   onDisconnect(listener: (reason: string) => void): void
 }
 
-/** What the Electron preload exposes on window. */
-export interface PreloadApi extends SwarmdropApi {
-  getPathForFile(file: File): string
-}
+/** What the Electron preload (electron/shell/preload.cts) exposes on window. */
+export type PreloadApi = ContractPreloadApi<File>
 
 declare global {
   interface Window {

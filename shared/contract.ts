@@ -175,7 +175,7 @@ export interface SwarmdropApi {
   on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void
 }
 
-export const COMMAND_NAMES: readonly CommandName[] = [
+export const COMMAND_NAMES = [
   'snapshot.get',
   'publish.preview',
   'publish.start',
@@ -186,18 +186,27 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'releases.pauseAll',
   'releases.resumeAll',
   'settings.update',
-]
+] as const satisfies readonly CommandName[]
 
-export const EVENT_NAMES: readonly EventName[] = [
-  'snapshot',
-  'publish.progress',
-  'publish.done',
-  'publish.error',
-  'release.completedByServer',
-]
+export const EVENT_NAMES = ['snapshot', 'publish.progress', 'publish.done', 'publish.error', 'release.completedByServer'] as const satisfies readonly EventName[]
+
+// A command or event added to the maps above but not to these lists fails the build here (the
+// preload's own copies are checked the same way).
+const commandNamesComplete: [Exclude<CommandName, (typeof COMMAND_NAMES)[number]>] extends [never] ? true : false = true
+const eventNamesComplete: [Exclude<EventName, (typeof EVENT_NAMES)[number]>] extends [never] ? true : false = true
+void commandNamesComplete
+void eventNamesComplete
 
 /**
- * What the core implements (electron/core/engine.ts). Commands throw SwarmdropError; transports
+ * What the Electron preload exposes as `window.swarmdrop`: the contract, plus the real path of a
+ * dropped file. `DroppedFile` is the DOM's File where there is one (shared/ itself has no DOM).
+ */
+export interface PreloadApi<DroppedFile> extends SwarmdropApi {
+  getPathForFile(file: DroppedFile): string
+}
+
+/**
+ * What the core implements (electron/engine/engine.ts). Commands throw SwarmdropError; transports
  * turn that into `{ ok: false, error }` so no stack trace ever reaches a UI.
  */
 export interface CoreApi {

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'NOT_RUNNING'
   | 'UNKNOWN_RELEASE'
   | 'UNAUTHORIZED'
+  | 'VERSION_MISMATCH'
   | 'INTERNAL'
 
 export interface ErrorInfo {

@@ -3,7 +3,7 @@
  * (pass the `ws` package's class), so the dashboard and the CLI share one client.
  */
 import type { CommandName, CommandRequest, CommandResult, EventName, Events, SwarmdropApi } from './contract.js'
-import { WS_PATH, type ClientMessage, type ServerMessage } from './ws-protocol.js'
+import { CLOSE_PROTOCOL_MISMATCH, parseServerMessage, PROTOCOL_PARAM, PROTOCOL_VERSION, WS_PATH, type ClientMessage } from './ws-protocol.js'
 
 /** The part of the WebSocket API both the browser and the `ws` package implement. */
 export interface WebSocketLike {
@@ -25,11 +25,13 @@ export interface WsApi extends SwarmdropApi {
   onDisconnect(listener: (reason: string) => void): void
 }
 
+/** Without the server's hello by then, the other end is not a Swarmdrop of this protocol. */
+const HELLO_TIMEOUT_MS = 10_000
+
 export function wsUrlFor(httpBase: string, token: string): string {
   const u = new URL(WS_PATH, httpBase)
   u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:'
-  u.searchParams.set('token', token)
-  return u.toString()
+  return withToken(u.toString(), token)
 }
 
 /** `url` is the admin server's base (http://127.0.0.1:PORT) or a ws:// URL to /ws. */
@@ -44,23 +46,47 @@ export function connectWs(url: string, token: string, WebSocketCtor: WebSocketCo
     const listeners = new Map<EventName, Set<(payload: never) => void>>()
     const disconnectListeners: ((reason: string) => void)[] = []
 
-    socket.onopen = () => {
-      opened = true
-      resolve(api)
-    }
+    // "Opened" means greeted: the server's hello names a protocol this client speaks.
+    const helloTimer = setTimeout(() => {
+      if (opened) return
+      reject(new Error(`The server at ${url} accepted the connection but never greeted like a Swarmdrop admin server`))
+      socket.close(1000, 'no hello')
+    }, HELLO_TIMEOUT_MS)
     socket.onerror = () => {
       if (!opened) reject(new Error(`Cannot connect to the Swarmdrop admin server at ${url}`))
     }
     socket.onclose = (ev) => {
-      const reason = ev.code === 1008 ? `refused: ${ev.reason || 'bad token'}` : `connection closed (${ev.code}${ev.reason ? `: ${ev.reason}` : ''})`
+      clearTimeout(helloTimer)
+      const reason =
+        ev.code === CLOSE_PROTOCOL_MISMATCH
+          ? `refused: ${ev.reason}`
+          : ev.code === 1008
+            ? `refused: ${ev.reason || 'bad token'}`
+            : `connection closed (${ev.code}${ev.reason ? `: ${ev.reason}` : ''})`
       for (const settle of pending.values()) settle({ ok: false, error: { code: 'NOT_RUNNING', message: `Lost the connection to Swarmdrop: ${reason}` } })
       pending.clear()
       if (!opened) reject(new Error(`The Swarmdrop admin server ${reason}`))
       else if (!closedByUs) for (const l of disconnectListeners) l(reason)
     }
     socket.onmessage = (ev) => {
-      const msg = JSON.parse(String(ev.data)) as ServerMessage
-      if (msg.type === 'result') {
+      const parsed = parseServerMessage(String(ev.data))
+      if (!parsed.ok) {
+        // A result we cannot read still settles its call, rather than leaving it waiting forever.
+        if (parsed.id !== null) pending.get(parsed.id)?.({ ok: false, error: { code: 'INTERNAL', message: `Swarmdrop sent ${parsed.reason}.` } })
+        return
+      }
+      const msg = parsed.message
+      if (msg.type === 'hello') {
+        if (opened) return
+        clearTimeout(helloTimer)
+        if (msg.protocolVersion !== PROTOCOL_VERSION) {
+          reject(new Error(`${msg.app} speaks admin protocol ${msg.protocolVersion}, this client ${PROTOCOL_VERSION}: use the same Swarmdrop version for both`))
+          socket.close(1000, 'protocol mismatch')
+          return
+        }
+        opened = true
+        resolve(api)
+      } else if (msg.type === 'result') {
         pending.get(msg.id)?.(msg.result)
         pending.delete(msg.id)
       } else if (msg.type === 'event') {
@@ -98,5 +124,6 @@ export function connectWs(url: string, token: string, WebSocketCtor: WebSocketCo
 function withToken(url: string, token: string): string {
   const u = new URL(url)
   u.searchParams.set('token', token)
+  u.searchParams.set(PROTOCOL_PARAM, String(PROTOCOL_VERSION))
   return u.toString()
 }

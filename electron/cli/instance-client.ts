@@ -6,6 +6,7 @@ import WebSocket from 'ws'
 import { connectWs, type WebSocketConstructor, type WsApi } from '../../shared/ws-client.js'
 import type { CommandName, CommandRequest, CommandResponse } from '../../shared/contract.js'
 import { SwarmdropError } from '../../shared/errors.js'
+import { PROTOCOL_VERSION } from '../../shared/ws-protocol.js'
 import { adminToken, readInstance, resolveDataDir } from '../engine/data-dir.js'
 
 export interface InstanceConnection {
@@ -22,6 +23,13 @@ export async function connectInstance(dataDirFlag: string | undefined): Promise<
   const notRunning = (detail: string): SwarmdropError =>
     new SwarmdropError('NOT_RUNNING', `no Swarmdrop is running for ${dataDir}${detail}; start it with "swarmdrop serve${dataDirFlag ? ` --data-dir ${dataDir}` : ''}"`)
   if (!instance) throw notRunning('')
+  if (instance.protocolVersion !== PROTOCOL_VERSION) {
+    const theirs = instance.protocolVersion === null ? 'an older admin protocol' : `admin protocol ${instance.protocolVersion}`
+    throw new SwarmdropError(
+      'VERSION_MISMATCH',
+      `the Swarmdrop running for ${dataDir} (pid ${instance.pid}) speaks ${theirs}, and this swarmdrop command speaks ${PROTOCOL_VERSION}; run the swarmdrop command that came with the running app, or restart the app with this version`,
+    )
+  }
   let api: WsApi
   try {
     api = await connectWs(`http://127.0.0.1:${instance.adminPort}`, await adminToken(dataDir), WebSocket as unknown as WebSocketConstructor)

@@ -1,14 +1,9 @@
-import { existsSync } from 'node:fs'
-import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
-import type { Settings } from '../../shared/contract.js'
-import { AdminServer } from '../engine/admin-server.js'
-import { adminToken, removeInstance, resolveDataDir, writeInstance } from '../engine/data-dir.js'
-import { startEngine } from '../engine/engine.js'
+import { toErrorInfo } from '../../shared/errors.js'
+import { INSTANCE_FLAGS_USAGE, parseInstanceFlags, startInstance, type InstanceFlags } from '../engine/instance.js'
 import { UsageError } from './cli-errors.js'
 
-export const SERVE_USAGE = `swarmdrop serve [--data-dir DIR] [--address HOST] [--http-port N] [--peer-port N]
+export const SERVE_USAGE = `swarmdrop serve ${INSTANCE_FLAGS_USAGE}
 
   Runs the tracker, the RSS feed and the seeder headless, re-seeds every stored release and
   prints the feed URL and the dashboard URL. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
@@ -20,47 +15,18 @@ export const SERVE_USAGE = `swarmdrop serve [--data-dir DIR] [--address HOST] [-
 
 const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard', import.meta.url))
 
-export function portFlag(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${name} must be a port number from 1 to 65535, got "${value}"`)
-  return n
-}
-
 export async function runServe(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      'data-dir': { type: 'string' },
-      address: { type: 'string' },
-      'http-port': { type: 'string' },
-      'peer-port': { type: 'string' },
-    },
-  })
-  if (positionals.length > 0) throw new UsageError(`serve takes no arguments, got "${positionals.join(' ')}"`)
-  const overrides: Partial<Settings> = {}
-  if (values.address !== undefined) overrides.address = values.address
-  const httpPort = portFlag('http-port', values['http-port'])
-  if (httpPort !== undefined) overrides.httpPort = httpPort
-  const peerPort = portFlag('peer-port', values['peer-port'])
-  if (peerPort !== undefined) overrides.peerPort = peerPort
-
-  const dataDir = resolveDataDir(values['data-dir'])
-  const say = (line: string): void => void process.stdout.write(`${line}\n`)
-  const engine = await startEngine({ dataDir, overrides, log: (line) => say(`swarmdrop: ${line}`) })
-  let admin: AdminServer | null = null
+  let flags: InstanceFlags
   try {
-    const staticDir = existsSync(path.join(DASHBOARD_DIR, 'index.html')) ? DASHBOARD_DIR : null
-    admin = new AdminServer({ core: engine, token: await adminToken(dataDir), port: 0, host: '127.0.0.1', staticDir, uploadDir: path.join(dataDir, 'uploads') })
-    await admin.listen()
-    engine.setDashboardUrl(staticDir ? admin.dashboardUrl : null)
-    await writeInstance(dataDir, { pid: process.pid, adminPort: admin.port, httpPort: engine.httpPort, startedAt: new Date().toISOString() })
+    flags = parseInstanceFlags(argv, { strict: true })
   } catch (err) {
-    await admin?.close()
-    await engine.close()
-    throw err
+    // A wrong command line is a usage error (exit 2), not a failed operation.
+    throw new UsageError(toErrorInfo(err).message)
   }
+  const { dataDir } = flags
+  const say = (line: string): void => void process.stdout.write(`${line}\n`)
+  const instance = await startInstance({ ...flags, dashboardDir: DASHBOARD_DIR, log: (line) => say(`swarmdrop: ${line}`) })
+  const { engine, admin } = instance
 
   const ep = engine.endpoints()
   const stored = engine.snapshot().releases.filter((r) => r.state !== 'retired').length
@@ -79,7 +45,6 @@ export async function runServe(argv: string[]): Promise<number> {
     say('swarmdrop: ready')
   })
 
-  const adminServer = admin
   return new Promise<number>((resolve) => {
     let stopping = false
     const stop = (signal: string): void => {
@@ -87,9 +52,7 @@ export async function runServe(argv: string[]): Promise<number> {
       stopping = true
       say(`swarmdrop: ${signal}: stopping (announcing "stopped" to the tracker)...`)
       void (async () => {
-        await removeInstance(dataDir)
-        await adminServer.close()
-        await engine.close()
+        await instance.stop()
         say('swarmdrop: stopped')
         resolve(0)
       })()

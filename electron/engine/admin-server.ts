@@ -8,14 +8,28 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdir, rename, rm, stat } from 'node:fs/promises'
 import { pipeline } from 'node:stream/promises'
-import { timingSafeEqual, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
-import type { CommandName, CoreApi, EventName } from '../../shared/contract.js'
-import { COMMAND_NAMES, EVENT_NAMES } from '../../shared/contract.js'
+import type { CoreApi, EventName } from '../../shared/contract.js'
+import { EVENT_NAMES } from '../../shared/contract.js'
 import { SwarmdropError, toErrorInfo } from '../../shared/errors.js'
-import { UPLOAD_PATH, WS_PATH, type ClientMessage, type ServerMessage } from '../../shared/ws-protocol.js'
-import { contentTypeFor, DASHBOARD_CSP, safeRelativePath } from './dashboard-assets.js'
+import {
+  CLOSE_PROTOCOL_MISMATCH,
+  parseClientMessage,
+  PROTOCOL_PARAM,
+  PROTOCOL_VERSION,
+  protocolMismatchReason,
+  UPLOAD_PATH,
+  WS_PATH,
+  type ServerMessage,
+} from '../../shared/ws-protocol.js'
+import { PRODUCT } from './product.js'
+import { contentTypeOf } from './content-types.js'
+import { listenError } from './listen-error.js'
+import { secretMatches } from './secrets.js'
+import { DASHBOARD_CSP } from './dashboard-assets.js'
+import { safeRelativePath } from './safe-path.js'
 
 export interface AdminServerOptions {
   core: CoreApi
@@ -41,13 +55,16 @@ export class AdminServer {
       this.onRequest(req, res).catch((err: unknown) => sendJson(res, 500, { ok: false, error: toErrorInfo(err) }))
     })
     this.server.on('upgrade', (req, socket, head) => {
+      // A client that resets a refused (or accepted) upgrade must not crash the process.
+      socket.on('error', () => socket.destroy())
       const refusal = this.checkOrigin(req) ?? (this.hasToken(req) ? null : 'a valid token is required')
       const url = new URL(req.url ?? '/', 'http://x')
       if (url.pathname !== WS_PATH || refusal) {
         socket.end(`HTTP/1.1 ${refusal ? 403 : 404} ${refusal ?? 'Not Found'}\r\nConnection: close\r\n\r\n`)
         return
       }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws))
+      const clientProtocol = url.searchParams.get(PROTOCOL_PARAM)
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, clientProtocol))
     })
   }
 
@@ -67,11 +84,7 @@ export class AdminServer {
   listen(): Promise<void> {
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
-        reject(
-          err.code === 'EADDRINUSE'
-            ? new SwarmdropError('PORT_IN_USE', `The dashboard port ${this.options.port} on ${this.host} is already in use. Stop the other program or choose another dashboard port.`)
-            : err,
-        )
+        reject(listenError(err, { label: 'The dashboard port', proto: 'TCP', host: this.host, port: this.options.port ?? 0 }))
       }
       this.server.once('error', onError)
       this.server.listen(this.options.port ?? 0, this.host, () => {
@@ -101,11 +114,7 @@ export class AdminServer {
   private hasToken(req: IncomingMessage): boolean {
     const url = new URL(req.url ?? '/', 'http://x')
     const auth = req.headers.authorization
-    const given = url.searchParams.get('token') ?? (auth?.startsWith('Bearer ') ? auth.slice(7) : null)
-    if (given === null) return false
-    const a = Buffer.from(given)
-    const b = Buffer.from(this.options.token)
-    return a.length === b.length && timingSafeEqual(a, b)
+    return secretMatches(url.searchParams.get('token') ?? (auth?.startsWith('Bearer ') ? auth.slice(7) : null), this.options.token)
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -133,7 +142,7 @@ export class AdminServer {
     const st = file ? await stat(file).catch(() => null) : null
     if (!file || !st?.isFile()) return sendText(res, 404, 'Not found.')
     res.writeHead(200, {
-      'Content-Type': contentTypeFor(file),
+      'Content-Type': contentTypeOf(file),
       'Content-Length': st.size,
       'Cache-Control': rel === 'index.html' ? 'no-cache' : 'public, max-age=3600',
     })
@@ -165,31 +174,34 @@ export class AdminServer {
     sendJson(res, 201, { ok: true, root })
   }
 
-  private onSocket(ws: WebSocket): void {
+  private onSocket(ws: WebSocket, clientProtocol: string | null): void {
+    // An error on one connection (a reset, a bad frame) ends that connection, never the process.
+    ws.on('error', () => ws.terminate())
     const send = (msg: ServerMessage): void => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg))
+    }
+    const app = `${PRODUCT.name} ${PRODUCT.version}`
+    send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, app })
+    if (clientProtocol !== String(PROTOCOL_VERSION)) {
+      ws.close(CLOSE_PROTOCOL_MISMATCH, protocolMismatchReason(PROTOCOL_VERSION, app, clientProtocol))
+      return
     }
     const unsubscribe = EVENT_NAMES.map((event: EventName) =>
       this.options.core.on(event, (payload) => send({ type: 'event', event, payload } as ServerMessage)),
     )
     ws.on('close', () => unsubscribe.forEach((u) => u()))
-    ws.on('message', (data) => {
-      let msg: ClientMessage
-      try {
-        msg = JSON.parse(String(data)) as ClientMessage
-      } catch {
-        return ws.close(1003, 'messages must be JSON')
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return ws.close(1003, 'messages must be JSON text')
+      const parsed = parseClientMessage(String(data))
+      if (!parsed.ok) {
+        if (parsed.id === null) return ws.close(1003, parsed.reason.slice(0, 123))
+        return send({ type: 'result', id: parsed.id, result: { ok: false, error: { code: 'INVALID_ARGUMENT', message: parsed.reason.replace(/(?<![.!?])$/, '.') } } })
       }
-      const id = typeof msg.id === 'number' ? msg.id : -1
-      if (msg.type !== 'call' || !COMMAND_NAMES.includes(msg.command)) {
-        return send({ type: 'result', id, result: { ok: false, error: { code: 'INVALID_ARGUMENT', message: `Unknown command "${String(msg.command)}".` } } })
-      }
-      this.options.core
-        .handle(msg.command as CommandName, (msg.request ?? {}) as never)
-        .then(
-          (value) => send({ type: 'result', id, result: { ok: true, value } }),
-          (err: unknown) => send({ type: 'result', id, result: { ok: false, error: toErrorInfo(err) } }),
-        )
+      const { id, command, request } = parsed.message
+      this.options.core.handle(command, request).then(
+        (value) => send({ type: 'result', id, result: { ok: true, value } }),
+        (err: unknown) => send({ type: 'result', id, result: { ok: false, error: toErrorInfo(err) } }),
+      )
     })
   }
 }

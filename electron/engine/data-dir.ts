@@ -27,6 +27,11 @@ export function resolveDataDir(flag?: string | null, env: NodeJS.ProcessEnv = pr
   return path.resolve(chosen)
 }
 
+/** Where the web dashboard's uploads land, one folder per batch. */
+export function uploadsDir(dir: string): string {
+  return path.join(dir, 'uploads')
+}
+
 export async function ensureDataDir(dir: string): Promise<void> {
   try {
     await mkdir(path.join(dir, 'releases'), { recursive: true, mode: 0o700 })
@@ -87,6 +92,8 @@ export interface InstanceInfo {
   pid: number
   adminPort: number
   httpPort: number
+  /** The admin WebSocket's protocol (shared/ws-protocol.ts); absent in files from before it existed. */
+  protocolVersion: number | null
   startedAt: string
 }
 
@@ -110,7 +117,8 @@ export async function readInstance(dir: string): Promise<InstanceInfo | null> {
     const info = JSON.parse(raw) as Partial<InstanceInfo>
     if (typeof info.pid !== 'number' || typeof info.adminPort !== 'number' || typeof info.httpPort !== 'number') return null
     if (!isAlive(info.pid)) return null
-    return { pid: info.pid, adminPort: info.adminPort, httpPort: info.httpPort, startedAt: String(info.startedAt ?? '') }
+    const protocolVersion = typeof info.protocolVersion === 'number' ? info.protocolVersion : null
+    return { pid: info.pid, adminPort: info.adminPort, httpPort: info.httpPort, protocolVersion, startedAt: String(info.startedAt ?? '') }
   } catch {
     return null
   }

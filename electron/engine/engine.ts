@@ -133,7 +133,7 @@ export class Engine implements CoreApi {
     this.lan = new LanServer({
       port: settings.httpPort,
       host: parts.options.bindHost,
-      baseUrl: () => this.baseUrl(),
+      address: this.address,
       feedKey: () => this.settings().feedKey,
       releases: () => this.publishedReleases(),
       tracker: this.tracker,
@@ -181,15 +181,6 @@ export class Engine implements CoreApi {
     return this.seeder.port
   }
 
-  get seederPeerId(): string {
-    return this.seeder.peerId
-  }
-
-  /** Open file descriptors the seeder holds (bounded; for tests and diagnostics). */
-  get seederOpenFiles(): number {
-    return this.seeder.openFiles
-  }
-
   /** The admin transport is started after the engine; it tells the engine its URL. */
   setDashboardUrl(url: string | null): void {
     this.dashboardUrl = url
@@ -202,7 +193,8 @@ export class Engine implements CoreApi {
 
   async handle<K extends CommandName>(command: K, request: CommandRequest<K>): Promise<CommandResponse<K>> {
     if (this.closing) throw new SwarmdropError('NOT_RUNNING', 'Swarmdrop is shutting down.')
-    const handler = this.handlers[command] as (req: CommandRequest<K>) => Promise<CommandResponse<K>>
+    // Transports check a request's shape before it gets here (shared/request-validation.ts).
+    const handler = this.handlers[command] as ((req: CommandRequest<K>) => Promise<CommandResponse<K>>) | undefined
     if (!handler) throw new SwarmdropError('INVALID_ARGUMENT', `Unknown command "${String(command)}".`)
     return handler(request)
   }
@@ -237,13 +229,12 @@ export class Engine implements CoreApi {
   }
 
   endpoints(): Endpoints {
-    const http = `http://${hostForUrl(this.address)}:${this.lan.port}`
     return {
       address: this.address,
       httpPort: this.lan.port,
       peerPort: this.peerPort,
-      feedUrl: this.lan.feedUrl(),
-      announceUrls: [`${http}/announce`, `udp://${hostForUrl(this.address)}:${this.lan.port}`],
+      feedUrl: this.lan.urls.feed(),
+      announceUrls: this.lan.urls.announce(),
       dashboardUrl: this.dashboardUrl,
     }
   }
@@ -499,9 +490,9 @@ export class Engine implements CoreApi {
       pieceCount: record.pieceCount,
       fileCount: record.source.files.length,
       createdAt: record.createdAt,
-      torrentUrl: this.lan.torrentUrl(record.infoHash),
+      torrentUrl: this.lan.urls.torrent(record.infoHash),
       magnet: magnetUri(record.infoHash, record.name, this.endpoints().announceUrls),
-      webSeedUrl: record.webSeed ? this.lan.webSeedUrl(record.infoHash) : null,
+      webSeedUrl: record.webSeed ? this.lan.urls.webSeed(record.infoHash) : null,
     }
   }
 
@@ -528,7 +519,7 @@ export class Engine implements CoreApi {
   /** The .torrent as served now: the fixed info bytes inside the current announce URLs. */
   private torrentOf(record: ReleaseRecord): Buffer {
     const announce = this.endpoints().announceUrls
-    const webSeed = record.webSeed ? this.lan.webSeedUrl(record.infoHash) : null
+    const webSeed = record.webSeed ? this.lan.urls.webSeed(record.infoHash) : null
     const key = `${announce.join(' ')} ${webSeed ?? ''} ${record.comment ?? ''}`
     const cached = this.torrentCache.get(record.infoHash)
     if (cached && cached.key === key) return cached.torrent
@@ -541,10 +532,6 @@ export class Engine implements CoreApi {
     })
     this.torrentCache.set(record.infoHash, { key, torrent })
     return torrent
-  }
-
-  private baseUrl(): string {
-    return `http://${hostForUrl(this.address)}:${this.lan.port}`
   }
 
   private onAnnounce(ev: AnnounceEvent): void {
@@ -583,8 +570,4 @@ function onePath(paths: string[]): string {
     throw new SwarmdropError('INVALID_ARGUMENT', `Publish one file or one folder at a time (got ${paths.length} paths): put several files in a folder and publish the folder.`)
   }
   return paths[0] as string
-}
-
-function hostForUrl(address: string): string {
-  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address
 }

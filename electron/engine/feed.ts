@@ -1,7 +1,8 @@
 /**
- * The RSS 2.0 feed the servers' BitTorrent clients subscribe to. A pure function over the
- * published releases, built with the `rss` package, that passes every point of the checklist in
- * ../shared/interop.md "The feed".
+ * The RSS 2.0 feed the servers' BitTorrent clients subscribe to: a pure function over the
+ * published releases, built with the `rss` package, shaped so that the RSS readers of
+ * qBittorrent, uTorrent, Deluge (YaRSS2), FlexGet, transmission-rss and ruTorrent all take every
+ * item. test/unit/feed.test.ts checks each point below.
  *
  * What this module guarantees on its own, whatever the caller passes:
  * - items newest first, with unique titles (a repeated title gets " [<first 8 hex of the

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto'
 import WebTorrent from 'webtorrent'
 import type { PeerInfo, SwarmStats, Transport } from '../../shared/contract.js'
 import { SwarmdropError } from '../../shared/errors.js'
+import { listenError } from './listen-error.js'
 import { FileHandlePool, ReadOnlyChunkStore, type StoredFile } from './chunk-store.js'
 import { peerClient } from './peer-client.js'
 import { PRODUCT } from './product.js'
@@ -119,16 +120,9 @@ export class Seeder extends EventEmitter<SeederEvents> {
       uploadLimit: options.uploadLimit > 0 ? options.uploadLimit : -1,
     })
     await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error & { code?: string }): void => {
+      const onError = (err: NodeJS.ErrnoException): void => {
         client.removeListener('listening', onListening)
-        if (err.code === 'EADDRINUSE') {
-          reject(
-            new SwarmdropError(
-              'PORT_IN_USE',
-              `The peer port ${options.peerPort} (TCP) is already in use by another program. Stop that program or choose another peer port (--peer-port).`,
-            ),
-          )
-        } else reject(new SwarmdropError('INTERNAL', `The seeder could not start on port ${options.peerPort}: ${err.message}`, { cause: err }))
+        reject(listenError(err, { label: 'The peer port', proto: 'TCP', host: '0.0.0.0', port: options.peerPort, flag: '--peer-port' }))
       }
       const onListening = (): void => {
         client.removeListener('error', onError)
@@ -149,10 +143,6 @@ export class Seeder extends EventEmitter<SeederEvents> {
 
   get port(): number {
     return this.client.torrentPort
-  }
-
-  get openFiles(): number {
-    return this.pool.openCount
   }
 
   isSeeding(infoHash: string): boolean {

@@ -13,7 +13,7 @@
  * failure reasons for malformed HTTP and UDP announces (the library drops malformed UDP packets
  * without a reply); and a typed 'announce' event.
  *
- * Extensions to the agreed interface: `closeUdp()` (LanServer.close() stops only the UDP half it
+ * Its surface beyond announcing: `closeUdp()` (LanServer.close() stops only the UDP half it
  * started, so the tracker's swarms survive a port change); `close()` is idempotent; `udpPort`
  * (null unless UDP is listening) and `intervalSeconds` are readable; a 'warning' event reports
  * client mistakes (never fatal); `clientPrefix()` and `UNKNOWN_TORRENT` are exported.
@@ -23,6 +23,7 @@ import { EventEmitter } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Server as TrackerServer } from 'bittorrent-tracker'
 import { SwarmdropError } from '../../shared/errors.js'
+import { listenError } from './listen-error.js'
 
 export interface AnnounceEvent {
   infoHash: string
@@ -172,15 +173,8 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     return new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
         socket.close()
-        reject(
-          err.code === 'EADDRINUSE' || err.code === 'EACCES'
-            ? new SwarmdropError(
-                'PORT_IN_USE',
-                `UDP port ${port} is in use by another program (or not allowed), so the UDP tracker cannot start. Stop that program or pick another port with --http-port (the UDP tracker uses the same number).`,
-                { cause: err },
-              )
-            : new SwarmdropError('INTERNAL', `The UDP tracker could not listen on ${host}:${port}: ${err.message}`, { cause: err }),
-        )
+        // The UDP tracker has no flag of its own: it shares the HTTP port's number.
+        reject(listenError(err, { label: 'UDP port', proto: 'UDP', host, port, flag: '--http-port (the UDP tracker uses the same number)' }))
       }
       socket.once('error', onError)
       socket.bind(port, host, () => {

@@ -5,7 +5,8 @@
  * be relied on to do. Pure, so the path and URL checks are tested in plain Node.
  */
 import path from 'node:path'
-import { DASHBOARD_CSP, safeRelativePath } from '../engine/dashboard-assets.js'
+import { DASHBOARD_CSP } from '../engine/dashboard-assets.js'
+import { safeRelativePath } from '../engine/safe-path.js'
 
 export const APP_SCHEME = 'swarmdrop'
 export const APP_HOST = 'app'

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises'
 import { protocol, type Session } from 'electron'
 import { APP_SCHEME, CONTENT_SECURITY_POLICY, resolveAppFile } from './app-origin.js'
-import { contentTypeFor } from '../engine/dashboard-assets.js'
+import { contentTypeOf } from '../engine/content-types.js'
 
 /**
  * Must run before the app's `ready` event. `standard` + `secure` give the scheme a real origin
@@ -22,7 +22,7 @@ export function serveAppScheme(session: Session, dashboardDir: string): void {
     if (file === null) return new Response('Forbidden', { status: 403, headers })
     try {
       const body = await readFile(file)
-      return new Response(body, { status: 200, headers: { ...headers, 'Content-Type': contentTypeFor(file) } })
+      return new Response(body, { status: 200, headers: { ...headers, 'Content-Type': contentTypeOf(file) } })
     } catch {
       return new Response('Not found', { status: 404, headers })
     }

@@ -8,12 +8,12 @@ import {
   COMMAND_NAMES,
   EVENT_NAMES,
   type CommandName,
-  type CommandRequest,
   type CommandResult,
   type CoreApi,
   type EventName,
 } from '../../shared/contract.js'
 import { toErrorInfo } from '../../shared/errors.js'
+import { validateRequest } from '../../shared/request-validation.js'
 import { isAppUrl } from './app-origin.js'
 
 /** The preload (electron/preload.cts) spells these the same way; test/ipc-contract.test.ts checks it. */
@@ -99,13 +99,9 @@ async function handleCommand<K extends CommandName>(
     options.onRejectedSender?.(event, channel)
     return { ok: false, error: { code: 'UNAUTHORIZED', message: `IPC call "${command}" refused: it did not come from the Swarmdrop window.` } }
   }
-  // Structured clone already guarantees plain data; the shape of each field is the core's job,
-  // as it is for the WebSocket transport.
-  if (typeof request !== 'object' || request === null || Array.isArray(request)) {
-    return { ok: false, error: { code: 'INVALID_ARGUMENT', message: `"${command}" expects an object as its request.` } }
-  }
   try {
-    const value = await options.core.handle(command, request as CommandRequest<K>)
+    // Structured clone guarantees plain data, not its shape: checked here, as the WebSocket does.
+    const value = await options.core.handle(command, validateRequest(command, request))
     return { ok: true, value }
   } catch (err) {
     return { ok: false, error: toErrorInfo(err) }

@@ -4,16 +4,11 @@
  * app), the window, the IPC transport, the tray and notifications. Closing the window keeps
  * seeding from the tray; Quit stops seeding cleanly before the process exits.
  */
-import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import { app, BrowserWindow, clipboard, dialog, session } from 'electron'
-import type { Settings } from '../../shared/contract.js'
 import { toErrorInfo } from '../../shared/errors.js'
-import { AdminServer } from '../engine/admin-server.js'
-import { adminToken, removeInstance, resolveDataDir, writeInstance } from '../engine/data-dir.js'
-import { startEngine, type Engine } from '../engine/engine.js'
+import { parseInstanceFlags, startInstance, type Instance, type InstanceFlags } from '../engine/instance.js'
 import { registerAppScheme, serveAppScheme } from './app-protocol.js'
 import { registerElectronIpc } from './ipc-main.js'
 import { startNotifications } from './notifications.js'
@@ -30,47 +25,19 @@ const PRELOAD = path.join(HERE, 'preload.cjs')
 /** Quit must not hang on a stuck peer socket: after this, the process exits anyway. */
 const SHUTDOWN_TIMEOUT_MS = 10_000
 
-interface ShellArgs {
-  dataDir: string
-  overrides: Partial<Settings>
-}
-
-/** The same flags as `swarmdrop serve`, so `npm start -- --data-dir DIR` means the same in both. */
-function parseShellArgs(argv: string[]): ShellArgs {
-  const { values } = parseArgs({
-    args: argv,
-    strict: false,
-    options: { 'data-dir': { type: 'string' }, address: { type: 'string' }, 'http-port': { type: 'string' }, 'peer-port': { type: 'string' } },
-  })
-  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
-  const overrides: Partial<Settings> = {}
-  const address = str(values.address)
-  if (address) overrides.address = address
-  const httpPort = str(values['http-port'])
-  if (httpPort) overrides.httpPort = Number(httpPort)
-  const peerPort = str(values['peer-port'])
-  if (peerPort) overrides.peerPort = Number(peerPort)
-  return { dataDir: resolveDataDir(str(values['data-dir'])), overrides }
-}
-
 class DesktopShell {
   private window: BrowserWindow | null = null
-  private admin: AdminServer | null = null
   private readonly disposers: (() => void)[] = []
   private state: 'running' | 'stopping' | 'stopped' = 'running'
 
-  constructor(
-    private readonly engine: Engine,
-    private readonly dataDir: string,
-  ) {}
+  constructor(private readonly instance: Instance) {}
 
-  async start(): Promise<void> {
+  private get engine(): Instance['engine'] {
+    return this.instance.engine
+  }
+
+  start(): void {
     const { engine } = this
-    this.admin = new AdminServer({ core: engine, token: await adminToken(this.dataDir), port: 0, host: '127.0.0.1', staticDir: DASHBOARD_DIR, uploadDir: path.join(this.dataDir, 'uploads') })
-    await this.admin.listen()
-    engine.setDashboardUrl(this.admin.dashboardUrl)
-    await writeInstance(this.dataDir, { pid: process.pid, adminPort: this.admin.port, httpPort: engine.httpPort, startedAt: new Date().toISOString() })
-
     this.openWindow()
     this.disposers.push(
       registerElectronIpc({
@@ -106,9 +73,7 @@ class DesktopShell {
     if (this.state !== 'running') return
     this.state = 'stopping'
     for (const dispose of this.disposers.reverse()) dispose()
-    await this.admin?.close()
-    await removeInstance(this.dataDir)
-    await this.engine.close()
+    await this.instance.stop()
     this.state = 'stopped'
   }
 
@@ -136,7 +101,14 @@ function fail(title: string, err: unknown): void {
   app.exit(1)
 }
 
-const args = parseShellArgs(process.argv.slice(1))
+let args: InstanceFlags
+try {
+  // Electron and Chromium add switches of their own, so unknown flags are left alone.
+  args = parseInstanceFlags(process.argv.slice(1), { strict: false })
+} catch (err) {
+  process.stderr.write(`swarmdrop: ${toErrorInfo(err).message}\n`)
+  process.exit(2)
+}
 registerAppScheme()
 hardenWebContents()
 app.setName('Swarmdrop')
@@ -175,25 +147,23 @@ if (!app.requestSingleInstanceLock()) {
     .then(async () => {
       restrictPermissions(session.defaultSession)
       serveAppScheme(session.defaultSession, DASHBOARD_DIR)
-      if (!existsSync(path.join(DASHBOARD_DIR, 'index.html'))) {
-        process.stderr.write(`swarmdrop: the dashboard is not built (${DASHBOARD_DIR}/index.html is missing); run "npm run build".\n`)
-      }
-      let engine: Engine
+      let instance: Instance
       try {
-        engine = await startEngine({ dataDir: args.dataDir, overrides: args.overrides, log: (line) => process.stdout.write(`swarmdrop: ${line}\n`) })
+        instance = await startInstance({ ...args, dashboardDir: DASHBOARD_DIR, log: (line) => process.stdout.write(`swarmdrop: ${line}\n`) })
       } catch (err) {
         fail('Swarmdrop could not start', err)
         return
       }
-      shell = new DesktopShell(engine, args.dataDir)
+      if (!instance.hasDashboard) process.stderr.write(`swarmdrop: the dashboard is not built (${DASHBOARD_DIR}/index.html is missing); run "npm run build".\n`)
+      shell = new DesktopShell(instance)
       try {
-        await shell.start()
+        shell.start()
       } catch (err) {
         await shell.stop().catch(() => {})
         fail('Swarmdrop could not start', err)
         return
       }
-      process.stdout.write(`swarmdrop: desktop app running; feed ${engine.endpoints().feedUrl}\n`)
+      process.stdout.write(`swarmdrop: desktop app running; feed ${instance.engine.endpoints().feedUrl}\n`)
     })
     .catch((err: unknown) => fail('Swarmdrop could not start', err))
 }

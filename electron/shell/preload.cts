@@ -9,14 +9,7 @@
 // verbatimModuleSyntax forbids `import … from` in a CommonJS file; this is the typed require.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import electron = require('electron')
-import type {
-  CommandName,
-  CommandRequest,
-  CommandResult,
-  EventName,
-  Events,
-  SwarmdropApi,
-} from '../../shared/contract.js'
+import type { CommandName, CommandRequest, CommandResult, EventName, Events, PreloadApi } from '../../shared/contract.js'
 
 const COMMANDS = [
   'snapshot.get',
@@ -45,12 +38,7 @@ const EVENT_CHANNEL_PREFIX = 'swarmdrop:event:'
 const commandSet: ReadonlySet<string> = new Set(COMMANDS)
 const eventSet: ReadonlySet<string> = new Set(EVENTS)
 
-/** The renderer's view of the API: the contract plus the real path of a dropped File. */
-interface ElectronSwarmdropApi extends SwarmdropApi {
-  getPathForFile(file: File): string
-}
-
-const api: ElectronSwarmdropApi = {
+const api: PreloadApi<File> = {
   call<K extends CommandName>(command: K, request: CommandRequest<K>): Promise<CommandResult<K>> {
     if (typeof command !== 'string' || !commandSet.has(command)) {
       return Promise.resolve({ ok: false, error: { code: 'INVALID_ARGUMENT', message: `Unknown command "${String(command)}".` } })

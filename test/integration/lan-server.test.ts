@@ -8,7 +8,7 @@ import { createTorrent, type CreatedTorrent } from '../../electron/engine/create
 import { LanServer, type LanRequestLog, type PublishedRelease } from '../../electron/engine/lan-server.js'
 import { defaultRouteInterfaces, primaryLanIPv4, resolveAddress } from '../../electron/engine/lan-address.js'
 import { Tracker, type AnnounceEvent } from '../../electron/engine/tracker.js'
-import { parseTorrent } from '../../electron/engine/torrent-file.js'
+import { parseTorrent } from '../support/torrent-parser.js'
 import { bdecode } from '../../electron/engine/bencode.js'
 import { SwarmdropError } from '../../shared/errors.js'
 import { makeTree, pseudoRandom, type TreeEntry } from '../support/fixtures.js'
@@ -81,7 +81,7 @@ async function startServer(options: { key?: string | null; announce?: boolean | 
   const tracker = new Tracker({ intervalSeconds: 30, isAllowed: (h) => releases.some((r) => r.infoHash === h) })
   let server: LanServer | null = null
   const base = () => `http://127.0.0.1:${server?.port ?? 0}`
-  server = new LanServer({ port: 0, host: '127.0.0.1', baseUrl: base, feedKey: () => key, releases: () => releases, tracker, feedTitle: 'Test fleet' })
+  server = new LanServer({ port: 0, host: '127.0.0.1', address: '127.0.0.1', feedKey: () => key, releases: () => releases, tracker, feedTitle: 'Test fleet' })
   const s = server
   const t0 = Date.now() - 60_000
   for (const [i, created] of (options.releases ?? [fx.single, fx.folder]).entries()) {
@@ -97,7 +97,7 @@ async function startServer(options: { key?: string | null; announce?: boolean | 
           if (options.announce === 'udp') return [udp]
           return [http, udp]
         },
-        webSeeds: () => [s.webSeedUrl(created.infoHash)],
+        webSeeds: () => [s.urls.webSeed(created.infoHash)],
       }),
     )
   }
@@ -334,9 +334,9 @@ test('feed key: required on the feed, .torrent and web-seed URLs (plain 404 othe
   const r = await startServer({ key })
   try {
     const q = `?key=${encodeURIComponent(key)}`
-    assert.equal(r.server.feedUrl(), `${r.base}/feed.xml${q}`)
-    assert.equal(r.server.torrentUrl(fx.single.infoHash), `${r.base}/torrents/${fx.single.infoHash}.torrent${q}`)
-    assert.equal(r.server.webSeedUrl(fx.single.infoHash), `${r.base}/webseed/${encodeURIComponent(key)}/${fx.single.infoHash}/`)
+    assert.equal(r.server.urls.feed(), `${r.base}/feed.xml${q}`)
+    assert.equal(r.server.urls.torrent(fx.single.infoHash), `${r.base}/torrents/${fx.single.infoHash}.torrent${q}`)
+    assert.equal(r.server.urls.webSeed(fx.single.infoHash), `${r.base}/webseed/${encodeURIComponent(key)}/${fx.single.infoHash}/`)
 
     const seedWithKey = `/webseed/${encodeURIComponent(key)}/${fx.single.infoHash}/tool-1.2.3.tar.gz`
     const guarded: [string, string][] = [
@@ -367,7 +367,7 @@ test('feed key: required on the feed, .torrent and web-seed URLs (plain 404 othe
     }
     // The .torrent's web seed carries the key in the path.
     const torrent = parseTorrent((await rawRequest(r.port, `/torrents/${fx.folder.infoHash}.torrent${q}`)).body)
-    assert.deepEqual(torrent.urlList, [r.server.webSeedUrl(fx.folder.infoHash)])
+    assert.deepEqual(torrent.urlList, [r.server.urls.webSeed(fx.folder.infoHash)])
     assert.deepEqual(torrent.announce[0], [`${r.base}/announce`], 'the announce URL stays /announce without the key')
 
     const announce = await rawRequest(
@@ -460,11 +460,11 @@ test('port in use: TCP and UDP each give PORT_IN_USE naming the port, and nothin
   const tcpPort = (blocker.address() as AddressInfo).port
   const tracker = new Tracker({ intervalSeconds: 30, isAllowed: () => false })
   try {
-    const server = new LanServer({ port: tcpPort, host: '127.0.0.1', baseUrl: () => 'http://127.0.0.1', feedKey: () => null, releases: () => [], tracker })
+    const server = new LanServer({ port: tcpPort, host: '127.0.0.1', address: '127.0.0.1', feedKey: () => null, releases: () => [], tracker })
     await assert.rejects(server.listen(), (err: unknown) => {
       assert.ok(err instanceof SwarmdropError)
       assert.equal(err.code, 'PORT_IN_USE')
-      assert.equal(err.message, `HTTP port ${tcpPort} is already in use by another program. Stop it or pick another port with --http-port.`)
+      assert.equal(err.message, `HTTP port ${tcpPort} is already in use by another program (TCP). Stop it or pick another port with --http-port.`)
       return true
     })
   } finally {
@@ -475,11 +475,11 @@ test('port in use: TCP and UDP each give PORT_IN_USE naming the port, and nothin
   await new Promise<void>((resolve) => udpBlocker.bind(0, '127.0.0.1', resolve))
   const udpPort = udpBlocker.address().port
   try {
-    const server = new LanServer({ port: udpPort, host: '127.0.0.1', baseUrl: () => 'http://127.0.0.1', feedKey: () => null, releases: () => [], tracker })
+    const server = new LanServer({ port: udpPort, host: '127.0.0.1', address: '127.0.0.1', feedKey: () => null, releases: () => [], tracker })
     await assert.rejects(server.listen(), (err: unknown) => {
       assert.ok(err instanceof SwarmdropError)
       assert.equal(err.code, 'PORT_IN_USE')
-      assert.match(err.message, new RegExp(`UDP port ${udpPort} is in use`))
+      assert.match(err.message, new RegExp(`UDP port ${udpPort} is already in use by another program \\(UDP\\)\\. Stop it or pick another port with --http-port \\(the UDP tracker uses the same number\\)\\.`))
       return true
     })
     // The TCP half was released again.
@@ -502,7 +502,7 @@ test('real client: aria2c downloads a single file and a folder purely from the w
   const { dir: out, cleanup } = await tempDir('swarmdrop-aria2-')
   try {
     for (const created of [fx.single, fx.folder]) {
-      const torrentUrl = r.server.torrentUrl(created.infoHash)
+      const torrentUrl = r.server.urls.torrent(created.infoHash)
       const parsed = parseTorrent((await rawRequest(r.port, new URL(torrentUrl).pathname)).body)
       assert.deepEqual(parsed.announce, [])
       const started = performance.now()
@@ -577,7 +577,7 @@ test('real client: aria2c announces started, completed and stopped to the tracke
           '--summary-interval=0',
           '--console-log-level=warn',
           `--listen-port=${listenPort}`,
-          r.server.torrentUrl(fx.single.infoHash),
+          r.server.urls.torrent(fx.single.infoHash),
         ],
         { timeout: 60_000 },
       )

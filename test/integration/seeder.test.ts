@@ -93,15 +93,12 @@ test('a 10,000-file folder seeds with a bounded number of open files (no EMFILE)
 
     aria = startAria2({ torrent: torrentPath, dir: path.join(dir, 'dl'), listenPort: ariaPort! })
     let maxFds = 0
-    let maxPool = 0
     const code = await dialUntilExit(seeder, created.infoHash, aria, ariaPort!, () => {
-      maxPool = Math.max(maxPool, seeder.openFiles)
       void readdir('/proc/self/fd').then((fds) => (maxFds = Math.max(maxFds, fds.length)))
     })
     assert.equal(code, 0, aria.output())
-    assert.ok(maxPool <= maxOpenFiles, `pool held ${maxPool} files open (bound ${maxOpenFiles})`)
-    assert.ok(maxPool > 0, 'the pool was used')
-    // Sockets, workers and the pool: far below one descriptor per file.
+    assert.ok(maxFds > fdsBefore, 'descriptors were sampled while seeding')
+    // Sockets, workers and the pool of open files: far below one descriptor per file.
     assert.ok(maxFds - fdsBefore < maxOpenFiles + 40, `process fds grew by ${maxFds - fdsBefore}`)
     for (const e of [entries[0]!, entries[4321]!, entries[9999]!]) {
       assert.deepEqual(await readFile(path.join(dir, 'dl', 'fleet-pack', ...e.path.split('/'))), await readFile(path.join(root, ...e.path.split('/'))))

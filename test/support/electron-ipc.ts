@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { EventEmitter } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import type { CoreApi, SwarmdropApi } from '../../shared/contract.js'
+import type { CoreApi, PreloadApi as ContractPreloadApi } from '../../shared/contract.js'
 import { APP_ENTRY_URL } from '../../electron/shell/app-origin.js'
 import { registerIpcTransport, type SenderInfo } from '../../electron/shell/ipc-transport.js'
 
@@ -77,7 +77,8 @@ export async function loadPreload(ipc: MockElectronIpc): Promise<{ exposed: Map<
   return { exposed, required }
 }
 
-export type PreloadApi = SwarmdropApi & { getPathForFile(file: unknown): string }
+/** The preload's API as a test sees it: dropped "files" are whatever the mock's webUtils accepts. */
+export type PreloadApi = ContractPreloadApi<unknown>
 
 /**
  * A SwarmdropApi over the Electron transport in front of `core`, as the renderer sees it in the

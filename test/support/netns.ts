@@ -1,7 +1,6 @@
 /**
  * A private test LAN made only of network namespaces this test creates: a hub namespace holding a
- * bridge, and one namespace per host on 10.77.0.0/24 with its own veth into the bridge (the
- * recipe in the team handbook, fleet/netns-up.sh). Traffic never leaves these namespaces. Each
+ * bridge, and one namespace per host on 10.77.0.0/24 with its own veth into the bridge. Traffic never leaves these namespaces. Each
  * host's link can be capped with tc (tbf) in both directions.
  */
 import { spawnSync } from 'node:child_process'

@@ -63,8 +63,22 @@ test('the preload requires only electron and exposes exactly call, on and getPat
 test('every contract command crosses the bridge with its request intact and comes back as { ok: true, value }', async () => {
   const { core, api, ipc } = await setup()
   assert.equal(ipc.handlers.size, COMMAND_NAMES.length)
+  const paths = ['/srv/updates/ünïcode dir/app-1.2.3.tar']
+  const infoHash = 'ab'.repeat(20)
+  const requests: { [K in CommandName]: CommandRequest<K> } = {
+    'snapshot.get': {},
+    'publish.preview': { paths },
+    'publish.start': { paths, name: 'app 1.2.3', channel: 'stable', comment: 'ünïcode', private: true, webSeed: false, pieceLength: 262144 },
+    'publish.cancel': { jobId: 'job-1' },
+    'release.pause': { infoHash },
+    'release.resume': { infoHash },
+    'release.retire': { infoHash },
+    'releases.pauseAll': {},
+    'releases.resumeAll': {},
+    'settings.update': { feedKey: null, uploadLimit: 1048576, utp: false },
+  }
   for (const command of COMMAND_NAMES) {
-    const request = { paths: ['/srv/updates/ünïcode dir/app-1.2.3.tar'], infoHash: 'ab'.repeat(20), nested: { n: 1, list: [1, 2] } }
+    const request = requests[command]
     const result = await api.call(command, request as never)
     assert.deepEqual(result, { ok: true, value: { echo: command, request } }, command)
   }
@@ -95,8 +109,14 @@ test('the page cannot reach channels outside the contract, and non-object reques
   assert.deepEqual(bogus, { ok: false, error: { code: 'INVALID_ARGUMENT', message: 'Unknown command "shell.openExternal".' } })
   assert.equal(ipc.invokes, before, 'an unknown command never reaches IPC')
   const notObject = await api.call('publish.preview', '/etc/passwd' as never)
-  assert.equal(notObject.ok, false)
-  assert.ok(!notObject.ok && notObject.error.code === 'INVALID_ARGUMENT')
+  assert.deepEqual(notObject, { ok: false, error: { code: 'INVALID_ARGUMENT', message: '"publish.preview" expects an object as its request, got the text "/etc/passwd".' } })
+  // Malformed fields are refused by name before the core sees them.
+  const badField = await api.call('release.pause', { infoHash: '../../etc' })
+  assert.ok(!badField.ok && badField.error.code === 'INVALID_ARGUMENT' && /"infoHash" must be a release's info-hash/.test(badField.error.message), JSON.stringify(badField))
+  const badPaths = await api.call('publish.start', { paths: ['/srv/a', 7] as never })
+  assert.ok(!badPaths.ok && /"paths\[1\]" must be text, got number 7/.test(badPaths.error.message), JSON.stringify(badPaths))
+  const extra = await api.call('snapshot.get', { evil: true } as never)
+  assert.ok(!extra.ok && extra.error.message === '"snapshot.get" has no field "evil".', JSON.stringify(extra))
   assert.equal(core.calls.length, 0)
   assert.throws(() => api.on('window.open' as EventName, () => {}), /Unknown event/)
 })

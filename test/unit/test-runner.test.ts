@@ -30,7 +30,7 @@ test('never ends', async () => {
   )
   await writeFile(path.join(tests, 'leak.test.js'), `import { test } from 'node:test'\nimport { createServer } from 'node:net'\ntest('passes, leaves a server open', () => { createServer().listen(0, '127.0.0.1') })\n`)
   const started = Date.now()
-  const r = spawnSync(process.execPath, [RUNNER, '--timeout', '3'], { cwd: dir, encoding: 'utf8', timeout: 60_000 })
+  const r = spawnSync(process.execPath, [RUNNER, '--timeout', '2'], { cwd: dir, encoding: 'utf8', timeout: 60_000 })
   const seconds = (Date.now() - started) / 1000
   assert.equal(r.status, 1, r.stdout + r.stderr)
   assert.ok(seconds < 30, `the runner took ${seconds} s`)

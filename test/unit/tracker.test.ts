@@ -286,7 +286,7 @@ test('UDP port in use: PORT_IN_USE naming the port', async () => {
     await assert.rejects(tracker.listenUdp(port, '127.0.0.1'), (err: unknown) => {
       assert.ok(err instanceof SwarmdropError)
       assert.equal(err.code, 'PORT_IN_USE')
-      assert.match(err.message, new RegExp(`UDP port ${port} is in use`))
+      assert.match(err.message, new RegExp(`UDP port ${port} is already in use by another program \\(UDP\\)`))
       assert.match(err.message, /--http-port/)
       return true
     })

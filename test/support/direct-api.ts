@@ -1,5 +1,5 @@
 /**
- * The in-process transport: the core as a SwarmdropApi, with thrown errors turned into values the
+ * Test support: the core as an in-process SwarmdropApi, with thrown errors turned into values the
  * same way the IPC and WebSocket transports do. The contract test runs one suite against this and
  * against the WebSocket, so the transports cannot drift from the core.
  */

@@ -1,0 +1,69 @@
+/**
+ * Every URL the servers see, built and recognised in one place: the feed, the .torrent files,
+ * the web seed and both tracker announce URLs. The LAN server routes exactly these shapes, and
+ * the engine, the feed and the .torrent files only ever ask this module for them.
+ *
+ * The feed key rides in the query string of the feed and .torrent URLs (every RSS reader passes
+ * it through), and as a path segment in the web seed's URL, because clients append
+ * `<name>/<path>` to a url-list entry and would drop a query string. Announce URLs carry no key
+ * (see lan-server.ts for why).
+ */
+export const LAN_PATHS = {
+  feed: '/feed.xml',
+  announce: '/announce',
+  scrape: '/scrape',
+  torrents: '/torrents/',
+  webSeed: '/webseed/',
+} as const
+
+const TORRENT_PATH = /^\/torrents\/([0-9a-f]{40})\.torrent$/
+
+export class LanUrls {
+  /**
+   * `address`: the host name or IP in every URL (IPv6 gets its brackets here). `port` and
+   * `feedKey` are read on each call: the port is known only once listening, the key is a live setting.
+   */
+  constructor(
+    private readonly address: string,
+    private readonly port: () => number,
+    readonly feedKey: () => string | null,
+  ) {}
+
+  /** http://host:port, with no trailing slash. */
+  base(): string {
+    return `http://${this.host()}:${this.port()}`
+  }
+
+  feed(): string {
+    return `${this.base()}${LAN_PATHS.feed}${this.keyQuery()}`
+  }
+
+  torrent(infoHash: string): string {
+    return `${this.base()}${LAN_PATHS.torrents}${infoHash}.torrent${this.keyQuery()}`
+  }
+
+  /** The url-list entry for a .torrent. Ends in '/', so clients append `<name>[/<path>]`. */
+  webSeed(infoHash: string): string {
+    const key = this.feedKey()
+    return `${this.base()}${LAN_PATHS.webSeed}${key ? `${encodeURIComponent(key)}/` : ''}${infoHash}/`
+  }
+
+  /** HTTP first (every client speaks it), then UDP on the same port number. */
+  announce(): string[] {
+    return [`${this.base()}${LAN_PATHS.announce}`, `udp://${this.host()}:${this.port()}`]
+  }
+
+  private host(): string {
+    return this.address.includes(':') && !this.address.startsWith('[') ? `[${this.address}]` : this.address
+  }
+
+  private keyQuery(): string {
+    const key = this.feedKey()
+    return key ? `?key=${encodeURIComponent(key)}` : ''
+  }
+}
+
+/** The info-hash a /torrents/<hash>.torrent path names, or null for any other path. */
+export function torrentPathInfoHash(rawPath: string): string | null {
+  return TORRENT_PATH.exec(rawPath)?.[1] ?? null
+}

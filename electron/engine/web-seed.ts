@@ -1,0 +1,123 @@
+/**
+ * The BEP 19 web seed: `/webseed/[<key>/]<infohash>/<name>[/<path>]` serves exactly one of a
+ * published release's files, with single-range requests, HEAD and 416. There is no path
+ * arithmetic to escape from: the decoded segments must equal one of the release's file paths,
+ * looked up in an index, and anything else is a plain 404.
+ */
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { pipeline } from 'node:stream'
+import { contentTypeOf } from './content-types.js'
+import { methodNotAllowed, notFound } from './http-replies.js'
+import { decodeSegment, isPlainSegment } from './safe-path.js'
+
+export interface WebSeedFile {
+  /** Path inside the release, excluding its name. A single-file release has one entry with path []. */
+  path: string[]
+  absPath: string
+  length: number
+}
+
+export interface WebSeedRelease {
+  infoHash: string
+  /** info.name: the top folder name, or the file name for a single file. */
+  name: string
+  files: WebSeedFile[]
+}
+
+/** 1 MiB reads instead of the 64 KiB default: 256 MiB over loopback went from ~500 to ~950 MB/s. */
+const READ_CHUNK = 1 << 20
+/** Releases come and go; past this many indexes, start again rather than track which are gone. */
+const MAX_INDEXES = 64
+
+export class WebSeed {
+  /** Per release, its files by full path (name + path); rebuilt when its file list changes. */
+  private readonly indexes = new Map<string, { files: WebSeedFile[]; byPath: Map<string, WebSeedFile> }>()
+
+  /** `rawSegments`: the still-encoded path segments after the info-hash. */
+  serve(req: IncomingMessage, res: ServerResponse, release: WebSeedRelease, rawSegments: string[]): void {
+    const file = this.findFile(release, rawSegments)
+    if (!file) return notFound(res)
+    if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res)
+    void serveFile(req, res, file)
+  }
+
+  private findFile(release: WebSeedRelease, rawSegments: string[]): WebSeedFile | undefined {
+    const segments: string[] = []
+    for (const raw of rawSegments) {
+      const segment = decodeSegment(raw)
+      if (segment === null || !isPlainSegment(segment)) return undefined
+      segments.push(segment)
+    }
+    let index = this.indexes.get(release.infoHash)
+    if (!index || index.files !== release.files) {
+      const byPath = new Map<string, WebSeedFile>()
+      for (const f of release.files) byPath.set([release.name, ...f.path].join('\u0000'), f)
+      index = { files: release.files, byPath }
+      if (this.indexes.size >= MAX_INDEXES) this.indexes.clear()
+      this.indexes.set(release.infoHash, index)
+    }
+    return index.byPath.get(segments.join('\u0000'))
+  }
+}
+
+async function serveFile(req: IncomingMessage, res: ServerResponse, file: WebSeedFile): Promise<void> {
+  let info
+  try {
+    info = await stat(file.absPath)
+  } catch {
+    return notFound(res)
+  }
+  // A source file that changed size since publishing would feed clients wrong data.
+  if (!info.isFile() || info.size !== file.length) return notFound(res)
+  const size = file.length
+  res.setHeader('Accept-Ranges', 'bytes')
+  res.setHeader('Content-Type', contentTypeOf(file.absPath))
+  res.setHeader('Last-Modified', info.mtime.toUTCString())
+  const range = parseRange(req.headers.range, size)
+  if (range === 'unsatisfiable') {
+    res.statusCode = 416
+    res.setHeader('Content-Range', `bytes */${size}`)
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8')
+    const body = 'Requested range not satisfiable\n'
+    res.setHeader('Content-Length', Buffer.byteLength(body))
+    res.end(req.method === 'HEAD' ? undefined : body)
+    return
+  }
+  const start = range ? range.start : 0
+  const end = range ? range.end : size - 1
+  res.statusCode = range ? 206 : 200
+  if (range) res.setHeader('Content-Range', `bytes ${start}-${end}/${size}`)
+  res.setHeader('Content-Length', end - start + 1)
+  if (req.method === 'HEAD' || size === 0) {
+    res.end()
+    return
+  }
+  pipeline(createReadStream(file.absPath, { start, end, highWaterMark: READ_CHUNK }), res, () => {
+    // Errors here are a client that went away or a file that vanished mid-read: the socket is
+    // already torn down by pipeline, and the request log records what was sent.
+  })
+}
+
+/**
+ * One `bytes=` range. null = serve the whole file (no Range, several ranges or a malformed one:
+ * RFC 9110 lets a server ignore those). 'unsatisfiable' = 416.
+ */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'unsatisfiable' {
+  if (!header) return null
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
+  if (!m) return null
+  const [, from = '', to = ''] = m
+  if (from === '' && to === '') return null
+  if (from === '') {
+    const suffix = Number(to)
+    if (suffix === 0 || size === 0) return 'unsatisfiable'
+    return { start: Math.max(0, size - suffix), end: size - 1 }
+  }
+  const start = Number(from)
+  const end = to === '' ? size - 1 : Math.min(Number(to), size - 1)
+  if (to !== '' && Number(to) < start) return null
+  if (start >= size) return 'unsatisfiable'
+  return { start, end }
+}
