@@ -44,6 +44,7 @@ const PROGRESS_MS = 100
 
 export class HashPool {
   private readonly workers: Worker[] = []
+  private closed = false
   readonly mainThread: boolean
 
   constructor(options: HashPoolOptions = {}) {
@@ -68,6 +69,10 @@ export class HashPool {
 
     return new Promise<Buffer>((resolve, reject) => {
       if (signal?.aborted) return reject(cancelled())
+      // Nothing would ever run the job: say so rather than never settle.
+      if (this.closed || (workers.length === 0 && !this.mainThread)) {
+        return reject(new SwarmdropError('INTERNAL', this.closed ? 'The hashing pool was closed (after a cancel or an error); start a new one.' : 'A hashing pool with no threads cannot hash.'))
+      }
       let running = workers.length + (this.mainThread ? 1 : 0)
       let settled = false
       let reported = -1
@@ -129,6 +134,9 @@ export class HashPool {
             threadDone()
           } catch (err) {
             stop(err as Error)
+          } finally {
+            // Cancelled or failed mid-file: the file is still open.
+            hasher.release()
           }
         })()
       }
@@ -137,6 +145,7 @@ export class HashPool {
 
   /** Stops the threads; the pool can't be used afterwards. */
   close(): void {
+    this.closed = true
     for (const w of this.workers.splice(0)) void w.terminate()
   }
 }

@@ -113,6 +113,14 @@ export class PieceHasher {
     this.closeOpen()
   }
 
+  /** Closes the open file without checking it: the job was cancelled or failed. */
+  release(): void {
+    if (this.openFd < 0) return
+    closeSync(this.openFd)
+    this.openFd = -1
+    this.openIndex = -1
+  }
+
   private file(index: number): SourceEntry {
     return this.data.files[index] as SourceEntry
   }
