@@ -28,6 +28,7 @@ export function App({ initialView = 'publish' }: { initialView?: View }) {
         </div>
       </header>
       <ConnectionBanner />
+      <DamagedReleasesBanner />
       <NoticeBar />
       <nav className="tabs" aria-label="Sections">
         {(['publish', 'releases', 'peers', 'settings'] as const).map((v) => (
@@ -120,6 +121,28 @@ function ConnectionBanner() {
   return (
     <div className={`banner ${connection === 'disconnected' ? 'banner-error' : ''}`} role={connection === 'disconnected' ? 'alert' : 'status'}>
       {connection === 'connecting' ? 'Connecting to Swarmdrop…' : (error ?? 'Not connected to Swarmdrop.')}
+    </div>
+  )
+}
+
+/** Records that could not be loaded: said by name until they are dealt with, never silently dropped. */
+function DamagedReleasesBanner() {
+  const damaged = useDashboard((s) => s.snapshot?.damagedReleases)
+  if (!damaged || damaged.length === 0) return null
+  return (
+    <div className="banner banner-error" role="alert">
+      <div>
+        <strong>
+          {damaged.length === 1 ? 'A release record is damaged' : `${damaged.length} release records are damaged`} and was not loaded; every other release runs.
+        </strong>
+        <ul className="damaged-list">
+          {damaged.map((d) => (
+            <li key={d.name}>
+              <code>{d.name}</code>: {d.reason}. {d.keptAt ? <>Kept at <code>{d.keptAt}</code>.</> : null}
+            </li>
+          ))}
+        </ul>
+      </div>
     </div>
   )
 }

@@ -60,15 +60,22 @@ export interface SwarmStats {
   uploaded: number
   /** Full copies among connected peers plus us (like libtorrent's distributed copies). */
   distributedCopies: number
-  /** Piece availability among peers, bucketed to at most 256 cells (0 = nobody has it). */
+  /** Piece availability among peers, at most 256 cells, each the minimum over its pieces (0 = some piece in it is on nobody but the publisher). */
   availability: number[]
 }
+
+/**
+ * A feed key shorter than this can be guessed: 22 random base64url characters are 132 bits.
+ * "settings.generateFeedKey" makes one of 32 (192 bits).
+ */
+export const FEED_KEY_MIN_LENGTH = 22
 
 export interface Settings {
   /** Host name or IP written into every LAN URL; null means "the primary LAN IPv4". */
   address: string | null
   httpPort: number
   peerPort: number
+  /** At least FEED_KEY_MIN_LENGTH letters, digits, "-" or "_"; null for no key. */
   feedKey: string | null
   announceIntervalSeconds: number
   /** Bytes per second, 0 = unlimited. */
@@ -87,9 +94,20 @@ export interface Endpoints {
   dashboardUrl: string | null
 }
 
+/** A stored release record that could not be used at start-up; the others run regardless. */
+export interface DamagedRelease {
+  /** The record's file name, "<infohash>.json". */
+  name: string
+  /** Where the damaged file was moved, to inspect or restore; null if it could not be moved. */
+  keptAt: string | null
+  reason: string
+}
+
 export interface Snapshot {
   at: number
   releases: ReleaseSummary[]
+  /** Records found damaged at start-up (kept aside, never loaded). */
+  damagedReleases: DamagedRelease[]
   swarms: SwarmStats[]
   peers: PeerInfo[]
   settings: Settings
@@ -148,6 +166,8 @@ export interface Commands {
   'releases.pauseAll': [Record<string, never>, { count: number }]
   'releases.resumeAll': [Record<string, never>, { count: number }]
   'settings.update': [Partial<Settings>, SettingsUpdateResult]
+  /** Sets a new random feed key (192 bits); servers must be re-subscribed with the new feed URL. */
+  'settings.generateFeedKey': [Record<string, never>, SettingsUpdateResult]
 }
 
 /** Events pushed by the core: name -> payload. */
@@ -186,6 +206,7 @@ export const COMMAND_NAMES = [
   'releases.pauseAll',
   'releases.resumeAll',
   'settings.update',
+  'settings.generateFeedKey',
 ] as const satisfies readonly CommandName[]
 
 export const EVENT_NAMES = ['snapshot', 'publish.progress', 'publish.done', 'publish.error', 'release.completedByServer'] as const satisfies readonly EventName[]

@@ -78,6 +78,7 @@ const SHAPES: { [K in CommandName]: Shape } = {
   'releases.pauseAll': EMPTY,
   'releases.resumeAll': EMPTY,
   'settings.update': { optional: SETTINGS_FIELDS },
+  'settings.generateFeedKey': EMPTY,
 }
 
 export function isCommandName(value: unknown): value is CommandName {

@@ -3,7 +3,7 @@
  * (pass the `ws` package's class), so the dashboard and the CLI share one client.
  */
 import type { CommandName, CommandRequest, CommandResult, EventName, Events, SwarmdropApi } from './contract.js'
-import { CLOSE_PROTOCOL_MISMATCH, parseServerMessage, PROTOCOL_PARAM, PROTOCOL_VERSION, WS_PATH, type ClientMessage } from './ws-protocol.js'
+import { clientProtocols, CLOSE_PROTOCOL_MISMATCH, parseServerMessage, PROTOCOL_VERSION, WS_PATH, type ClientMessage } from './ws-protocol.js'
 
 /** The part of the WebSocket API both the browser and the `ws` package implement. */
 export interface WebSocketLike {
@@ -17,7 +17,7 @@ export interface WebSocketLike {
   onerror: { bivarianceHack(ev: unknown): void }['bivarianceHack'] | null
   onmessage: { bivarianceHack(ev: { data: unknown }): void }['bivarianceHack'] | null
 }
-export type WebSocketConstructor = new (url: string) => WebSocketLike
+export type WebSocketConstructor = new (url: string, protocols?: string[]) => WebSocketLike
 
 export interface WsApi extends SwarmdropApi {
   close(): void
@@ -28,17 +28,17 @@ export interface WsApi extends SwarmdropApi {
 /** Without the server's hello by then, the other end is not a Swarmdrop of this protocol. */
 const HELLO_TIMEOUT_MS = 10_000
 
-export function wsUrlFor(httpBase: string, token: string): string {
+export function wsUrlFor(httpBase: string): string {
   const u = new URL(WS_PATH, httpBase)
   u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:'
-  return withToken(u.toString(), token)
+  return u.toString()
 }
 
 /** `url` is the admin server's base (http://127.0.0.1:PORT) or a ws:// URL to /ws. */
 export function connectWs(url: string, token: string, WebSocketCtor: WebSocketConstructor): Promise<WsApi> {
-  const target = url.startsWith('ws') ? withToken(url, token) : wsUrlFor(url, token)
+  const target = url.startsWith('ws') ? url : wsUrlFor(url)
   return new Promise((resolve, reject) => {
-    const socket = new WebSocketCtor(target)
+    const socket = new WebSocketCtor(target, clientProtocols(token))
     let nextId = 1
     let opened = false
     let closedByUs = false
@@ -119,11 +119,4 @@ export function connectWs(url: string, token: string, WebSocketCtor: WebSocketCo
       },
     }
   })
-}
-
-function withToken(url: string, token: string): string {
-  const u = new URL(url)
-  u.searchParams.set('token', token)
-  u.searchParams.set(PROTOCOL_PARAM, String(PROTOCOL_VERSION))
-  return u.toString()
 }

@@ -1,19 +1,22 @@
 /**
- * The WebSocket framing of the contract: one JSON message per frame. The token travels in the
- * connection URL's query (`/ws?token=...`) because browsers cannot set headers on a WebSocket.
+ * The WebSocket framing of the contract: one JSON message per frame.
  *
- * Versioned like Transmission's `rpc-version`: the client names the protocol it speaks in the
- * URL (`&protocol=N`), the server greets with its own (`hello`) and closes with
- * CLOSE_PROTOCOL_MISMATCH and a readable reason when they differ, so a CLI of one release
- * driving an app of another says so instead of failing on some field. Bump PROTOCOL_VERSION
- * whenever a command, event or field changes meaning.
+ * Browsers cannot set headers on a WebSocket, but they can offer subprotocols, which travel in
+ * the Sec-WebSocket-Protocol header: the client offers `swarmdrop.v<N>` (the protocol it speaks)
+ * and `bearer.<token>`. So the token is never in a URL, where it would land in logs and history.
+ *
+ * Versioned like Transmission's `rpc-version`: the server greets with its own version (`hello`)
+ * and closes with CLOSE_PROTOCOL_MISMATCH and a readable reason when the client's differs, so a
+ * CLI of one release driving an app of another says so instead of failing on some field. Bump
+ * PROTOCOL_VERSION whenever a command, event or field changes meaning.
  */
 import { EVENT_NAMES, type CommandName, type CommandRequest, type CommandResult, type EventName, type Events } from './contract.js'
 import { isErrorInfo, toErrorInfo } from './errors.js'
 import { isCommandName, validateRequest } from './request-validation.js'
 
-export const PROTOCOL_VERSION = 1
-export const PROTOCOL_PARAM = 'protocol'
+export const PROTOCOL_VERSION = 2
+const VERSION_PROTOCOL_PREFIX = 'swarmdrop.v'
+const TOKEN_PROTOCOL_PREFIX = 'bearer.'
 /** Application close code (4000-4999) for a client that speaks another protocol version. */
 export const CLOSE_PROTOCOL_MISMATCH = 4001
 
@@ -83,4 +86,17 @@ export function protocolMismatchReason(serverVersion: number, app: string, clien
   return clientVersion === null
     ? `${app} needs admin protocol ${serverVersion}; the client sent none. Use the same Swarmdrop version.`.slice(0, 123)
     : `${app} speaks admin protocol ${serverVersion}, the client ${clientVersion}. Use the same Swarmdrop version.`.slice(0, 123)
+}
+
+/** The subprotocols a client offers: the protocol it speaks, and its token. */
+export function clientProtocols(token: string): string[] {
+  return [`${VERSION_PROTOCOL_PREFIX}${PROTOCOL_VERSION}`, `${TOKEN_PROTOCOL_PREFIX}${token}`]
+}
+
+/** What a client offered in Sec-WebSocket-Protocol: its version (as offered) and its token. */
+export function offeredProtocols(header: string | undefined): { versionProtocol: string | null; version: string | null; token: string | null } {
+  const offered = (header ?? '').split(',').map((p) => p.trim())
+  const versionProtocol = offered.find((p) => p.startsWith(VERSION_PROTOCOL_PREFIX)) ?? null
+  const token = offered.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX))?.slice(TOKEN_PROTOCOL_PREFIX.length) ?? null
+  return { versionProtocol, version: versionProtocol?.slice(VERSION_PROTOCOL_PREFIX.length) ?? null, token }
 }

@@ -13,6 +13,7 @@ Commands:
   publish <path>      Hash, seed and list a file or folder in the feed of the running serve
   status              Show the running serve's feed URL, ports and releases
   retire <infohash>   Take a release out of the feed and stop seeding it
+  dashboard           Print the sign-in link of the running instance's web dashboard
   help                Show this help
   version             Print the version
 
@@ -40,6 +41,10 @@ const COMMANDS: Record<string, { usage: () => Promise<string>; run: () => Promis
   retire: {
     usage: async () => (await import('./retire-command.js')).RETIRE_USAGE,
     run: async () => (await import('./retire-command.js')).runRetire,
+  },
+  dashboard: {
+    usage: async () => (await import('./dashboard-command.js')).DASHBOARD_USAGE,
+    run: async () => (await import('./dashboard-command.js')).runDashboard,
   },
 }
 

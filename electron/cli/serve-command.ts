@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url'
 import { toErrorInfo } from '../../shared/errors.js'
+import { handleFatalErrors } from '../engine/fatal.js'
 import { INSTANCE_FLAGS_USAGE, parseInstanceFlags, startInstance, type InstanceFlags } from '../engine/instance.js'
 import { UsageError } from './cli-errors.js'
+import { signInUrl } from './dashboard-command.js'
 
 export const SERVE_USAGE = `swarmdrop serve ${INSTANCE_FLAGS_USAGE}
 
@@ -27,6 +29,7 @@ export async function runServe(argv: string[]): Promise<number> {
   const say = (line: string): void => void process.stdout.write(`${line}\n`)
   const instance = await startInstance({ ...flags, dashboardDir: DASHBOARD_DIR, log: (line) => say(`swarmdrop: ${line}`) })
   const { engine, admin } = instance
+  handleFatalErrors(process, { stop: () => instance.stop(), log: (line) => process.stderr.write(`swarmdrop: ${line}\n`), exit: (code) => process.exit(code) })
 
   const ep = engine.endpoints()
   const stored = engine.snapshot().releases.filter((r) => r.state !== 'retired').length
@@ -34,7 +37,11 @@ export async function runServe(argv: string[]): Promise<number> {
   say(`  feed:       ${ep.feedUrl}`)
   say(`  tracker:    ${ep.announceUrls.join('  ')}`)
   say(`  ports:      HTTP ${engine.httpPort} (TCP+UDP), peers ${engine.peerPort} (TCP)`)
-  say(`  dashboard:  ${ep.dashboardUrl ?? `${admin.baseUrl} (no dashboard build: run "npm run build")`}`)
+  if (!ep.dashboardUrl) say(`  dashboard:  ${admin.baseUrl} (no dashboard build: run "npm run build")`)
+  // The sign-in link holds the admin token: shown to a person at a terminal, never written to a
+  // log or a service journal, where anyone who can read it could drive this instance.
+  else if (process.stdout.isTTY) say(`  dashboard:  ${signInUrl(admin.port, admin.token)}`)
+  else say(`  dashboard:  ${ep.dashboardUrl} (sign-in link: swarmdrop dashboard --data-dir ${JSON.stringify(dataDir)})`)
   if (stored > 0) say(`  re-seeding ${stored} release(s)...`)
   void engine.restored.then(() => {
     const snap = engine.snapshot()
@@ -69,3 +76,4 @@ export async function runServe(argv: string[]): Promise<number> {
     }
   })
 }
+

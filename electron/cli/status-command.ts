@@ -29,7 +29,8 @@ export async function runStatus(argv: string[]): Promise<number> {
     out.push(`  ports:     HTTP ${snap.settings.httpPort}, peers ${snap.settings.peerPort}`)
     if (snap.endpoints.dashboardUrl) out.push(`  dashboard: ${snap.endpoints.dashboardUrl}`)
     out.push('')
-    if (snap.releases.length === 0) out.push('No releases yet: publish one with "swarmdrop publish <path>".')
+    for (const d of snap.damagedReleases) out.push(`damaged record ${d.name}: ${d.reason}${d.keptAt ? ` (kept at ${d.keptAt})` : ''}`)
+    if (snap.releases.length === 0 && snap.damagedReleases.length === 0) out.push('No releases yet: publish one with "swarmdrop publish <path>".')
     for (const r of snap.releases) {
       const swarm = snap.swarms.find((s) => s.infoHash === r.infoHash)
       const peers = swarm ? `${swarm.peers} peer(s), up ${formatRate(swarm.uploadRate)}, uploaded ${formatBytes(swarm.uploaded)}` : ''

@@ -6,18 +6,20 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, rename, rm, stat } from 'node:fs/promises'
+import { access, link, mkdir, rm, stat, statfs } from 'node:fs/promises'
+import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { CoreApi, EventName } from '../../shared/contract.js'
 import { EVENT_NAMES } from '../../shared/contract.js'
-import { SwarmdropError, toErrorInfo } from '../../shared/errors.js'
+import { SwarmdropError, toErrorInfo, type ErrorInfo } from '../../shared/errors.js'
+import { formatBytes } from '../../shared/format.js'
 import {
   CLOSE_PROTOCOL_MISMATCH,
+  offeredProtocols,
   parseClientMessage,
-  PROTOCOL_PARAM,
   PROTOCOL_VERSION,
   protocolMismatchReason,
   UPLOAD_PATH,
@@ -41,11 +43,19 @@ export interface AdminServerOptions {
   staticDir?: string | null
   /** Where browser uploads land, one folder per batch. Null disables uploads. */
   uploadDir?: string | null
+  /** The largest single file the dashboard accepts. */
+  maxUploadBytes?: number
 }
+
+const MAX_UPLOAD_BYTES = 64 * 1024 ** 3
 
 export class AdminServer {
   private readonly server: Server
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 })
+  /**
+   * The version subprotocol the client offered is the one accepted (a browser fails a handshake
+   * that picks none); a different version then gets hello and a readable close, not a bare error.
+   */
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024, handleProtocols: (offered) => [...offered].find((p) => p.startsWith('swarmdrop.v')) ?? false })
   private readonly host: string
   private boundPort = 0
 
@@ -57,14 +67,14 @@ export class AdminServer {
     this.server.on('upgrade', (req, socket, head) => {
       // A client that resets a refused (or accepted) upgrade must not crash the process.
       socket.on('error', () => socket.destroy())
-      const refusal = this.checkOrigin(req) ?? (this.hasToken(req) ? null : 'a valid token is required')
-      const url = new URL(req.url ?? '/', 'http://x')
-      if (url.pathname !== WS_PATH || refusal) {
+      const offered = offeredProtocols(req.headers['sec-websocket-protocol'])
+      const refusal = this.checkOrigin(req) ?? (secretMatches(offered.token, this.options.token) ? null : 'a valid token is required')
+      const rawPath = (req.url ?? '/').split('?')[0]
+      if (rawPath !== WS_PATH || refusal) {
         socket.end(`HTTP/1.1 ${refusal ? 403 : 404} ${refusal ?? 'Not Found'}\r\nConnection: close\r\n\r\n`)
         return
       }
-      const clientProtocol = url.searchParams.get(PROTOCOL_PARAM)
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, clientProtocol))
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, offered.version))
     })
   }
 
@@ -76,9 +86,8 @@ export class AdminServer {
     return `http://${this.host === '::1' ? '[::1]' : this.host}:${this.boundPort}`
   }
 
-  /** What to open in a browser: the token rides in the fragment, which is never sent to a server. */
-  get dashboardUrl(): string {
-    return `${this.baseUrl}/#token=${encodeURIComponent(this.options.token)}`
+  get token(): string {
+    return this.options.token
   }
 
   listen(): Promise<void> {
@@ -111,10 +120,10 @@ export class AdminServer {
     return null
   }
 
+  /** Only in a header: a token in a URL ends up in logs, history and Referer headers. */
   private hasToken(req: IncomingMessage): boolean {
-    const url = new URL(req.url ?? '/', 'http://x')
     const auth = req.headers.authorization
-    return secretMatches(url.searchParams.get('token') ?? (auth?.startsWith('Bearer ') ? auth.slice(7) : null), this.options.token)
+    return secretMatches(auth?.startsWith('Bearer ') ? auth.slice(7) : null, this.options.token)
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -150,7 +159,13 @@ export class AdminServer {
     await pipeline(createReadStream(file), res)
   }
 
-  /** PUT /upload/<batch>/<path...>: streams one dropped file into <uploadDir>/<batch>/<path>. */
+  /**
+   * PUT /upload/<batch>/<path...>: streams one dropped file into <uploadDir>/<batch>/<path>.
+   * The size is declared up front and must fit on the disk with room to spare; the file lands
+   * under a temp name and is linked into place only if nothing is there yet, so an upload never
+   * replaces a file (which could be the source of a published release). A process killed
+   * mid-upload leaves a `.part` file that the next start removes (cleanUploadLeftovers).
+   */
   private async onUpload(rest: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const uploadDir = this.options.uploadDir
     if (!uploadDir) return sendJson(res, 404, { ok: false, error: { code: 'INVALID_ARGUMENT', message: 'Uploads are disabled here.' } })
@@ -160,23 +175,50 @@ export class AdminServer {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(batch) || rel === null) {
       return sendJson(res, 400, { ok: false, error: { code: 'INVALID_ARGUMENT', message: 'Upload paths look like /upload/<batch id>/<relative file path>, without "..".' } })
     }
+    const declared = req.headers['content-length']
+    const size = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : NaN
+    if (!Number.isSafeInteger(size)) return sendJson(res, 411, { ok: false, error: { code: 'INVALID_ARGUMENT', message: `Upload of ${rel}: send its size as Content-Length.` } })
+    const max = this.options.maxUploadBytes ?? MAX_UPLOAD_BYTES
+    if (size > max) {
+      return sendJson(res, 413, { ok: false, error: { code: 'NO_SPACE', message: `${rel} is ${formatBytes(size)}; uploads through the dashboard stop at ${formatBytes(max)}. Publish it from a folder on this machine instead.` } })
+    }
     const root = path.join(uploadDir, batch)
     const target = path.join(root, rel)
-    const tmp = `${target}.${randomBytes(4).toString('hex')}.part`
     await mkdir(path.dirname(target), { recursive: true })
+    const room = await freeSpace(path.dirname(target))
+    if (room !== null && size > room.free - room.spare) {
+      return sendJson(res, 507, {
+        ok: false,
+        error: { code: 'NO_SPACE', message: `Not enough free space for ${rel} (${formatBytes(size)}) in ${uploadDir}: ${formatBytes(room.free)} free, and ${formatBytes(room.spare)} is kept spare. Free some space or publish from a folder on this machine.` },
+      })
+    }
+    if (await exists(target)) return sendJson(res, 409, { ok: false, error: conflict(rel) })
+    const tmp = `${target}.${randomBytes(4).toString('hex')}.part`
     try {
-      await pipeline(req, createWriteStream(tmp, { flags: 'wx' }))
-      await rename(tmp, target)
+      let received = 0
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          received += chunk.length
+          cb(received > size ? new Error(`more than the declared ${size} bytes arrived`) : null, chunk)
+        },
+      })
+      await pipeline(req, counter, createWriteStream(tmp, { flags: 'wx' }))
+      if (received !== size) throw new Error(`${received} of the declared ${size} bytes arrived`)
+      // link() fails if the target exists: unlike rename(), it never replaces a file.
+      await link(tmp, target)
     } catch (err) {
-      await rm(tmp, { force: true })
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return sendJson(res, 409, { ok: false, error: conflict(rel) })
       throw new SwarmdropError('WRITE_FAILED', `Upload of ${rel} failed: ${(err as Error).message}`, { cause: err })
+    } finally {
+      await rm(tmp, { force: true })
     }
     sendJson(res, 201, { ok: true, root })
   }
 
   private onSocket(ws: WebSocket, clientProtocol: string | null): void {
-    // An error on one connection (a reset, a bad frame) ends that connection, never the process.
-    ws.on('error', () => ws.terminate())
+    // An error on one connection (a reset, a frame over 1 MiB, text that is not UTF-8) ends that
+    // connection, never the process: ws has already sent the close code (1009, 1007) for it.
+    ws.on('error', () => undefined)
     const send = (msg: ServerMessage): void => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg))
     }
@@ -216,4 +258,25 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 function sendText(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) })
   res.end(text)
+}
+
+function conflict(rel: string): ErrorInfo {
+  return { code: 'WRITE_FAILED', message: `${rel} was already uploaded in this batch; an upload never replaces a file (it may be the source of a published release). Drop it again to start a new batch.` }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return access(p).then(
+    () => true,
+    () => false,
+  )
+}
+
+/** Free bytes for an unprivileged writer, and what to keep spare (5 %, at least 1 GiB); null if unknown. */
+async function freeSpace(dir: string): Promise<{ free: number; spare: number } | null> {
+  try {
+    const fs = await statfs(dir)
+    return { free: fs.bavail * fs.bsize, spare: Math.max(1024 ** 3, Math.floor(fs.blocks * fs.bsize * 0.05)) }
+  } catch {
+    return null
+  }
 }

@@ -3,12 +3,23 @@
  * straight from a release's original files. Seeding in place means no copy and no re-hash; the
  * shared handle pool keeps the number of open files bounded, whatever the number of files
  * (fs-chunk-store opens every file up front and hits EMFILE with thousands of them).
+ *
+ * Seeding in place also means the files can change under us. So a file is checked against what
+ * was published (size, mtime, inode) when it is opened, which catches a replacement or a
+ * symlink swapped in; and every piece read from disk is checked against its SHA-1 before any of
+ * it is sent, which catches an edit in place. Either failure is reported once through
+ * `onSourceChanged`: no piece that fails its hash ever leaves this store.
  */
+import { createHash } from 'node:crypto'
 import { open, type FileHandle } from 'node:fs/promises'
+import { SwarmdropError } from '../../shared/errors.js'
 
 export interface StoredFile {
   absPath: string
   length: number
+  /** What the file was when published; checked on open when given. */
+  mtimeMs?: number
+  ino?: number
 }
 
 interface PooledHandle {
@@ -29,8 +40,9 @@ export class FileHandlePool {
     return this.open.size
   }
 
-  async use<T>(absPath: string, fn: (handle: FileHandle) => Promise<T>): Promise<T> {
-    const entry = await this.acquire(absPath)
+  /** Runs `fn` on an open handle of the file; with `expected`, a newly opened file must still be it. */
+  async use<T>(absPath: string, fn: (handle: FileHandle) => Promise<T>, expected?: StoredFile): Promise<T> {
+    const entry = await this.acquire(absPath, expected)
     try {
       return await fn(await entry.handle)
     } finally {
@@ -41,6 +53,8 @@ export class FileHandlePool {
 
   async close(): Promise<void> {
     this.closed = true
+    // Callers waiting for a free handle wake up and get "closed" instead of waiting forever.
+    for (const wake of this.waiting.splice(0)) wake()
     const all = [...this.open.values()]
     this.open.clear()
     await Promise.allSettled(all.map(async (e) => (await e.handle).close()))
@@ -59,7 +73,7 @@ export class FileHandlePool {
     await Promise.all(closing)
   }
 
-  private async acquire(absPath: string): Promise<PooledHandle> {
+  private async acquire(absPath: string, expected: StoredFile | undefined): Promise<PooledHandle> {
     for (;;) {
       if (this.closed) throw new Error('the file pool is closed')
       const existing = this.open.get(absPath)
@@ -70,7 +84,7 @@ export class FileHandlePool {
         return existing
       }
       if (this.open.size < this.max || this.evictIdle()) {
-        const opened = open(absPath, 'r')
+        const opened = openChecked(absPath, expected)
         const entry: PooledHandle = { handle: opened, users: 1 }
         this.open.set(absPath, entry)
         try {
@@ -100,7 +114,46 @@ export class FileHandlePool {
   }
 }
 
+/** Opens a file and, when told what it was at publication, refuses anything else under its name. */
+async function openChecked(absPath: string, expected: StoredFile | undefined): Promise<FileHandle> {
+  let handle: FileHandle
+  try {
+    handle = await open(absPath, 'r')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? ''
+    // Gone or no longer readable is a changed source too; too many open files is not.
+    if (expected && ['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'ELOOP'].includes(code)) {
+      throw new SwarmdropError('FILE_CHANGED', `Source changed: ${absPath} is missing or unreadable (${code}).`, { cause: err })
+    }
+    throw err
+  }
+  if (!expected) return handle
+  try {
+    const st = await handle.stat()
+    const changed =
+      st.size !== expected.length
+        ? `${st.size} bytes, published with ${expected.length}`
+        : expected.ino !== undefined && st.ino !== expected.ino
+          ? 'it was replaced by another file'
+          : expected.mtimeMs !== undefined && st.mtimeMs !== expected.mtimeMs
+            ? 'it was modified'
+            : null
+    if (changed) throw new SwarmdropError('FILE_CHANGED', `Source changed: ${absPath} is not the file that was published (${changed}).`)
+    return handle
+  } catch (err) {
+    await handle.close().catch(() => undefined)
+    throw err
+  }
+}
+
 type Callback<T> = (err: Error | null, value?: T) => void
+
+export interface ChunkStoreChecks {
+  /** The info dictionary's "pieces": 20-byte SHA-1 digests, one per piece. */
+  pieceHashes?: Buffer
+  /** Called once, on the first piece that cannot be served as published. */
+  onSourceChanged?: (err: SwarmdropError) => void
+}
 
 /** Whole pieces kept in memory per release: peers ask for 16 KiB blocks, mostly of the same pieces. */
 const PIECE_CACHE_BYTES = 32 * 1024 * 1024
@@ -121,10 +174,13 @@ export class ReadOnlyChunkStore {
   private readonly pieces = new Map<number, Promise<Buffer>>()
   private readonly maxPieces: number
 
+  private reported = false
+
   constructor(
     pieceLength: number,
     files: StoredFile[],
     private readonly pool: FileHandlePool,
+    private readonly checks: ChunkStoreChecks = {},
   ) {
     this.chunkLength = pieceLength
     this.files = files.filter((f) => f.length > 0)
@@ -142,6 +198,7 @@ export class ReadOnlyChunkStore {
     if (typeof opts === 'function') return this.get(index, null, opts)
     const done = cb ?? (() => undefined)
     if (this.closed) return queueMicrotask(() => done(new Error('the chunk store is closed')))
+    if (!Number.isSafeInteger(index) || index < 0) return queueMicrotask(() => done(new Error(`piece ${index} is outside the release`)))
     const pieceStart = index * this.chunkLength
     const pieceLength = Math.min(this.chunkLength, this.length - pieceStart)
     const offset = opts?.offset ?? 0
@@ -176,16 +233,33 @@ export class ReadOnlyChunkStore {
     if (piece) {
       this.pieces.delete(index)
     } else {
-      const reading = this.read(start, length)
+      const reading = this.read(start, length).then((buf) => this.verify(index, buf))
       piece = reading
       // A failed read is not remembered: the next request tries the disk again.
-      reading.catch(() => {
+      reading.catch((err: unknown) => {
         if (this.pieces.get(index) === reading) this.pieces.delete(index)
+        if (err instanceof SwarmdropError && err.code === 'FILE_CHANGED') this.report(err)
       })
       if (this.pieces.size >= this.maxPieces) this.pieces.delete(this.pieces.keys().next().value as number)
     }
     this.pieces.set(index, piece)
     return piece
+  }
+
+  private verify(index: number, piece: Buffer): Buffer {
+    const hashes = this.checks.pieceHashes
+    if (!hashes) return piece
+    const expected = hashes.subarray(index * 20, index * 20 + 20)
+    if (!createHash('sha1').update(piece).digest().equals(expected)) {
+      throw new SwarmdropError('FILE_CHANGED', `Source changed: piece ${index} no longer matches the published release (a file was edited on disk).`)
+    }
+    return piece
+  }
+
+  private report(err: SwarmdropError): void {
+    if (this.reported) return
+    this.reported = true
+    this.checks.onSourceChanged?.(err)
   }
 
   private async read(position: number, length: number): Promise<Buffer> {
@@ -198,16 +272,20 @@ export class ReadOnlyChunkStore {
       if (file === undefined || start === undefined) throw new Error(`read past the end of the release at byte ${position + filled}`)
       const inFile = position + filled - start
       const want = Math.min(length - filled, file.length - inFile)
-      const got = await this.pool.use(file.absPath, async (h) => {
-        let n = 0
-        while (n < want) {
-          const { bytesRead } = await h.read(out, filled + n, want - n, inFile + n)
-          if (bytesRead === 0) break
-          n += bytesRead
-        }
-        return n
-      })
-      if (got < want) throw new Error(`${file.absPath} is shorter than when it was published (changed on disk?)`)
+      const got = await this.pool.use(
+        file.absPath,
+        async (h) => {
+          let n = 0
+          while (n < want) {
+            const { bytesRead } = await h.read(out, filled + n, want - n, inFile + n)
+            if (bytesRead === 0) break
+            n += bytesRead
+          }
+          return n
+        },
+        file,
+      )
+      if (got < want) throw new SwarmdropError('FILE_CHANGED', `Source changed: ${file.absPath} is shorter than when it was published.`)
       filled += want
       i++
     }

@@ -4,7 +4,7 @@
  * and the desktop app share one library. One `serve` (or app) per data dir, guarded by a lock
  * file holding the owner's pid.
  */
-import { mkdir, open, readFile, rm, chmod } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rm, chmod } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -30,6 +30,27 @@ export function resolveDataDir(flag?: string | null, env: NodeJS.ProcessEnv = pr
 /** Where the web dashboard's uploads land, one folder per batch. */
 export function uploadsDir(dir: string): string {
   return path.join(dir, 'uploads')
+}
+
+/**
+ * Removes the `.part` files of uploads that never finished (a process killed mid-upload);
+ * returns how many. Finished uploads are never touched.
+ */
+export async function cleanUploadLeftovers(dir: string): Promise<number> {
+  let removed = 0
+  const walk = async (folder: string): Promise<void> => {
+    const entries = await readdir(folder, { withFileTypes: true }).catch(() => [])
+    for (const e of entries) {
+      const p = path.join(folder, e.name)
+      if (e.isDirectory()) await walk(p)
+      else if (e.isFile() && e.name.endsWith('.part')) {
+        await rm(p, { force: true })
+        removed++
+      }
+    }
+  }
+  await walk(uploadsDir(dir))
+  return removed
 }
 
 export async function ensureDataDir(dir: string): Promise<void> {

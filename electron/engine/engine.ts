@@ -5,6 +5,7 @@
  * the seeder is doing), never stored twice.
  */
 import { EventEmitter } from 'node:events'
+import { isIP } from 'node:net'
 import { randomUUID } from 'node:crypto'
 import path from 'node:path'
 import type {
@@ -27,14 +28,15 @@ import type {
 } from '../../shared/contract.js'
 import { SwarmdropError, toErrorInfo, type ErrorInfo } from '../../shared/errors.js'
 import { choosePieceLength } from '../../shared/piece-length.js'
+import { removeAbandonedWrites } from './atomic-write.js'
 import { createTorrent } from './create.js'
 import { acquireLock, ensureDataDir, type DataDirLock } from './data-dir.js'
 import { resolveAddress } from './lan-address.js'
 import { LanServer, type PublishedRelease } from './lan-server.js'
 import { checkRelease } from './release-check.js'
-import { absPathOf, infoBytes, ReleaseStore, type ReleaseRecord } from './release-store.js'
+import { absPathOf, infoBytes, newReleaseRecord, pieceHashesOf, ReleaseStore, type ReleaseRecord } from './release-store.js'
 import { Seeder } from './seeder.js'
-import { DEFAULT_SETTINGS, SettingsStore, validateSettings } from './settings-store.js'
+import { DEFAULT_SETTINGS, generateFeedKey, SettingsStore, validateSettings } from './settings-store.js'
 import { scanSource } from './source-scanner.js'
 import { encodeTorrent, magnetUri } from './torrent-file.js'
 import { Tracker, type AnnounceEvent } from './tracker.js'
@@ -44,7 +46,7 @@ export interface EngineOptions {
   dataDir: string
   /** CLI flags: they win over the stored settings for this run and are never persisted. */
   overrides?: Partial<Settings>
-  /** Where the LAN server binds; default all interfaces. */
+  /** Where the LAN server binds; default: the configured address when it is an IP, else all interfaces. */
   bindHost?: string
   /** One line per notable event (serve prints them). */
   log?: (line: string) => void
@@ -55,12 +57,16 @@ const LIVE_SETTINGS: readonly (keyof Settings)[] = ['feedKey', 'announceInterval
 const PROGRESS_INTERVAL_MS = 100
 const SNAPSHOT_INTERVAL_MS = 1000
 const DEFAULT_CHANNEL = 'default'
+/** Servers remembered per release for completion notices; far above any LAN fleet. */
+const MAX_PEERS_REMEMBERED = 100_000
 
 export async function startEngine(options: EngineOptions): Promise<Engine> {
   await ensureDataDir(options.dataDir)
   const lock = await acquireLock(options.dataDir)
   const cleanup: (() => Promise<void>)[] = [() => lock.release()]
   try {
+    // settings.json, instance.json and the token are written atomically; a kill mid-write leaves a temp file.
+    await removeAbandonedWrites(options.dataDir)
     const overrides = validateSettings(options.overrides ?? {})
     const settingsStore = await SettingsStore.open(options.dataDir)
     const store = await ReleaseStore.open(options.dataDir)
@@ -107,9 +113,13 @@ export class Engine implements CoreApi {
   private readonly starting = new Set<string>()
   private readonly jobs = new Map<string, AbortController>()
   private readonly torrentCache = new Map<string, { key: string; torrent: Buffer }>()
-  private readonly completedBy = new Set<string>()
-  /** ip:port per release seen announcing with bytes left. */
-  private readonly incompleteSeen = new Set<string>()
+  /**
+   * Per release: the servers (ip:port) seen downloading, and those already reported complete.
+   * Bounded, and dropped with the release, so a churning or hostile swarm cannot grow them forever.
+   */
+  private readonly completions = new Map<string, { downloading: BoundedSet; completed: BoundedSet }>()
+  /** What the LAN server lists, per release, rebuilt only when the record changes (never per request). */
+  private readonly publishedCache = new Map<string, { record: ReleaseRecord; release: PublishedRelease }>()
   private dashboardUrl: string | null = null
   private snapshotTimer: NodeJS.Timeout | null = null
   private closing: Promise<void> | null = null
@@ -132,17 +142,18 @@ export class Engine implements CoreApi {
     this.tracker.on('announce', (ev) => this.onAnnounce(ev))
     this.lan = new LanServer({
       port: settings.httpPort,
-      host: parts.options.bindHost,
+      host: parts.options.bindHost ?? bindHostFor(settings.address),
       address: this.address,
       feedKey: () => this.settings().feedKey,
       releases: () => this.publishedReleases(),
+      onSourceChanged: (infoHash, err) => this.sourceChanged(infoHash, toErrorInfo(err)),
+      uploadLimit: () => this.settings().uploadLimit,
       tracker: this.tracker,
       feedTitle: `${PRODUCT.name} releases`,
     })
     this.seeder.on('error', (infoHash, err) => {
       const record = this.store.get(infoHash)
-      this.problems.set(infoHash, { code: 'FILE_CHANGED', message: `"${record?.title ?? infoHash}" stopped seeding: ${err.message}` })
-      this.log(`error: ${record?.title ?? infoHash}: ${err.message}`)
+      this.sourceChanged(infoHash, { code: 'FILE_CHANGED', message: `"${record?.title ?? infoHash}" stopped seeding. ${err.message}` })
     })
   }
 
@@ -157,6 +168,9 @@ export class Engine implements CoreApi {
 
   /** @internal startEngine's third step: re-seed the library in the background. */
   startRestoring(): void {
+    for (const d of this.store.damaged) {
+      this.log(`error: the release record ${d.name} is damaged (${d.reason}); ${d.keptAt ? `moved to ${d.keptAt}` : 'left in place'}. The other releases keep running.`)
+    }
     const todo = this.store.all().filter((r) => r.state === 'seeding')
     for (const r of todo) this.checking.add(r.infoHash)
     this.restored = (async () => {
@@ -222,6 +236,7 @@ export class Engine implements CoreApi {
       return { count: paused.length }
     },
     'settings.update': async (req) => this.updateSettings(req),
+    'settings.generateFeedKey': async () => this.updateSettings({ feedKey: generateFeedKey() }),
   }
 
   settings(): Settings {
@@ -251,6 +266,7 @@ export class Engine implements CoreApi {
     return {
       at: Date.now(),
       releases: records.map((r) => this.summary(r)),
+      damagedReleases: this.store.damaged,
       swarms,
       peers,
       settings: this.settings(),
@@ -323,29 +339,14 @@ export class Engine implements CoreApi {
         return
       }
       const now = new Date()
-      const record: ReleaseRecord = {
-        version: 1,
-        infoHash: created.infoHash,
-        name: created.name,
+      const record = newReleaseRecord(created, {
         title: req.name ?? created.name,
         channel: req.channel ?? DEFAULT_CHANNEL,
         comment: req.comment ?? null,
-        private: created.private,
         webSeed: req.webSeed ?? false,
-        pieceLength: created.pieceLength,
-        pieceCount: created.pieceCount,
-        totalSize: created.totalSize,
-        source: {
-          root: created.source.root,
-          isDirectory: created.source.isDirectory,
-          files: created.source.files.map((f) => ({ path: f.path, length: f.length, mtimeMs: f.mtimeMs })),
-        },
-        info: created.info.toString('base64'),
-        creationDate: Math.floor(now.getTime() / 1000),
-        createdAt: existing?.createdAt ?? now.toISOString(),
-        publishedAt: now.toISOString(),
-        state: 'seeding',
-      }
+        publishedAt: now,
+        createdAt: existing?.createdAt,
+      })
       // The tracker must accept the seeder's first announce, and the feed may list the release
       // only once it is seeding and its .torrent is served (qBittorrent never retries a fetch).
       this.starting.add(record.infoHash)
@@ -371,8 +372,9 @@ export class Engine implements CoreApi {
       infoHash: record.infoHash,
       torrent: this.torrentOf(record),
       pieceLength: record.pieceLength,
-      files: record.source.files.map((f) => ({ absPath: absPathOf(record, f), length: f.length })),
+      files: record.source.files.map((f) => ({ absPath: absPathOf(record, f), length: f.length, mtimeMs: f.mtimeMs, ino: f.ino })),
       path: record.source.isDirectory ? record.source.root : path.dirname(record.source.root),
+      pieceHashes: pieceHashesOf(record),
     })
     this.dialKnownPeers(record.infoHash)
   }
@@ -431,6 +433,8 @@ export class Engine implements CoreApi {
     const updated = await this.store.update(record.infoHash, { state: 'retired' })
     await this.seeder.remove(record.infoHash)
     this.problems.delete(record.infoHash)
+    this.completions.delete(record.infoHash)
+    this.publishedCache.delete(record.infoHash)
     this.lan.releasesChanged()
     this.log(`retired ${record.title} (${record.infoHash})`)
     return this.summary(updated)
@@ -496,24 +500,47 @@ export class Engine implements CoreApi {
     }
   }
 
-  /** What the LAN server lists and serves: every release not retired, newest first. */
+  /**
+   * What the LAN server lists and serves: every release that is seeding right now, newest first.
+   * A paused, errored or retired release is in neither the feed nor the web seed. Each entry (with
+   * its file list) is built once per record, so a request costs the number of releases, not files.
+   */
   private publishedReleases(): PublishedRelease[] {
     const out: PublishedRelease[] = []
     for (const r of this.store.all()) {
-      if (r.state === 'retired') continue
-      out.push({
-        infoHash: r.infoHash,
-        title: r.title,
-        publishedAt: new Date(r.publishedAt),
-        name: r.name,
-        isDirectory: r.source.isDirectory,
-        files: r.source.files.map((f) => ({ path: f.path, absPath: absPathOf(r, f), length: f.length })),
-        totalSize: r.totalSize,
-        torrent: () => this.torrentOf(r),
-        magnet: magnetUri(r.infoHash, r.name, this.endpoints().announceUrls),
-      })
+      if (this.stateOf(r) !== 'seeding') continue
+      let cached = this.publishedCache.get(r.infoHash)
+      if (!cached || cached.record !== r) {
+        cached = { record: r, release: this.toPublished(r) }
+        this.publishedCache.set(r.infoHash, cached)
+      }
+      out.push(cached.release)
     }
     return out.reverse()
+  }
+
+  private toPublished(r: ReleaseRecord): PublishedRelease {
+    return {
+      infoHash: r.infoHash,
+      title: r.title,
+      publishedAt: new Date(r.publishedAt),
+      name: r.name,
+      isDirectory: r.source.isDirectory,
+      files: r.source.files.map((f) => ({ path: f.path, absPath: absPathOf(r, f), length: f.length, mtimeMs: f.mtimeMs, ino: f.ino })),
+      totalSize: r.totalSize,
+      torrent: () => this.torrentOf(r),
+      magnet: magnetUri(r.infoHash, r.name, this.endpoints().announceUrls),
+    }
+  }
+
+  /** A served file is not what was published: stop the release before anything wrong goes out. */
+  private sourceChanged(infoHash: string, err: ErrorInfo): void {
+    const record = this.store.get(infoHash)
+    if (!record || this.problems.has(infoHash)) return
+    this.problems.set(infoHash, err)
+    this.log(`error: ${record.title} stopped seeding: ${err.message}`)
+    void this.seeder.remove(infoHash)
+    this.lan.releasesChanged()
   }
 
   /** The .torrent as served now: the fixed info bytes inside the current announce URLs. */
@@ -536,15 +563,19 @@ export class Engine implements CoreApi {
 
   private onAnnounce(ev: AnnounceEvent): void {
     if (ev.peerId === this.seeder.peerId) return
-    const key = `${ev.infoHash} ${ev.ip}:${ev.port}`
-    if (ev.left > 0) this.incompleteSeen.add(key)
+    const record = this.store.get(ev.infoHash)
+    if (!record || record.state === 'retired') return
+    let memory = this.completions.get(ev.infoHash)
+    if (!memory) this.completions.set(ev.infoHash, (memory = { downloading: new BoundedSet(MAX_PEERS_REMEMBERED), completed: new BoundedSet(MAX_PEERS_REMEMBERED) }))
+    const key = `${ev.ip}:${ev.port}`
+    if (ev.left > 0) memory.downloading.add(key)
     // aria2 with --seed-time=0 never sends "completed": it goes straight to "stopped" with left=0.
     // A server we saw downloading that now reports nothing left has completed all the same.
-    const finished = ev.event === 'completed' || (ev.left === 0 && this.incompleteSeen.has(key))
+    const finished = ev.event === 'completed' || (ev.left === 0 && memory.downloading.has(key))
     if (finished) {
-      const record = this.store.get(ev.infoHash)
-      if (record && !this.completedBy.has(key)) {
-        this.completedBy.add(key)
+      if (!memory.completed.has(key)) {
+        memory.completed.add(key)
+        memory.downloading.delete(key)
         this.log(`${ev.ip} completed ${record.title}`)
         this.emit('release.completedByServer', { infoHash: ev.infoHash, name: record.title, ip: ev.ip, hostname: null })
       }
@@ -570,4 +601,35 @@ function onePath(paths: string[]): string {
     throw new SwarmdropError('INVALID_ARGUMENT', `Publish one file or one folder at a time (got ${paths.length} paths): put several files in a folder and publish the folder.`)
   }
   return paths[0] as string
+}
+
+/** A set that forgets its oldest entries beyond `max` (insertion order is Set iteration order). */
+class BoundedSet {
+  private readonly items = new Set<string>()
+  constructor(private readonly max: number) {}
+
+  has(key: string): boolean {
+    return this.items.has(key)
+  }
+
+  add(key: string): void {
+    if (this.items.has(key)) return
+    this.items.add(key)
+    if (this.items.size > this.max) this.items.delete(this.items.values().next().value as string)
+  }
+
+  delete(key: string): void {
+    this.items.delete(key)
+  }
+}
+
+/**
+ * An address the user set as an IP literal is also where the LAN server listens (asked for
+ * 127.0.0.1, nothing else on the LAN may reach it); a host name or the automatic LAN address
+ * listens on every interface, since the name may resolve to any of them.
+ */
+function bindHostFor(configured: string | null): string {
+  if (configured === null) return '0.0.0.0'
+  const literal = configured.replace(/^\[(.*)\]$/, '$1')
+  return isIP(literal) ? literal : '0.0.0.0'
 }

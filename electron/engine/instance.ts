@@ -10,7 +10,7 @@ import type { Settings } from '../../shared/contract.js'
 import { SwarmdropError } from '../../shared/errors.js'
 import { PROTOCOL_VERSION } from '../../shared/ws-protocol.js'
 import { AdminServer } from './admin-server.js'
-import { adminToken, removeInstance, resolveDataDir, uploadsDir, writeInstance } from './data-dir.js'
+import { adminToken, cleanUploadLeftovers, removeInstance, resolveDataDir, uploadsDir, writeInstance } from './data-dir.js'
 import { startEngine, type Engine } from './engine.js'
 
 export const INSTANCE_FLAGS_USAGE = '[--data-dir DIR] [--address HOST] [--http-port N] [--peer-port N]'
@@ -85,6 +85,9 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
   const engine = await startEngine({ dataDir, overrides: options.overrides, log: options.log })
   let admin: AdminServer | null = null
   try {
+    // Only after the lock is ours: another instance may be uploading into the same folder.
+    const leftovers = await cleanUploadLeftovers(dataDir)
+    if (leftovers > 0) options.log?.(`removed ${leftovers} unfinished upload(s) left by an earlier run`)
     const hasDashboard = existsSync(path.join(options.dashboardDir, 'index.html'))
     admin = new AdminServer({
       core: engine,
@@ -95,7 +98,8 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
       uploadDir: uploadsDir(dataDir),
     })
     await admin.listen()
-    engine.setDashboardUrl(hasDashboard ? admin.dashboardUrl : null)
+    // What every UI and `status` see carries no token; the sign-in link is the front end's to show.
+    engine.setDashboardUrl(hasDashboard ? `${admin.baseUrl}/` : null)
     await writeInstance(dataDir, { pid: process.pid, adminPort: admin.port, httpPort: engine.httpPort, protocolVersion: PROTOCOL_VERSION, startedAt: new Date().toISOString() })
     const started = admin
     let stopping: Promise<void> | null = null

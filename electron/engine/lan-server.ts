@@ -36,6 +36,7 @@ import { listenError } from './listen-error.js'
 import { decodeSegment } from './safe-path.js'
 import { secretMatches } from './secrets.js'
 import type { Tracker } from './tracker.js'
+import { UploadBucket } from './upload-bucket.js'
 import { WebSeed, type WebSeedRelease } from './web-seed.js'
 import { methodNotAllowed, notFound, sendText } from './http-replies.js'
 
@@ -80,7 +81,25 @@ export interface LanServerOptions {
   tracker: Tracker
   feedTitle?: string
   feedTtlMinutes?: number
+  /** A web-seeded file is not what was published (see web-seed.ts). */
+  onSourceChanged?: (infoHash: string, err: Error) => void
+  /** Bytes per second for the web seed, 0 = unlimited; read live. */
+  uploadLimit?: () => number
+  /** A connection with no traffic either way for this long is dropped (a stalled reader). */
+  idleTimeoutMs?: number
+  /** Open connections allowed per client IP, and in total. */
+  maxConnectionsPerIp?: number
+  maxConnections?: number
 }
+
+/**
+ * Limits that keep a slow or hostile client from pinning memory or descriptors: a web-seed
+ * reader that stops reading holds a file stream and socket buffers until it is dropped. A LAN
+ * client needs a handful of connections (feed, .torrent, announces, a web seed with a few ranges).
+ */
+const IDLE_TIMEOUT_MS = 30_000
+const MAX_CONNECTIONS_PER_IP = 32
+const MAX_CONNECTIONS = 1024
 
 export interface LanServerEvents {
   request: [LanRequestLog]
@@ -90,7 +109,7 @@ export interface LanServerEvents {
 export class LanServer extends EventEmitter<LanServerEvents> {
   private readonly options: LanServerOptions
   private readonly server: http.Server
-  private readonly webSeed = new WebSeed()
+  private readonly webSeed: WebSeed
   private boundPort: number | null = null
   private lastBuild = wholeSecond(Date.now())
   private lastFeedSignature: string | null = null
@@ -101,7 +120,27 @@ export class LanServer extends EventEmitter<LanServerEvents> {
     super()
     this.options = options
     this.urls = new LanUrls(options.address, () => this.port, options.feedKey)
+    const bucket = new UploadBucket(options.uploadLimit ?? (() => 0))
+    this.webSeed = new WebSeed({ onSourceChanged: options.onSourceChanged, throttle: () => (bucket.limited ? bucket.stream() : null) })
     this.server = http.createServer((req, res) => this.onRequest(req, res))
+    this.server.timeout = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS
+    this.server.keepAliveTimeout = 5_000
+    this.server.headersTimeout = 10_000
+    this.server.requestTimeout = 30_000
+    this.server.maxConnections = options.maxConnections ?? MAX_CONNECTIONS
+    const perIp = new Map<string, number>()
+    const maxPerIp = options.maxConnectionsPerIp ?? MAX_CONNECTIONS_PER_IP
+    this.server.on('connection', (socket) => {
+      const ip = normalizeIp(socket.remoteAddress ?? '')
+      const open = (perIp.get(ip) ?? 0) + 1
+      if (open > maxPerIp) return void socket.destroy()
+      perIp.set(ip, open)
+      socket.once('close', () => {
+        const left = (perIp.get(ip) ?? 1) - 1
+        if (left <= 0) perIp.delete(ip)
+        else perIp.set(ip, left)
+      })
+    })
     // A garbage request line must never take the server down.
     this.server.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
@@ -176,7 +215,7 @@ export class LanServer extends EventEmitter<LanServerEvents> {
     const query = queryAt < 0 ? '' : rawUrl.slice(queryAt + 1)
     const log: LanRequestLog = {
       at: started,
-      ip: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
+      ip: normalizeIp(req.socket.remoteAddress ?? ''),
       method: req.method ?? '',
       path: rawPath,
       kind: 'other',
@@ -339,6 +378,11 @@ function countBodyBytes(res: ServerResponse, add: (n: number) => void): void {
     if (typeof args[0] !== 'function' && res.req.method !== 'HEAD') measure(args[0])
     return end(...args)
   }) as ServerResponse['end']
+}
+
+/** IPv4 clients of a dual-stack socket appear as ::ffff:a.b.c.d: one server, one key. */
+export function normalizeIp(ip: string): string {
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip
 }
 
 function wholeSecond(ms: number): number {

@@ -1,13 +1,12 @@
 /**
- * Before a stored release seeds again after a restart: a quick check (every file's size and
- * mtime), and when an mtime moved, a full re-verify against the pieces in the info dictionary.
+ * Before a stored release seeds again after a restart: a quick check (every file's size, mtime
+ * and inode), and when one moved, a full re-verify against the pieces in the info dictionary.
  * A release whose files changed or vanished must not be seeded: servers would reject every piece.
  */
 import { stat } from 'node:fs/promises'
 import { SwarmdropError } from '../../shared/errors.js'
-import { bdecode } from './bencode.js'
 import { hashPieces } from './hasher.js'
-import { absPathOf, infoBytes, type ReleaseRecord, type StoredFileEntry } from './release-store.js'
+import { absPathOf, pieceHashesOf, type ReleaseRecord, type StoredFileEntry } from './release-store.js'
 
 export type CheckOutcome =
   | { ok: true; rehashed: boolean; files: StoredFileEntry[] }
@@ -35,8 +34,9 @@ export async function checkRelease(record: ReleaseRecord, options: { signal?: Ab
           )
           return
         }
-        if (st.mtimeMs !== file.mtimeMs) moved = true
-        current[index] = { path: file.path, length: file.length, mtimeMs: st.mtimeMs }
+        // A same-size copy put in its place counts as moved too: its content must be re-verified.
+        if (st.mtimeMs !== file.mtimeMs || (file.ino !== undefined && st.ino !== file.ino)) moved = true
+        current[index] = { path: file.path, length: file.length, mtimeMs: st.mtimeMs, ino: st.ino }
       } catch (err) {
         failure = new SwarmdropError(
           'PATH_NOT_FOUND',
@@ -49,7 +49,7 @@ export async function checkRelease(record: ReleaseRecord, options: { signal?: Ab
   if (failure) return { ok: false, error: failure }
   if (!moved) return { ok: true, rehashed: false, files: current }
 
-  const expected = piecesOf(record)
+  const expected = pieceHashesOf(record)
   const actual = await hashPieces(
     { files: current.map((f) => ({ absPath: absPathOf(record, f), length: f.length, mtimeMs: f.mtimeMs })), pieceLength: record.pieceLength, totalSize: record.totalSize },
     { signal: options.signal },
@@ -72,13 +72,6 @@ export async function checkRelease(record: ReleaseRecord, options: { signal?: Ab
       `The content of "${record.title}" changed since it was published: ${bad} of ${record.pieceCount} pieces differ, the first in ${where}. Restore the original files or retire the release and publish again.`,
     ),
   }
-}
-
-function piecesOf(record: ReleaseRecord): Buffer {
-  const decoded = bdecode(infoBytes(record)).value
-  const pieces = !Buffer.isBuffer(decoded) && !Array.isArray(decoded) && typeof decoded === 'object' ? decoded.pieces : undefined
-  if (!Buffer.isBuffer(pieces)) throw new SwarmdropError('INTERNAL', `The stored info dictionary of ${record.infoHash} has no pieces.`)
-  return pieces
 }
 
 function fileAtByte(record: ReleaseRecord, files: StoredFileEntry[], byte: number): string {

@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import WebTorrent from 'webtorrent'
 import type { PeerInfo, SwarmStats, Transport } from '../../shared/contract.js'
+import { availabilityCells } from '../../shared/availability.js'
 import { SwarmdropError } from '../../shared/errors.js'
 import { listenError } from './listen-error.js'
 import { FileHandlePool, ReadOnlyChunkStore, type StoredFile } from './chunk-store.js'
@@ -37,6 +38,8 @@ export interface SeedInput {
   files: StoredFile[]
   /** Where webtorrent believes the files live; only used for its own bookkeeping. */
   path: string
+  /** The info dictionary's piece digests: every piece read from disk is checked before it is sent. */
+  pieceHashes?: Buffer
 }
 
 /** The parts of webtorrent's objects this adapter reads. */
@@ -152,7 +155,14 @@ export class Seeder extends EventEmitter<SeederEvents> {
   /** Resolves once the release is ready to upload (all pieces marked present, no re-hash). */
   async seed(input: SeedInput): Promise<void> {
     if (this.seeding.has(input.infoHash)) return
-    const store = new ReadOnlyChunkStore(input.pieceLength, input.files, this.pool)
+    // A source that changed on disk stops the release at once: servers must never get bad pieces.
+    const store = new ReadOnlyChunkStore(input.pieceLength, input.files, this.pool, {
+      pieceHashes: input.pieceHashes,
+      onSourceChanged: (err) => {
+        if (!this.seeding.has(input.infoHash)) return
+        void this.remove(input.infoHash).finally(() => this.emit('error', input.infoHash, err))
+      },
+    })
     const torrent = await new Promise<WtTorrent>((resolve, reject) => {
       const t = this.client.add(
         new Uint8Array(input.torrent),
@@ -220,7 +230,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
       downloadRate: torrent.downloadSpeed,
       uploaded: torrent.uploaded,
       distributedCopies,
-      availability: bucket(counts, 256),
+      availability: availabilityCells(counts),
     }
   }
 
@@ -262,18 +272,4 @@ function transportOf(type: string | undefined): Transport {
   if (type?.startsWith('utp')) return 'utp'
   if (type === 'webSeed') return 'webseed'
   return 'tcp'
-}
-
-/** Averages `values` into at most `cells` buckets, for a compact availability bar. */
-function bucket(values: number[], cells: number): number[] {
-  if (values.length <= cells) return values
-  const out: number[] = []
-  for (let c = 0; c < cells; c++) {
-    const from = Math.floor((c * values.length) / cells)
-    const to = Math.floor(((c + 1) * values.length) / cells)
-    let sum = 0
-    for (let i = from; i < to; i++) sum += values[i] ?? 0
-    out.push(sum / Math.max(1, to - from))
-  }
-  return out
 }

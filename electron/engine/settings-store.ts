@@ -4,7 +4,8 @@
  */
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import type { Settings } from '../../shared/contract.js'
+import { FEED_KEY_MIN_LENGTH, type Settings } from '../../shared/contract.js'
+import { randomBytes } from 'node:crypto'
 import { SwarmdropError } from '../../shared/errors.js'
 import { writeFileAtomic } from './atomic-write.js'
 
@@ -43,7 +44,11 @@ export function validateSettings(patch: Partial<Settings>): Partial<Settings> {
         break
       case 'feedKey':
         if (value !== null && (typeof value !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(value))) {
-          throw invalid('feedKey must be 1 to 128 letters, digits, "-" or "_" (it goes into every URL), or null for no key')
+          throw invalid('feedKey must be letters, digits, "-" or "_" (it goes into every URL), at most 128 of them, or null for no key')
+        }
+        // A short key is a password anyone on the LAN can guess by trying: refuse it.
+        if (value !== null && value.length < FEED_KEY_MIN_LENGTH) {
+          throw invalid(`feedKey must be at least ${FEED_KEY_MIN_LENGTH} characters (about 128 bits when random), got ${value.length}; generate one instead`)
         }
         out.feedKey = value as string | null
         break
@@ -68,6 +73,11 @@ export function validateSettings(patch: Partial<Settings>): Partial<Settings> {
     }
   }
   return out
+}
+
+/** 24 random bytes as base64url: 32 URL-safe characters, 192 bits. */
+export function generateFeedKey(): string {
+  return randomBytes(24).toString('base64url')
 }
 
 function invalid(message: string): SwarmdropError {

@@ -2,8 +2,14 @@
  * Turns a dropped file or folder into the ordered file list of a torrent. The order is the byte
  * order of the full relative path (what mktorrent uses), so the same folder always yields the
  * same info-hash.
+ *
+ * Symlinks inside a folder are followed only while they stay inside it. A link that leaves the
+ * folder (`pw -> /etc/passwd`, `od -> /srv/other`) is refused with an error naming it, rather
+ * than skipped: every server on the LAN would otherwise receive a file from elsewhere on this
+ * machine, and a silently smaller release is a surprise too. The path the user gave may itself
+ * be a link: that is their explicit choice.
  */
-import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs'
+import { lstatSync, readdirSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import path from 'node:path'
 import { SwarmdropError } from '../../shared/errors.js'
@@ -14,6 +20,8 @@ export interface SourceFile {
   absPath: string
   length: number
   mtimeMs: number
+  /** Inode number: with size and mtime, what tells a file from a same-size replacement. */
+  ino: number
 }
 
 export interface Source {
@@ -30,12 +38,13 @@ export async function scanSource(input: string): Promise<Source> {
   const name = path.basename(root)
   if (st.isFile()) {
     if (st.size === 0) throw new SwarmdropError('EMPTY_INPUT', `${root} is an empty file: there is nothing to publish.`)
-    return { root, name, isDirectory: false, files: [{ path: [], absPath: root, length: st.size, mtimeMs: st.mtimeMs }], totalSize: st.size }
+    return { root, name, isDirectory: false, files: [{ path: [], absPath: root, length: st.size, mtimeMs: st.mtimeMs, ino: st.ino }], totalSize: st.size }
   }
   if (!st.isDirectory()) throw notRegular(root)
 
   const files: SourceFile[] = []
-  await walk(root, [], new Set([dirKey(st)]), files, { sinceYield: 0 })
+  const realRoot = realpathOf(root)
+  await walk(root, [], new Set([dirKey(st)]), files, { sinceYield: 0, realRoot })
   if (files.length === 0) throw new SwarmdropError('EMPTY_INPUT', `The folder ${root} contains no files: there is nothing to publish.`)
   const sorted = sortByPathBytes(files)
   const totalSize = sorted.reduce((sum, f) => sum + f.length, 0)
@@ -67,19 +76,27 @@ export function sortByPathBytes(files: SourceFile[]): SourceFile[] {
  */
 const ENTRIES_PER_YIELD = 2000
 
-async function walk(dir: string, rel: string[], ancestors: Set<string>, out: SourceFile[], budget: { sinceYield: number }): Promise<void> {
-  let names: string[]
+interface WalkState {
+  sinceYield: number
+  /** The folder's real path: every link must resolve below it. */
+  realRoot: string
+}
+
+async function walk(dir: string, rel: string[], ancestors: Set<string>, out: SourceFile[], state: WalkState): Promise<void> {
+  let entries: Dirent[]
   try {
-    names = readdirSync(dir)
+    entries = readdirSync(dir, { withFileTypes: true })
   } catch (err) {
     throw fsError(err, dir)
   }
-  for (const entryName of names) {
-    if (++budget.sinceYield >= ENTRIES_PER_YIELD) {
-      budget.sinceYield = 0
+  for (const entry of entries) {
+    if (++state.sinceYield >= ENTRIES_PER_YIELD) {
+      state.sinceYield = 0
       await yieldToLoop()
     }
+    const entryName = entry.name
     const abs = path.join(dir, entryName)
+    if (entry.isSymbolicLink()) refuseLinkOutside(abs, state.realRoot)
     const st = statFollow(abs, abs)
     if (st.isDirectory()) {
       const key = dirKey(st)
@@ -92,9 +109,9 @@ async function walk(dir: string, rel: string[], ancestors: Set<string>, out: Sou
         }
         throw new SwarmdropError('SYMLINK_LOOP', `Symlink loop: ${abs} leads back to ${target}, which contains it. Remove the link or publish a folder without it.`)
       }
-      await walk(abs, [...rel, entryName], new Set(ancestors).add(key), out, budget)
+      await walk(abs, [...rel, entryName], new Set(ancestors).add(key), out, state)
     } else if (st.isFile()) {
-      out.push({ path: [...rel, entryName], absPath: abs, length: st.size, mtimeMs: st.mtimeMs })
+      out.push({ path: [...rel, entryName], absPath: abs, length: st.size, mtimeMs: st.mtimeMs, ino: st.ino })
     } else {
       throw notRegular(abs)
     }
@@ -117,6 +134,29 @@ function statFollow(abs: string, shown: string): Stats {
     }
     throw fsError(err, shown)
   }
+}
+
+function realpathOf(p: string): string {
+  try {
+    return realpathSync(p)
+  } catch (err) {
+    throw fsError(err, p)
+  }
+}
+
+/** A link whose target is outside the folder being published (or missing) is an error naming both. */
+function refuseLinkOutside(abs: string, realRoot: string): void {
+  let target: string
+  try {
+    target = realpathSync(abs)
+  } catch {
+    return // dangling or looping: statFollow reports it with its own message
+  }
+  if (target === realRoot || target.startsWith(realRoot.endsWith(path.sep) ? realRoot : realRoot + path.sep)) return
+  throw new SwarmdropError(
+    'LINK_OUTSIDE_RELEASE',
+    `${abs} is a symlink to ${target}, outside the folder being published. Swarmdrop does not publish it, because every server would receive a file from elsewhere on this machine. Remove the link, or copy what it points to into the folder.`,
+  )
 }
 
 function dirKey(st: Stats): string {

@@ -10,14 +10,35 @@
  * On top of the library this adapter adds: a whitelist (the published info-hashes) that also
  * applies to scrapes, including the "scrape everything" form; a `min interval`; peer lists that
  * never contain the announcing peer itself (the seeder must never be told to dial itself); clear
- * failure reasons for malformed HTTP and UDP announces (the library drops malformed UDP packets
- * without a reply); and a typed 'announce' event.
+ * one-line failure reasons for malformed HTTP and UDP announces (the library drops malformed UDP
+ * packets without a reply, and hands some malformed HTTP ones its internal peer records); real
+ * BEP 15 connection ids; and a typed 'announce' event.
+ *
+ * UDP connection ids. BEP 15's connect step exists so that a tracker only acts on announces from
+ * an address that has just proved it can receive packets there: UDP source addresses are trivially
+ * spoofed, and every announce the tracker accepts both enters the swarm and makes the engine dial
+ * the peer. The library hands out the protocol's public constant 0x41727101980 as the connection
+ * id and accepts it back, which makes the handshake void. So we answer connect requests ourselves
+ * with HMAC-SHA256(per-instance random secret, ip|port|minute) cut to 64 bits: unguessable without
+ * the secret, bound to the exact source IP and port, valid for the current and the previous
+ * minute (BEP 15's "a client may use it for one minute, a tracker accepts it for two"), and
+ * stateless, so a flood of connects costs no memory and there is no table to exhaust or expire.
+ * Announces and scrapes with any other id, including the constant itself, get an error naming the
+ * cure and never reach the swarm. A restart draws a new secret; clients then simply reconnect.
+ * Refusals are answered, not dropped, so a client with an expired id learns why at once. The reply
+ * is a fixed error of under 100 bytes with no peer data: a spoofer can bounce only that at a victim,
+ * at most a few times the size of the request, never a peer list.
+ *
+ * Peer identity is always the packet's source: BEP 15's optional IP address field is ignored (it
+ * would let anyone register another host as a peer, and the engine would dial it), as is HTTP's
+ * `ip` parameter (the library already ignores it).
  *
  * Its surface beyond announcing: `closeUdp()` (LanServer.close() stops only the UDP half it
  * started, so the tracker's swarms survive a port change); `close()` is idempotent; `udpPort`
  * (null unless UDP is listening) and `intervalSeconds` are readable; a 'warning' event reports
  * client mistakes (never fatal); `clientPrefix()` and `UNKNOWN_TORRENT` are exported.
  */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import dgram from 'node:dgram'
 import { EventEmitter } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -66,6 +87,14 @@ const UDP_ACTION_ANNOUNCE = 1
 const UDP_ACTION_SCRAPE = 2
 const UDP_ACTION_ERROR = 3
 const UDP_ANNOUNCE_LENGTH = 98
+/** Bytes 84..87 of an announce: the optional IP address field, which we never honour. */
+const UDP_ANNOUNCE_IP_OFFSET = 84
+const CONNECTION_ID_BUCKET_MS = 60_000
+export const UDP_CONNECTION_ID_REFUSED = 'connection id expired or not issued to this address; send a connect request first'
+/** numwant is a 32-bit field in BEP 15; anything past that is garbage, not a large wish. */
+const MAX_NUMWANT = 0xffffffff
+/** HTTP announce parameters that a client must send at most once. */
+const SINGLE_VALUED = new Set(['info_hash', 'peer_id', 'port', 'left', 'uploaded', 'downloaded', 'compact', 'numwant', 'event', 'ip', 'key', 'trackerid'])
 
 /** The parts of bittorrent-tracker's Server this adapter uses (it ships no types). */
 interface LibPeer {
@@ -94,12 +123,15 @@ interface LibParams {
   uploaded?: string | number
   type: string
   event: string
+  /** Set by LanSwarm once the swarm took the announce. */
+  accepted?: boolean
 }
 type LibCallback = (err: Error | null, response?: Record<string, unknown>) => void
 interface LibServer extends EventEmitter {
   intervalMs: number
   torrents: Record<string, LibSwarm | undefined>
   udp4: dgram.Socket | null
+  udp6: dgram.Socket | null
   destroyed: boolean
   onHttpRequest(req: IncomingMessage, res: ServerResponse, opts: { action: 'announce' | 'scrape' }): void
   onUdpRequest(msg: Buffer, rinfo: dgram.RemoteInfo): void
@@ -126,6 +158,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   private readonly isAllowed: (infoHash: string) => boolean
   private minIntervalSeconds: number | null
   private udpSocket: dgram.Socket | null = null
+  private readonly connectionIds = new ConnectionIds()
   private closed = false
   udpPort: number | null = null
 
@@ -182,9 +215,11 @@ export class Tracker extends EventEmitter<TrackerEvents> {
         socket.on('error', (err) => this.emit('warning', err))
         socket.on('message', (msg, rinfo) => this.onUdpMessage(msg, rinfo))
         this.udpSocket = socket
-        // The library replies through `this.udp4` (it picks udp4/udp6 by the sender's family; a
-        // udp6 socket here would only ever see IPv6 senders, so pointing both at it is safe).
+        // The library replies through udp4 or udp6 by the sender's family. One socket sees only
+        // one family (a dual-stack udp6 socket reports IPv4 senders as ::ffff: IPv6), so pointing
+        // both at it is safe, and without udp6 an IPv6 sender would never get a reply.
         this.server.udp4 = socket
+        this.server.udp6 = socket
         this.udpPort = socket.address().port
         resolve()
       })
@@ -200,6 +235,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     if (!socket) return Promise.resolve()
     this.udpSocket = null
     this.server.udp4 = null
+    this.server.udp6 = null
     this.udpPort = null
     return new Promise((resolve) => socket.close(() => resolve()))
   }
@@ -228,7 +264,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve()
     this.closed = true
-    // The library closes its udp4 (our socket) too; take it back so it is closed exactly once.
+    // The library closes its udp4/udp6 (our socket) too; take it back so it is closed exactly once.
     const udp = this.closeUdp()
     return Promise.all([udp, new Promise<void>((resolve) => this.server.close(() => resolve()))]).then(() => undefined)
   }
@@ -240,7 +276,8 @@ export class Tracker extends EventEmitter<TrackerEvents> {
 
   private onLibAnnounce(libEvent: string, params: LibParams): void {
     const event = LIB_EVENT[libEvent]
-    if (!event || typeof params.info_hash !== 'string') return
+    // The library emits refused announces too (an unknown torrent, say): those never happened.
+    if (!event || !params.accepted || typeof params.info_hash !== 'string') return
     this.emit('announce', {
       infoHash: params.info_hash,
       ip: params.ip,
@@ -259,21 +296,54 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   private onUdpMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     // Too short to carry a transaction id: nothing to answer to.
     if (msg.length < 16) return
+    const connectionId = msg.subarray(0, 8)
     const action = msg.readUInt32BE(8)
     const transactionId = msg.readUInt32BE(12)
-    let problem: string | null = null
-    if (!msg.subarray(0, 8).equals(UDP_PROTOCOL_ID)) problem = 'invalid connection id: connect first (BEP 15)'
-    else if (action === UDP_ACTION_ANNOUNCE && msg.length < UDP_ANNOUNCE_LENGTH) problem = `malformed announce: ${msg.length} bytes, BEP 15 needs ${UDP_ANNOUNCE_LENGTH}`
-    else if (action === UDP_ACTION_ANNOUNCE && msg.readUInt32BE(80) > 4) problem = `malformed announce: unknown event ${msg.readUInt32BE(80)}`
-    else if (action === UDP_ACTION_SCRAPE && (msg.length === 16 || (msg.length - 16) % 20 !== 0)) problem = 'malformed scrape: expected one or more 20-byte info-hashes'
-    else if (action !== UDP_ACTION_CONNECT && action !== UDP_ACTION_ANNOUNCE && action !== UDP_ACTION_SCRAPE) problem = `unknown action ${action}`
-    if (problem) {
-      const reply = Buffer.concat([u32(UDP_ACTION_ERROR), u32(transactionId), Buffer.from(problem)])
-      this.udpSocket?.send(reply, rinfo.port, rinfo.address)
-      this.emit('warning', new Error(`UDP tracker: ${problem} from ${rinfo.address}:${rinfo.port}`))
+    if (action === UDP_ACTION_CONNECT) {
+      if (!connectionId.equals(UDP_PROTOCOL_ID)) return this.failUdp(rinfo, transactionId, 'invalid connection id: a connect request carries the BEP 15 protocol id 0x41727101980')
+      this.udpSocket?.send(Buffer.concat([u32(UDP_ACTION_CONNECT), u32(transactionId), this.connectionIds.issue(rinfo.address, rinfo.port)]), rinfo.port, rinfo.address)
       return
     }
-    this.server.onUdpRequest(msg, rinfo)
+    if (action !== UDP_ACTION_ANNOUNCE && action !== UDP_ACTION_SCRAPE) return this.failUdp(rinfo, transactionId, `unknown action ${action}`)
+    // Checked before anything else, so an unproven address learns nothing but how to connect.
+    if (!this.connectionIds.verify(connectionId, rinfo.address, rinfo.port)) return this.failUdp(rinfo, transactionId, UDP_CONNECTION_ID_REFUSED)
+    let problem: string | null = null
+    if (action === UDP_ACTION_ANNOUNCE && msg.length < UDP_ANNOUNCE_LENGTH) problem = `malformed announce: ${msg.length} bytes, BEP 15 needs ${UDP_ANNOUNCE_LENGTH}`
+    else if (action === UDP_ACTION_ANNOUNCE && msg.readUInt32BE(80) > 4) problem = `malformed announce: unknown event ${msg.readUInt32BE(80)}`
+    else if (action === UDP_ACTION_SCRAPE && (msg.length === 16 || (msg.length - 16) % 20 !== 0)) problem = 'malformed scrape: expected one or more 20-byte info-hashes'
+    if (problem) return this.failUdp(rinfo, transactionId, problem)
+    // The library only knows the constant as a connection id; it has been verified above. It also
+    // reads the IP field as the peer's address (and turns it into garbage): zero it, so the peer
+    // is the address the packet came from.
+    const forLib = Buffer.from(msg)
+    UDP_PROTOCOL_ID.copy(forLib, 0)
+    if (action === UDP_ACTION_ANNOUNCE) forLib.writeUInt32BE(0, UDP_ANNOUNCE_IP_OFFSET)
+    this.server.onUdpRequest(forLib, rinfo)
+  }
+
+  private failUdp(rinfo: dgram.RemoteInfo, transactionId: number, problem: string): void {
+    this.udpSocket?.send(Buffer.concat([u32(UDP_ACTION_ERROR), u32(transactionId), Buffer.from(problem)]), rinfo.port, rinfo.address)
+    this.emit('warning', new Error(`UDP tracker: ${problem} from ${rinfo.address}:${rinfo.port}`))
+  }
+}
+
+/** BEP 15 connection ids: stateless, per instance, bound to ip|port and the minute (see the top). */
+class ConnectionIds {
+  private readonly secret = randomBytes(32)
+
+  issue(address: string, port: number): Buffer {
+    return this.id(address, port, Math.floor(Date.now() / CONNECTION_ID_BUCKET_MS))
+  }
+
+  verify(connectionId: Buffer, address: string, port: number): boolean {
+    // Never the constant, not even if an HMAC should ever come out equal to it.
+    if (connectionId.length !== 8 || connectionId.equals(UDP_PROTOCOL_ID)) return false
+    const bucket = Math.floor(Date.now() / CONNECTION_ID_BUCKET_MS)
+    return [bucket, bucket - 1].some((b) => timingSafeEqual(connectionId, this.id(address, port, b)))
+  }
+
+  private id(address: string, port: number, bucket: number): Buffer {
+    return createHmac('sha256', this.secret).update(`${address}|${port}|${bucket}`).digest().subarray(0, 8)
   }
 }
 
@@ -290,6 +360,7 @@ function createLibServer(config: { intervalMs: number; isAllowed: (infoHash: str
         // Keep `left` on the library's own peer record, so it is evicted together with the peer.
         const peer = (this as unknown as LibSwarm).peers.peek(params.addr)
         if (peer && Number.isFinite(params.left)) peer.left = params.left
+        if (!err) params.accepted = true
         if (response) response['min interval'] = config.minIntervalSeconds()
         cb(err, response)
       }))
@@ -313,6 +384,7 @@ function createLibServer(config: { intervalMs: number; isAllowed: (infoHash: str
   }) as LibServer & {
     createSwarm(infoHash: string, cb: (err: Error | null, swarm: object) => void): void
     _onScrape(params: LibParams, cb: LibCallback): void
+    _onAnnounce(params: LibParams & { compact?: number }, cb: LibCallback): void
   }
   server.createSwarm = (infoHash, cb) => {
     process.nextTick(() => {
@@ -320,6 +392,14 @@ function createLibServer(config: { intervalMs: number; isAllowed: (infoHash: str
       server.torrents[infoHash] = swarm as unknown as LibSwarm
       cb(null, swarm)
     })
+  }
+  const libAnnounce = server._onAnnounce.bind(server)
+  server._onAnnounce = (params, cb) => {
+    // Any compact value but 0 or 1 makes the library answer with its raw peer records (meant for
+    // its WebSocket server, which is off). announceProblem already refuses those; this is the
+    // backstop, so a path that skips it can never leak them.
+    if (params.compact !== 0 && params.compact !== 1) params.compact = 1
+    libAnnounce(params, cb)
   }
   const libScrape = server._onScrape.bind(server)
   server._onScrape = (params, cb) => {
@@ -332,17 +412,31 @@ function createLibServer(config: { intervalMs: number; isAllowed: (infoHash: str
   return server
 }
 
-/** Checks an HTTP announce query so the client gets a precise failure reason. */
+/**
+ * Checks an HTTP announce query so the client gets a precise one-line failure reason, and the
+ * library only ever sees values it handles: it throws on some bad fields, silently misreads others
+ * (a repeated field becomes an array), and answers any compact other than 0 or 1 with its internal
+ * peer records. compact must be 0 or 1 (absent means 0, BEP 3's dictionary form); we refuse other
+ * values rather than guess, since no real client sends them. numwant above what we ever return is
+ * a wish and is capped; only a value that is not a 32-bit unsigned integer is refused.
+ */
 function announceProblem(query: string): string | null {
   const fields = new Map<string, Buffer>()
   for (const part of query.split('&')) {
     if (!part) continue
     const eq = part.indexOf('=')
-    const name = eq < 0 ? part : part.slice(0, eq)
+    const rawName = eq < 0 ? part : part.slice(0, eq)
+    // Names are decoded as the library decodes them, so `compac%74` cannot slip a second compact past us.
+    const name = percentDecode(rawName)?.toString('latin1')
+    if (name === undefined) return `invalid announce: ${printable(rawName)} is not correctly percent-encoded`
     const value = eq < 0 ? '' : part.slice(eq + 1)
     const bytes = percentDecode(value)
-    if (!bytes) return `invalid announce: ${name} is not correctly percent-encoded`
-    if (!fields.has(name)) fields.set(name, bytes)
+    if (!bytes) return `invalid announce: ${printable(name)} is not correctly percent-encoded`
+    if (fields.has(name)) {
+      if (SINGLE_VALUED.has(name)) return `invalid announce: ${name} is given more than once`
+      continue
+    }
+    fields.set(name, bytes)
   }
   const infoHash = fields.get('info_hash')
   if (!infoHash) return 'invalid announce: info_hash is missing'
@@ -357,9 +451,19 @@ function announceProblem(query: string): string | null {
     if (value !== undefined && !/^\d{1,20}$/.test(value)) return `invalid announce: ${name} must be a non-negative integer`
   }
   if (fields.get('left') === undefined) return 'invalid announce: left is missing'
+  const compact = fields.get('compact')?.toString('latin1')
+  if (compact !== undefined && compact !== '0' && compact !== '1') return 'invalid announce: compact must be 0 or 1'
+  const numwant = fields.get('numwant')?.toString('latin1')
+  if (numwant !== undefined && (!/^\d{1,10}$/.test(numwant) || Number(numwant) > MAX_NUMWANT)) return `invalid announce: numwant must be an integer from 0 to ${MAX_NUMWANT}`
   const event = fields.get('event')?.toString('latin1')
-  if (event !== undefined && !['', 'started', 'completed', 'stopped', 'empty', 'paused'].includes(event)) return `invalid announce: unknown event "${event}"`
+  if (event !== undefined && !['', 'started', 'completed', 'stopped', 'empty', 'paused'].includes(event)) return `invalid announce: unknown event "${printable(event)}"`
   return null
+}
+
+/** Client text echoed in a failure reason: one line, bounded, nothing a terminal would act on. */
+function printable(text: string): string {
+  const clean = text.replace(/[^\x20-\x7e]/g, '?')
+  return clean.length > 40 ? `${clean.slice(0, 40)}...` : clean
 }
 
 /** Percent-decoding to raw bytes: info_hash and peer_id are binary, not UTF-8. */

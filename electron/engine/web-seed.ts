@@ -3,11 +3,17 @@
  * published release's files, with single-range requests, HEAD and 416. There is no path
  * arithmetic to escape from: the decoded segments must equal one of the release's file paths,
  * looked up in an index, and anything else is a plain 404.
+ *
+ * Each file is opened, then checked against what was published (size, mtime, inode) on that open
+ * descriptor, so a file replaced or swapped for a symlink after publishing is never served: the
+ * request gets a 404 and the release is reported as changed. Release content is served as a
+ * download, never as a page: an .html or .svg in a release must not run in the browser of
+ * whoever opens its URL.
  */
-import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { open, type FileHandle } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream'
+import { SwarmdropError } from '../../shared/errors.js'
 import { contentTypeOf } from './content-types.js'
 import { methodNotAllowed, notFound } from './http-replies.js'
 import { decodeSegment, isPlainSegment } from './safe-path.js'
@@ -17,6 +23,22 @@ export interface WebSeedFile {
   path: string[]
   absPath: string
   length: number
+  /** What the file was when published; a file that differs is never served. */
+  mtimeMs?: number
+  ino?: number
+}
+
+export interface WebSeedOptions {
+  /** A served file is not what was published. */
+  onSourceChanged?: (infoHash: string, err: SwarmdropError) => void
+  /** Wraps the file stream, e.g. to apply the upload limit; identity when absent. */
+  throttle?: () => NodeJS.ReadWriteStream | null
+}
+
+/** Sent with every release file: a download, never a page, never sniffed into something active. */
+const DOWNLOAD_HEADERS: Record<string, string> = {
+  'Content-Security-Policy': "default-src 'none'; sandbox",
+  'X-Content-Type-Options': 'nosniff',
 }
 
 export interface WebSeedRelease {
@@ -35,12 +57,45 @@ export class WebSeed {
   /** Per release, its files by full path (name + path); rebuilt when its file list changes. */
   private readonly indexes = new Map<string, { files: WebSeedFile[]; byPath: Map<string, WebSeedFile> }>()
 
+  constructor(private readonly options: WebSeedOptions = {}) {}
+
   /** `rawSegments`: the still-encoded path segments after the info-hash. */
   serve(req: IncomingMessage, res: ServerResponse, release: WebSeedRelease, rawSegments: string[]): void {
     const file = this.findFile(release, rawSegments)
     if (!file) return notFound(res)
     if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res)
-    void serveFile(req, res, file)
+    void this.serveFile(req, res, release, file)
+  }
+
+  private async serveFile(req: IncomingMessage, res: ServerResponse, release: WebSeedRelease, file: WebSeedFile): Promise<void> {
+    let handle: FileHandle
+    try {
+      handle = await open(file.absPath, 'r')
+    } catch {
+      return notFound(res)
+    }
+    try {
+      const st = await handle.stat()
+      const changed = !st.isFile()
+        ? 'it is no longer a regular file'
+        : st.size !== file.length
+          ? `${st.size} bytes, published with ${file.length}`
+          : file.ino !== undefined && st.ino !== file.ino
+            ? 'it was replaced by another file'
+            : file.mtimeMs !== undefined && st.mtimeMs !== file.mtimeMs
+              ? 'it was modified'
+              : null
+      if (changed) {
+        this.options.onSourceChanged?.(release.infoHash, new SwarmdropError('FILE_CHANGED', `Source changed: ${file.absPath} is not the file that was published (${changed}).`))
+        await handle.close()
+        return notFound(res)
+      }
+      sendFile(req, res, handle, file, st.mtime, this.options.throttle?.() ?? null)
+    } catch {
+      await handle.close().catch(() => undefined)
+      if (!res.headersSent) notFound(res)
+      else res.destroy()
+    }
   }
 
   private findFile(release: WebSeedRelease, rawSegments: string[]): WebSeedFile | undefined {
@@ -62,21 +117,17 @@ export class WebSeed {
   }
 }
 
-async function serveFile(req: IncomingMessage, res: ServerResponse, file: WebSeedFile): Promise<void> {
-  let info
-  try {
-    info = await stat(file.absPath)
-  } catch {
-    return notFound(res)
-  }
-  // A source file that changed size since publishing would feed clients wrong data.
-  if (!info.isFile() || info.size !== file.length) return notFound(res)
+/** Sends the open file (which this function then owns and closes) as the response to `req`. */
+function sendFile(req: IncomingMessage, res: ServerResponse, handle: FileHandle, file: WebSeedFile, mtime: Date, throttle: NodeJS.ReadWriteStream | null): void {
   const size = file.length
+  for (const [name, value] of Object.entries(DOWNLOAD_HEADERS)) res.setHeader(name, value)
+  res.setHeader('Content-Disposition', 'attachment')
   res.setHeader('Accept-Ranges', 'bytes')
   res.setHeader('Content-Type', contentTypeOf(file.absPath))
-  res.setHeader('Last-Modified', info.mtime.toUTCString())
+  res.setHeader('Last-Modified', mtime.toUTCString())
   const range = parseRange(req.headers.range, size)
   if (range === 'unsatisfiable') {
+    void handle.close()
     res.statusCode = 416
     res.setHeader('Content-Range', `bytes */${size}`)
     res.setHeader('Content-Type', 'text/plain; charset=utf-8')
@@ -91,13 +142,17 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, file: WebSee
   if (range) res.setHeader('Content-Range', `bytes ${start}-${end}/${size}`)
   res.setHeader('Content-Length', end - start + 1)
   if (req.method === 'HEAD' || size === 0) {
+    void handle.close()
     res.end()
     return
   }
-  pipeline(createReadStream(file.absPath, { start, end, highWaterMark: READ_CHUNK }), res, () => {
+  const source = handle.createReadStream({ start, end, highWaterMark: READ_CHUNK, autoClose: true })
+  const done = (): void => {
     // Errors here are a client that went away or a file that vanished mid-read: the socket is
     // already torn down by pipeline, and the request log records what was sent.
-  })
+  }
+  if (throttle) pipeline(source, throttle, res, done)
+  else pipeline(source, res, done)
 }
 
 /**

@@ -8,6 +8,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { app, BrowserWindow, clipboard, dialog, session } from 'electron'
 import { toErrorInfo } from '../../shared/errors.js'
+import { handleFatalErrors } from '../engine/fatal.js'
 import { parseInstanceFlags, startInstance, type Instance, type InstanceFlags } from '../engine/instance.js'
 import { registerAppScheme, serveAppScheme } from './app-protocol.js'
 import { registerElectronIpc } from './ipc-main.js'
@@ -154,6 +155,8 @@ if (!app.requestSingleInstanceLock()) {
         fail('Swarmdrop could not start', err)
         return
       }
+      // Electron shows its own dialog for an uncaught exception and keeps running half-broken.
+      handleFatalErrors(process, { stop: () => instance.stop(), log: (line) => process.stderr.write(`swarmdrop: ${line}\n`), exit: (code) => app.exit(code) })
       if (!instance.hasDashboard) process.stderr.write(`swarmdrop: the dashboard is not built (${DASHBOARD_DIR}/index.html is missing); run "npm run build".\n`)
       shell = new DesktopShell(instance)
       try {

@@ -22,6 +22,7 @@ const COMMANDS = [
   'releases.pauseAll',
   'releases.resumeAll',
   'settings.update',
+  'settings.generateFeedKey',
 ] as const satisfies readonly CommandName[]
 
 const EVENTS = ['snapshot', 'publish.progress', 'publish.done', 'publish.error', 'release.completedByServer'] as const satisfies readonly EventName[]

@@ -1,5 +1,5 @@
-import { useId, useState, type FormEvent } from 'react'
-import type { Settings } from '../../shared/contract.js'
+import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'react'
+import { FEED_KEY_MIN_LENGTH, type Settings } from '../../shared/contract.js'
 import { useDashboard } from '../app-context.js'
 
 type FieldStatus = { kind: 'applied' | 'restart' | 'error'; message: string }
@@ -48,9 +48,12 @@ const FIELDS = {
   feedKey: {
     key: 'feedKey',
     label: 'Feed key',
-    help: 'Optional secret added to every LAN URL (?key=…). Servers must be re-subscribed with the new feed URL when it changes.',
+    help: `Optional secret added to every LAN URL (?key=…), at least ${FEED_KEY_MIN_LENGTH} characters: use Generate. Servers must be re-subscribed with the new feed URL when it changes.`,
     show: (v) => v ?? '',
-    parse: nullableText,
+    parse: (text) => {
+      const key = nullableText(text)
+      return key !== null && key.length < FEED_KEY_MIN_LENGTH ? { invalid: `A feed key needs at least ${FEED_KEY_MIN_LENGTH} characters to stay secret; use Generate for a random one.` } : key
+    },
   } satisfies FieldSpec<'feedKey'>,
   announceIntervalSeconds: {
     key: 'announceIntervalSeconds',
@@ -79,16 +82,16 @@ export function SettingsPanel() {
 
   if (!settings) return <p className="muted">Waiting for the first snapshot from Swarmdrop…</p>
 
-  const apply = async (patch: Partial<Settings>): Promise<void> => {
-    const key = Object.keys(patch)[0] as keyof Settings
-    const result = await run('settings.update', patch)
+  const report = (key: keyof Settings, result: Awaited<ReturnType<typeof run<'settings.update'>>>): void => {
     const next: FieldStatus = !result.ok
       ? { kind: 'error', message: result.error.message }
       : result.value.restartRequired.includes(key)
         ? { kind: 'restart', message: 'Saved. This takes effect after Swarmdrop restarts.' }
-        : { kind: 'applied', message: 'Applied.' }
+        : { kind: 'applied', message: key === 'feedKey' ? 'Applied. Re-subscribe your servers with the new feed URL.' : 'Applied.' }
     setStatus((s) => ({ ...s, [key]: next }))
   }
+  const apply = async (patch: Partial<Settings>): Promise<void> => report(Object.keys(patch)[0] as keyof Settings, await run('settings.update', patch))
+  const generateKey = async (): Promise<void> => report('feedKey', await run('settings.generateFeedKey', {}))
 
   return (
     <section className="panel settings" aria-labelledby="settings-title">
@@ -102,7 +105,13 @@ export function SettingsPanel() {
         </p>
       ) : null}
       {Object.values(FIELDS).map((spec) => (
-        <TextSetting key={spec.key} spec={spec as FieldSpec<keyof Settings>} value={settings[spec.key]} status={status[spec.key]} onApply={apply} />
+        <TextSetting key={spec.key} spec={spec as FieldSpec<keyof Settings>} value={settings[spec.key]} status={status[spec.key]} onApply={apply}>
+          {spec.key === 'feedKey' ? (
+            <button type="button" onClick={() => void generateKey()}>
+              Generate
+            </button>
+          ) : null}
+        </TextSetting>
       ))}
       <CheckSetting
         label="uTP"
@@ -120,16 +129,24 @@ function TextSetting({
   value,
   status,
   onApply,
+  children,
 }: {
   spec: FieldSpec<keyof Settings>
   value: Settings[keyof Settings]
   status: FieldStatus | undefined
   onApply: (patch: Partial<Settings>) => Promise<void>
+  /** Extra controls beside the input (the feed key's Generate). */
+  children?: ReactNode
 }) {
   const id = useId()
   // While the user edits, their text wins over incoming snapshots; after that the core's value shows.
   const [draft, setDraft] = useState<string | null>(null)
   const [invalid, setInvalid] = useState<string | null>(null)
+  // A fresh answer from the core for this field (e.g. a generated key) replaces what was typed.
+  useEffect(() => {
+    setDraft(null)
+    setInvalid(null)
+  }, [status])
   const text = draft ?? spec.show(value)
   const commit = async (): Promise<void> => {
     if (draft === null || draft === spec.show(value)) return setDraft(null)
@@ -155,6 +172,7 @@ function TextSetting({
         onChange={(e) => setDraft(e.currentTarget.value)}
         onBlur={() => void commit()}
       />
+      {children}
       <span id={`${id}-help`} className="field-help">
         {spec.help}
       </span>

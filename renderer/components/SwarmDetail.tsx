@@ -70,7 +70,7 @@ export function SwarmDetail({ infoHash, onClose }: { infoHash: string; onClose: 
       </dl>
       <RateChart samples={samples} />
       <h3>Piece availability</h3>
-      <AvailabilityBar cells={swarm?.availability ?? []} />
+      <AvailabilityBar cells={swarm?.availability ?? []} pieceCount={release.pieceCount} />
       <details className="links">
         <summary>Links for this release</summary>
         <CopyField label=".torrent URL" value={release.torrentUrl} />

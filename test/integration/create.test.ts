@@ -303,7 +303,7 @@ test('hashing reports progress and can be cancelled', async () => {
 
 test('file order is UTF-8 byte order even where UTF-16 order differs (astral vs U+E000–U+FFFF)', () => {
   const names = ['\u{1F4E6}.txt', '\uFF21.txt', 'a.txt', 'é.txt']
-  const files = names.map((n) => ({ path: [n], absPath: n, length: 1, mtimeMs: 0 }))
+  const files = names.map((n) => ({ path: [n], absPath: n, length: 1, mtimeMs: 0, ino: 0 }))
   const bytesOrder = [...names].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)))
   assert.deepEqual(sortByPathBytes(files).map((f) => f.path[0]), bytesOrder)
   // JavaScript's own order would put the astral character first: the two really differ here.

@@ -2,6 +2,7 @@ import '../support/dom.js'
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { electronPaths, tokenFromHash } from '../../renderer/backend.js'
+import { takeToken } from '../../renderer/connect.js'
 import { readFileList, topLevelNames } from '../../renderer/dropped-files.js'
 import { button, click, fakeBackend, mount } from './mount.js'
 import { PublishWizard } from '../../renderer/components/PublishWizard.js'
@@ -19,6 +20,21 @@ describe('transport glue', () => {
     assert.equal(tokenFromHash('#token=a%2Bb'), 'a+b')
     assert.equal(tokenFromHash(''), null)
     assert.equal(tokenFromHash('#token='), null)
+  })
+
+  test('the token leaves the address bar as soon as it is read, and survives a reload of the tab only', () => {
+    window.sessionStorage.clear()
+    window.history.replaceState(null, '', '/index.html?view=releases#token=s3cret-Token_1')
+    const before = window.history.length
+    assert.equal(takeToken(window), 's3cret-Token_1')
+    assert.equal(window.location.hash, '', 'the fragment is gone')
+    assert.equal(window.location.href.includes('s3cret'), false)
+    assert.equal(window.location.search, '?view=releases', 'the rest of the URL is kept')
+    assert.equal(window.history.length, before, 'replaced, not pushed: no history entry holds it')
+    // A reload of this tab has no fragment any more, and still signs in.
+    assert.equal(takeToken(window), 's3cret-Token_1')
+    window.sessionStorage.clear()
+    assert.equal(takeToken(window), null)
   })
 
   test('Electron: dropped items are published by their real paths; a picked folder maps back to the folder', () => {

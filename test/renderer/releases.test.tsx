@@ -44,6 +44,21 @@ function fleetApi(): FakeSwarmdropApi {
 }
 
 describe('releases list', () => {
+  test('a damaged release record is named in an alert, with where it was kept, while the others show', async () => {
+    const api = new FakeSwarmdropApi(
+      makeSnapshot({
+        releases: [seeding],
+        damagedReleases: [{ name: `${'c'.repeat(40)}.json`, keptAt: '/data/releases/damaged/cccc.json.2026-11-30', reason: 'it is not complete JSON; the file was probably cut short' }],
+      }),
+    )
+    view = await mount(<App initialView="releases" />, fakeBackend(api))
+    const alert = view.container.querySelector('[role="alert"]')
+    assert.ok(alert, 'an alert is shown')
+    assert.match(text(alert), /A release record is damaged and was not loaded; every other release runs\./)
+    assert.match(text(alert), new RegExp(`${'c'.repeat(40)}\\.json ?: it is not complete JSON; the file was probably cut short ?\\. Kept at /data/releases/damaged/cccc\\.json\\.2026-11-30 ?\\.`))
+    assert.ok(row(view.container, seeding), 'the good release is listed')
+  })
+
   test('shows each release with its state, peers, rates, uploaded total and copies', async () => {
     view = await mount(<App initialView="releases" />, fakeBackend(fleetApi()))
     const c = view.container

@@ -27,6 +27,25 @@ function settingsApi(): FakeSwarmdropApi {
 const status = (c: Element, key: string) => text(c.querySelector(`[data-setting="${key}"] .field-status`) as Element)
 
 describe('settings', () => {
+  test('a short feed key is refused before it is sent; Generate asks the core for a random one', async () => {
+    const api = settingsApi()
+    const generated = 'Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4eHk'
+    api.handle('settings.generateFeedKey', () => {
+      const settings = { ...api.snapshot.settings, feedKey: generated }
+      api.snapshot = { ...api.snapshot, settings }
+      return { settings, restartRequired: [] }
+    })
+    view = await mount(<App initialView="settings" />, fakeBackend(api))
+    const key = byLabel(view.container, 'Feed key')
+    await typeInto(key, 'k3y')
+    await submit(key)
+    assert.equal(api.callsOf('settings.update').length, 0, 'nothing sent')
+    assert.equal(status(view.container, 'feedKey'), 'A feed key needs at least 22 characters to stay secret; use Generate for a random one.')
+    await click(view.container.querySelector('[data-setting="feedKey"] button') as HTMLButtonElement)
+    assert.deepEqual(api.callsOf('settings.generateFeedKey'), [{}])
+    assert.equal(status(view.container, 'feedKey'), 'Applied. Re-subscribe your servers with the new feed URL.')
+  })
+
   test('shows the current settings and the firewall hint', async () => {
     view = await mount(<App initialView="settings" />, fakeBackend(settingsApi()))
     assert.equal(byLabel(view.container, 'HTTP port').value, '8080')

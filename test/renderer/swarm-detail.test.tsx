@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { button, click, fakeBackend, fromCore, mount, text, type Mounted } from './mount.js'
 import { App } from '../../renderer/App.js'
 import { FakeSwarmdropApi, makePeer, makeRelease, makeSnapshot, makeSwarm } from '../support/fake-api.js'
+import { availabilityCells } from '../../shared/availability.js'
 
 let view: Mounted | null = null
 afterEach(async () => {
@@ -10,9 +11,10 @@ afterEach(async () => {
   view = null
 })
 
-const release = makeRelease(1, { name: 'app-2.4.1' })
-const other = makeRelease(2, { name: 'other' })
 const MiB = 1024 * 1024
+// Eight pieces, so the eight availability cells below are one piece each.
+const release = makeRelease(1, { name: 'app-2.4.1', pieceCount: 8, pieceLength: 8 * MiB })
+const other = makeRelease(2, { name: 'other' })
 
 function snapshotAt(second: number) {
   return makeSnapshot({
@@ -51,12 +53,43 @@ describe('swarm detail', () => {
     const bar = c.querySelector('.availability') as Element
     assert.equal(bar.querySelectorAll('rect').length, 8)
     assert.equal(bar.querySelectorAll('rect.cell-missing').length, 2)
-    assert.match(text(bar), /2 of 8 parts are only on the publisher/)
+    assert.match(text(bar), /^2 of 8 pieces are only on the publisher$/)
+    assert.equal(bar.querySelector('svg')?.getAttribute('aria-label'), 'Piece availability: 2 of 8 pieces are only on the publisher')
 
     assert.equal(c.querySelectorAll('.peers-body [role="row"]').length, 2, 'peers of other releases are not listed')
 
     await click(button(c, 'Back to releases'))
     assert.ok(c.querySelector('table.releases'))
+  })
+
+  test('with more pieces than cells, the bar and its sentence agree with the pieces a peer lacks', async () => {
+    const big = makeRelease(3, { name: 'big-1.0', pieceCount: 1000 })
+    const show = (counts: number[]) =>
+      makeSnapshot({ releases: [big], swarms: [makeSwarm(big.infoHash, { peers: 1, availability: availabilityCells(counts) })], peers: [makePeer(1, big.infoHash)] })
+    // One server at 50 %, holding the first half of the pieces.
+    const api = new FakeSwarmdropApi(show(Array.from({ length: 1000 }, (_, i) => (i < 500 ? 1 : 0))))
+    view = await mount(<App initialView="releases" />, fakeBackend(api))
+    await click(button(view.container, 'big-1.0'))
+    const bar = () => view?.container.querySelector('.availability') as Element
+    assert.equal(bar().querySelectorAll('rect').length, 256)
+    assert.equal(bar().querySelectorAll('rect.cell-missing').length, 128)
+    assert.equal(text(bar()), '128 of 256 parts (up to 4 pieces each) include at least one piece only on the publisher')
+
+    // The same 50 %, scattered the way rarest-first downloads are: no part is complete on the peer.
+    await fromCore(() => api.push(show(Array.from({ length: 1000 }, (_, i) => i % 2))))
+    assert.equal(bar().querySelectorAll('rect.cell-missing').length, 256)
+    assert.equal(text(bar()), '256 of 256 parts (up to 4 pieces each) include at least one piece only on the publisher')
+
+    // One piece still missing: its part, and only its part, is empty.
+    const allButOne = new Array<number>(1000).fill(1)
+    allButOne[501] = 0
+    await fromCore(() => api.push(show(allButOne)))
+    assert.equal(bar().querySelectorAll('rect.cell-missing').length, 1)
+    assert.equal(text(bar()), '1 of 256 parts (up to 4 pieces each) includes at least one piece only on the publisher')
+
+    await fromCore(() => api.push(show(new Array<number>(1000).fill(2))))
+    assert.equal(bar().querySelectorAll('rect.cell-missing').length, 0)
+    assert.equal(text(bar()), 'Every piece is on at least 2 peers')
   })
 
   test('the chart keeps at most five minutes of samples', async () => {

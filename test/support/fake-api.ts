@@ -86,6 +86,7 @@ export function makeSnapshot(patch: Partial<Snapshot> = {}): Snapshot {
   return {
     at: Date.now(),
     releases: [],
+    damagedReleases: [],
     swarms: [],
     peers: [],
     settings: { address: null, httpPort: 8080, peerPort: 6881, feedKey: null, announceIntervalSeconds: 30, uploadLimit: 0, utp: true },

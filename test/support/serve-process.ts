@@ -1,6 +1,6 @@
 /** `swarmdrop serve` as a real process, as a user runs it. */
 import { spawn } from 'node:child_process'
-import { BIN } from './run-cli.js'
+import { BIN, runCli } from './run-cli.js'
 import { supervise, type Supervised } from './child-process.js'
 
 export interface ServeProcess extends Supervised {
@@ -18,6 +18,12 @@ export async function startServeProcess(args: string[], timeoutMs = 30_000, wrap
     await serve.stop()
     throw err
   }
-  const dashboardUrl = /dashboard:\s+(http:\/\/127\.0\.0\.1:\d+\/#token=\S+)/.exec(serve.output())?.[1] ?? null
+  // Not a terminal, so serve does not print the sign-in link: ask for it as a person would.
+  const dataDir = args[args.indexOf('--data-dir') + 1]
+  let dashboardUrl: string | null = null
+  if (args.includes('--data-dir') && dataDir && /dashboard:\s+http:\/\/127\.0\.0\.1:\d+\/ /.test(serve.output())) {
+    const asked = await runCli(['dashboard', '--data-dir', dataDir])
+    dashboardUrl = /^http:\/\/127\.0\.0\.1:\d+\/#token=\S+$/m.exec(asked.stdout)?.[0] ?? null
+  }
   return { ...serve, dashboardUrl }
 }

@@ -1,7 +1,11 @@
-/** A minimal BEP 15 UDP tracker client, written from the spec so the test does not trust the library it tests. */
+/**
+ * A minimal BEP 15 UDP tracker client, written from the spec so the test does not trust the library
+ * it tests. Like real clients it connects first and announces with the connection id it was given.
+ */
 import dgram from 'node:dgram'
 
-const PROTOCOL_ID = Buffer.from('0000041727101980', 'hex')
+/** BEP 15's magic constant: only ever valid as the connection id of a connect request. */
+export const PROTOCOL_ID = Buffer.from('0000041727101980', 'hex')
 export const UDP_EVENT = { none: 0, completed: 1, started: 2, stopped: 3 } as const
 
 export interface UdpAnnounce {
@@ -13,12 +17,15 @@ export interface UdpAnnounce {
   event: number
   port: number
   numWant?: number
+  /** BEP 15's optional IP address field (dotted IPv4); 0, "use the sender's", when absent. */
+  ip?: string
 }
 
 export type UdpReply =
   | { action: 'announce'; transactionId: number; interval: number; leechers: number; seeders: number; peers: { ip: string; port: number }[] }
   | { action: 'error'; transactionId: number; message: string }
   | { action: 'connect'; transactionId: number; connectionId: Buffer }
+  | { action: 'scrape'; transactionId: number; files: { seeders: number; completed: number; leechers: number }[] }
   | { action: 'other'; transactionId: number; raw: Buffer }
 
 export class UdpTrackerClient {
@@ -55,6 +62,16 @@ export class UdpTrackerClient {
     return this.exchange(announcePacket(connectionId, randomTransaction(), a))
   }
 
+  async scrape(infoHashes: Buffer[]): Promise<UdpReply> {
+    const connectionId = await this.connect()
+    return this.exchange(scrapePacket(connectionId, randomTransaction(), infoHashes))
+  }
+
+  /** Fire and forget, for packets the tracker may rightly never answer. */
+  send(packet: Buffer): void {
+    this.socket.send(packet, this.port, this.host)
+  }
+
   close(): void {
     this.socket.close()
   }
@@ -79,11 +96,19 @@ export function announcePacket(connectionId: Buffer, transactionId: number, a: U
   b.writeBigUInt64BE(a.left, 64)
   b.writeBigUInt64BE(a.uploaded, 72)
   b.writeUInt32BE(a.event, 80)
-  b.writeUInt32BE(0, 84) // ip: use the sender's
+  b.writeUInt32BE(a.ip ? a.ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0) : 0, 84)
   b.writeUInt32BE(0x1234, 88) // key
   b.writeInt32BE(a.numWant ?? -1, 92)
   b.writeUInt16BE(a.port, 96)
   return b
+}
+
+export function scrapePacket(connectionId: Buffer, transactionId: number, infoHashes: Buffer[]): Buffer {
+  const head = Buffer.alloc(16)
+  connectionId.copy(head, 0)
+  head.writeUInt32BE(2, 8)
+  head.writeUInt32BE(transactionId, 12)
+  return Buffer.concat([head, ...infoHashes])
 }
 
 export function randomTransaction(): number {
@@ -94,6 +119,11 @@ function parseReply(msg: Buffer): UdpReply {
   const action = msg.readUInt32BE(0)
   const transactionId = msg.readUInt32BE(4)
   if (action === 0 && msg.length >= 16) return { action: 'connect', transactionId, connectionId: msg.subarray(8, 16) }
+  if (action === 2) {
+    const files: { seeders: number; completed: number; leechers: number }[] = []
+    for (let o = 8; o + 12 <= msg.length; o += 12) files.push({ seeders: msg.readUInt32BE(o), completed: msg.readUInt32BE(o + 4), leechers: msg.readUInt32BE(o + 8) })
+    return { action: 'scrape', transactionId, files }
+  }
   if (action === 3) return { action: 'error', transactionId, message: msg.subarray(8).toString('utf8') }
   if (action === 1 && msg.length >= 20) {
     const peers: { ip: string; port: number }[] = []

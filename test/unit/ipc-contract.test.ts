@@ -76,6 +76,7 @@ test('every contract command crosses the bridge with its request intact and come
     'releases.pauseAll': {},
     'releases.resumeAll': {},
     'settings.update': { feedKey: null, uploadLimit: 1048576, utp: false },
+    'settings.generateFeedKey': {},
   }
   for (const command of COMMAND_NAMES) {
     const request = requests[command]

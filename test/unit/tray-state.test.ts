@@ -54,6 +54,7 @@ function snapshot(releases: ReleaseSummary[], swarms: SwarmStats[] = [], peers: 
   return {
     at: Date.now(),
     releases,
+    damagedReleases: [],
     swarms,
     peers,
     settings: { address: null, httpPort: 8080, peerPort: 6881, feedKey: 'k3y', announceIntervalSeconds: 60, uploadLimit: 0, utp: true },

@@ -6,12 +6,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
+import net from 'node:net'
 import path from 'node:path'
 import WebSocket from 'ws'
 import type { CommandName, CoreApi, Events, EventName } from '../../shared/contract.js'
 import { AdminServer } from '../../electron/engine/admin-server.js'
 import { connectWs, type WebSocketConstructor } from '../../shared/ws-client.js'
-import { CLOSE_PROTOCOL_MISMATCH, parseClientMessage, PROTOCOL_VERSION } from '../../shared/ws-protocol.js'
+import { clientProtocols, CLOSE_PROTOCOL_MISMATCH, parseClientMessage, PROTOCOL_VERSION } from '../../shared/ws-protocol.js'
 import { validateRequest } from '../../shared/request-validation.js'
 import { SwarmdropError } from '../../shared/errors.js'
 import { connectInstance } from '../../electron/cli/instance-client.js'
@@ -45,9 +46,9 @@ async function withServer(fn: (port: number, core: ReturnType<typeof recordingCo
 }
 
 /** A raw socket: the first message (the hello), then what the server answers or how it closes. */
-function rawSocket(port: number, query: string): Promise<{ ws: WebSocket; hello: Record<string, unknown>; next(): Promise<{ message?: Record<string, unknown>; close?: { code: number; reason: string } }> }> {
+function rawSocket(port: number, protocols: string[]): Promise<{ ws: WebSocket; hello: Record<string, unknown>; next(): Promise<{ message?: Record<string, unknown>; close?: { code: number; reason: string } }> }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${TOKEN}${query}`, { headers: { host: `127.0.0.1:${port}` } })
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, protocols, { headers: { host: `127.0.0.1:${port}` } })
     const queue: { message?: Record<string, unknown>; close?: { code: number; reason: string } }[] = []
     const waiters: ((v: (typeof queue)[number]) => void)[] = []
     const push = (v: (typeof queue)[number]): void => {
@@ -68,19 +69,19 @@ function rawSocket(port: number, query: string): Promise<{ ws: WebSocket; hello:
 
 test('the server greets with its protocol version; a client of another version is refused with a readable reason', async () => {
   await withServer(async (port) => {
-    const same = await rawSocket(port, `&protocol=${PROTOCOL_VERSION}`)
+    const same = await rawSocket(port, clientProtocols(TOKEN))
     assert.equal(same.hello.type, 'hello')
     assert.equal(same.hello.protocolVersion, PROTOCOL_VERSION)
     assert.match(String(same.hello.app), /^Swarmdrop \d+\.\d+\.\d+/)
     same.ws.close()
 
-    const other = await rawSocket(port, `&protocol=${PROTOCOL_VERSION + 1}`)
+    const other = await rawSocket(port, [`swarmdrop.v${PROTOCOL_VERSION + 1}`, `bearer.${TOKEN}`])
     const { close } = await other.next()
     assert.equal(close?.code, CLOSE_PROTOCOL_MISMATCH)
     assert.match(close?.reason ?? '', new RegExp(`speaks admin protocol ${PROTOCOL_VERSION}, the client ${PROTOCOL_VERSION + 1}\\. Use the same Swarmdrop version\\.`))
 
-    const none = await rawSocket(port, '')
-    assert.match((await none.next()).close?.reason ?? '', /the client sent none/)
+    // Offering no version at all: no subprotocol to accept, so the handshake itself fails.
+    await assert.rejects(rawSocket(port, [`bearer.${TOKEN}`]))
 
     // The shared client checks the same handshake and connects only when the versions agree.
     const api = await connectWs(`http://127.0.0.1:${port}`, TOKEN, WS)
@@ -91,7 +92,7 @@ test('the server greets with its protocol version; a client of another version i
 
 test('malformed frames close that socket or get an INVALID_ARGUMENT result naming the field; the core never sees them', async () => {
   await withServer(async (port, core) => {
-    const s = await rawSocket(port, `&protocol=${PROTOCOL_VERSION}`)
+    const s = await rawSocket(port, clientProtocols(TOKEN))
     const ask = async (frame: unknown): Promise<Record<string, unknown>> => {
       s.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame))
       const r = await s.next()
@@ -116,7 +117,7 @@ test('malformed frames close that socket or get an INVALID_ARGUMENT result namin
 
     // A frame without a readable id has nobody to answer: that socket is closed (1003), the server lives on.
     for (const frame of ['null', '[]', '"text"', '{not json', JSON.stringify({ type: 'call', command: 'snapshot.get' })]) {
-      const t = await rawSocket(port, `&protocol=${PROTOCOL_VERSION}`)
+      const t = await rawSocket(port, clientProtocols(TOKEN))
       t.ws.send(frame)
       assert.equal((await t.next()).close?.code, 1003, frame)
     }
@@ -149,4 +150,31 @@ test('the CLI reads the running instance\'s protocol version from instance.json 
   })
   await write(undefined)
   await assert.rejects(connectInstance(dir), /speaks an older admin protocol/)
+})
+
+test('no local process can crash the admin server: refused upgrades reset mid-way, oversize and non-UTF-8 frames', async () => {
+  await withServer(async (port) => {
+    // A refused upgrade (no token, then a foreign Host) answered by a TCP reset.
+    for (const headers of [`Host: 127.0.0.1:${port}`, 'Host: evil.example']) {
+      const s = net.connect(port, '127.0.0.1')
+      await new Promise<void>((resolve) => s.once('connect', () => resolve()))
+      s.write(`GET /ws HTTP/1.1\r\n${headers}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`)
+      s.resetAndDestroy()
+    }
+    const closeOf = async (send: (ws: WebSocket) => void): Promise<number | undefined> => {
+      const raw = await rawSocket(port, clientProtocols(TOKEN))
+      send(raw.ws)
+      for (;;) {
+        const next = await raw.next()
+        if (next.close) return next.close.code
+      }
+    }
+    assert.equal(await closeOf((ws) => ws.send(Buffer.alloc(1024 * 1024 + 1, 0x61).toString())), 1009, 'a frame over 1 MiB')
+    assert.equal(await closeOf((ws) => ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false })), 1007, 'text that is not UTF-8')
+    assert.equal(await closeOf((ws) => ws.send(Buffer.from('{}'), { binary: true })), 1003, 'a binary frame')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const api = await connectWs(`http://127.0.0.1:${port}`, TOKEN, WS)
+    assert.equal((await api.call('releases.pauseAll', {})).ok, true, 'the server lives on')
+    api.close()
+  })
 })
