@@ -7,12 +7,16 @@ import { benchCreate } from './create-bench.js'
 import { benchServe } from './serve-bench.js'
 import { benchUtp } from './utp-bench.js'
 import { benchRenderer } from './renderer-bench.js'
+import { benchLan } from './lan-bench.js'
+import { benchSoak } from './soak-bench.js'
 
 const SUITES: Record<string, () => Promise<BenchResult[]>> = {
   create: benchCreate,
   serve: benchServe,
   utp: benchUtp,
   renderer: benchRenderer,
+  lan: benchLan,
+  soak: benchSoak,
 }
 
 const wanted = process.argv.slice(2)

@@ -29,7 +29,8 @@ function aria2(args: string[]): { done: Promise<void>; kill(): void } {
   return { done, kill: () => child.kill('SIGTERM') }
 }
 
-const COMMON = ['--enable-dht=false', '--enable-dht6=false', '--bt-enable-lpd=false', '--enable-peer-exchange=false', '--file-allocation=none', '--summary-interval=0', '--console-log-level=error', '--follow-torrent=true']
+/** No DHT, LPD or PEX on a shared machine, no preallocation, quiet. */
+export const ARIA2_QUIET = ['--enable-dht=false', '--enable-dht6=false', '--bt-enable-lpd=false', '--enable-peer-exchange=false', '--file-allocation=none', '--summary-interval=0', '--console-log-level=error', '--follow-torrent=true']
 
 /** Seconds until all downloaders have exited with the complete file. */
 async function fanOut(torrentUrl: string, workDir: string): Promise<number> {
@@ -37,7 +38,7 @@ async function fanOut(torrentUrl: string, workDir: string): Promise<number> {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
   const ports = await Promise.all(dirs.map(() => freePort()))
   const start = performance.now()
-  const runs = dirs.map((d, i) => aria2([...COMMON, `--dir=${d}`, '--seed-time=0', `--listen-port=${ports[i]}`, `--dht-listen-port=${ports[i]}`, torrentUrl]))
+  const runs = dirs.map((d, i) => aria2([...ARIA2_QUIET, `--dir=${d}`, '--seed-time=0', `--listen-port=${ports[i]}`, `--dht-listen-port=${ports[i]}`, torrentUrl]))
   await Promise.all(runs.map((r) => r.done))
   const seconds = (performance.now() - start) / 1000
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
@@ -88,7 +89,7 @@ export async function benchServe(): Promise<BenchResult[]> {
       // Let our seeder's "stopped" announce land, so the scrape below counts aria2c alone.
       await new Promise((r) => setTimeout(r, 1000))
       const seederPort = await freePort()
-      const seeder = aria2([...COMMON, `--dir=${pub}`, '--seed-ratio=0.0', '--bt-seed-unverified=true', '--check-integrity=false', `--listen-port=${seederPort}`, `--dht-listen-port=${seederPort}`, torrentFile])
+      const seeder = aria2([...ARIA2_QUIET, `--dir=${pub}`, '--seed-ratio=0.0', '--bt-seed-unverified=true', '--check-integrity=false', `--listen-port=${seederPort}`, `--dht-listen-port=${seederPort}`, torrentFile])
       // Let it load the file and announce before the downloaders ask the tracker for peers.
       const deadline = Date.now() + 15_000
       while (Date.now() < deadline && !(await seederAnnounced(release.torrentUrl, httpPort, release.infoHash))) await new Promise((r) => setTimeout(r, 200))

@@ -108,7 +108,10 @@ export class AdminServer {
   async close(): Promise<void> {
     for (const client of this.wss.clients) client.terminate()
     this.wss.close()
-    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    // An upload or keep-alive connection in progress would otherwise hold the shutdown open.
+    this.server.closeAllConnections()
+    await closed
   }
 
   /** Only our own origin may talk to us: defeats DNS rebinding and cross-site requests. */
@@ -184,8 +187,8 @@ export class AdminServer {
     }
     const root = path.join(uploadDir, batch)
     const target = path.join(root, rel)
-    await mkdir(path.dirname(target), { recursive: true })
-    const room = await freeSpace(path.dirname(target))
+    await mkdir(uploadDir, { recursive: true })
+    const room = await freeSpace(uploadDir)
     if (room !== null && size > room.free - room.spare) {
       return sendJson(res, 507, {
         ok: false,
@@ -193,6 +196,8 @@ export class AdminServer {
       })
     }
     if (await exists(target)) return sendJson(res, 409, { ok: false, error: conflict(rel) })
+    // Only now: a refused upload leaves no empty folders behind.
+    await mkdir(path.dirname(target), { recursive: true })
     const tmp = `${target}.${randomBytes(4).toString('hex')}.part`
     try {
       let received = 0
@@ -251,7 +256,8 @@ export class AdminServer {
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   if (res.headersSent) return void res.destroy()
   const text = JSON.stringify(body)
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) })
+  // A refused upload's body may still be on its way: close rather than read gigabytes to reuse the socket.
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...(status >= 400 ? { Connection: 'close' } : {}) })
   res.end(text)
 }
 

@@ -186,3 +186,30 @@ test('stalled readers are dropped and connections per IP are capped; the server 
   assert.equal(ok.status, 206)
   assert.deepEqual(ok.body, content.subarray(0, 10))
 })
+
+test('a parseable record with missing fields is set aside and named; the rest of the library starts and serves', async (t) => {
+  const { dir, cleanup } = await tempDir()
+  t.after(cleanup)
+  const dataDir = path.join(dir, 'data')
+  const file = path.join(dir, 'app.bin')
+  await writeFile(file, pseudoRandom(64 * 1024, 'app'))
+  const first = await startTestEngine(dataDir)
+  const good = await publish(first, [file])
+  await first.close()
+  // What a half-finished hand edit or another tool's bug leaves: valid JSON, no "source".
+  const stored = JSON.parse(await readFile(path.join(dataDir, 'releases', `${good.infoHash}.json`), 'utf8')) as Record<string, unknown>
+  const badHash = 'f'.repeat(40)
+  await writeFile(path.join(dataDir, 'releases', `${badHash}.json`), JSON.stringify({ ...stored, infoHash: badHash, source: undefined }))
+
+  const engine = await startTestEngine(dataDir)
+  t.after(() => engine.close())
+  await waitFor(async () => (await engine.handle('snapshot.get', {})).releases[0]?.state === 'seeding', 10_000, 'the good release to seed')
+  const snap = await engine.handle('snapshot.get', {})
+  assert.deepEqual(snap.releases.map((r) => r.infoHash), [good.infoHash])
+  assert.equal(snap.damagedReleases.length, 1)
+  assert.equal(snap.damagedReleases[0]?.name, `${badHash}.json`)
+  assert.match(snap.damagedReleases[0]?.reason ?? '', /"info" does not hash to "infoHash"|"source" is not an object/)
+  assert.ok(snap.damagedReleases[0]?.keptAt?.includes(path.join('releases', 'damaged')))
+  assert.equal((await rawRequest(engine.httpPort, '/feed.xml')).status, 200)
+  assert.deepEqual(await feedTitles(engine), ['app.bin'])
+})

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFile, stat } from 'node:fs/promises'
+import { readdir, readFile, stat } from 'node:fs/promises'
 import { request } from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -127,3 +127,57 @@ test('admin server: a dashboard port already in use is a clear PORT_IN_USE error
     await cleanup()
   }
 })
+
+test('uploads: the size must be declared and fit, and an upload never replaces a file', async (t) => {
+  const { dir, cleanup } = await tempDir()
+  t.after(cleanup)
+  const core = { handle: async () => ({}) as never, on: () => () => {} }
+  const uploadDir = path.join(dir, 'uploads')
+  const small = new AdminServer({ core, token: TOKEN, uploadDir, maxUploadBytes: 1024 })
+  const roomy = new AdminServer({ core, token: TOKEN, uploadDir, maxUploadBytes: Number.MAX_SAFE_INTEGER })
+  await small.listen()
+  await roomy.listen()
+  t.after(async () => {
+    await small.close()
+    await roomy.close()
+  })
+  const auth = { authorization: `Bearer ${TOKEN}` }
+  const first = Buffer.from('release v1\n')
+  assert.equal((await http(small.port, 'PUT', '/upload/b1/app/run.sh', auth, first)).status, 201)
+
+  // The same path again: refused, and the first upload (maybe a published release's source) is intact.
+  const again = await http(small.port, 'PUT', '/upload/b1/app/run.sh', auth, Buffer.from('replaced!!\n'))
+  assert.equal(again.status, 409)
+  assert.match(again.body, /already uploaded in this batch; an upload never replaces a file/)
+  assert.deepEqual(await readFile(path.join(uploadDir, 'b1', 'app', 'run.sh')), first)
+
+  const tooBig = await http(small.port, 'PUT', '/upload/b2/big.iso', auth, Buffer.alloc(2048))
+  assert.equal(tooBig.status, 413)
+  assert.match(tooBig.body, /big\.iso is 2\.00 KiB; uploads through the dashboard stop at 1\.00 KiB/)
+
+  // Declared bigger than the disk: refused before a byte is written.
+  const huge = await rawPut(roomy.port, '/upload/b3/huge.iso', { ...auth, 'content-length': String(2 ** 52) })
+  assert.equal(huge.status, 507)
+  assert.match(huge.body, /"code":"NO_SPACE".*Not enough free space for huge\.iso \(4096 TiB\)/)
+
+  // No size declared (chunked): refused, nothing left behind.
+  const chunked = await rawPut(roomy.port, '/upload/b4/x.bin', { ...auth, 'transfer-encoding': 'chunked' }, Buffer.from('abc'))
+  assert.equal(chunked.status, 411)
+  assert.deepEqual((await readdir(uploadDir)).sort(), ['b1'])
+})
+
+/** A PUT whose headers are exactly these (no Content-Length added by the client). */
+function rawPut(port: number, pathname: string, headers: Record<string, string>, body?: Buffer): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'PUT', path: pathname, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }))
+    })
+    req.on('error', reject)
+    if (body) req.write(body)
+    // A declared size that is never sent: the server answers from the headers alone.
+    if (headers['content-length'] && !body) req.flushHeaders()
+    else req.end()
+  })
+}
