@@ -45,7 +45,7 @@ const DRIVER = (peers: number, count: number): string => `
     }
     const availability = Array.from({ length: 256 }, (_, c) => (c * 13 + n) % 40)
     return JSON.stringify({
-      at: Date.now() + n * 1000, releases: [release], damagedReleases: [],
+      at: Date.now() + n * 1000, releases: [release], damagedReleases: [], rollouts: [],
       swarms: [{ infoHash, peers: ${peers}, uploadRate: 80e6 + n * 1e5, downloadRate: 0, uploaded: n * 80e6, distributedCopies: 37.5, availability }],
       peers: list,
       settings: { address: null, httpPort: 7070, peerPort: 6881, feedKey: null, announceIntervalSeconds: 30, uploadLimit: 0, utp: true },

@@ -94,6 +94,68 @@ export interface Endpoints {
   dashboardUrl: string | null
 }
 
+/**
+ * Where one server is with one release, read from its client's own traffic (no agent):
+ * not-seen → polled (read the feed) → picked-up (fetched the .torrent) → downloading →
+ * complete; stalled = no progress for a while; gone = stopped before completing.
+ */
+export type ProgressState = 'not-seen' | 'polled' | 'picked-up' | 'downloading' | 'complete' | 'stalled' | 'gone'
+
+export interface FleetCell {
+  state: ProgressState
+  /** 0..1 */
+  percent: number
+  /** Bytes per second it downloads from us right now. */
+  rate: number
+  /** Bytes it took from the publisher (wires and web seed) and from other servers. */
+  fromPublisher: number
+  fromOthers: number
+  completedAt: number | null
+}
+
+/** One server of the fleet, keyed by IP, with a cell per published release. */
+export interface FleetRow {
+  ip: string
+  /** The user's name for it, else its reverse-DNS name, else the IP. */
+  name: string
+  hostname: string | null
+  /** Listed in the roster of expected servers. */
+  expected: boolean
+  /** Client names and versions seen (peer ids, user agents), e.g. "qBittorrent 4.5.2". */
+  clients: string[]
+  firstSeen: number | null
+  lastSeen: number | null
+  lastFeedPoll: number | null
+  /** Polls the feed but never announces or connects: a firewall between it and our ports. */
+  firewallHint: boolean
+  /** By info-hash, for every published release. */
+  cells: Record<string, FleetCell>
+  /** Bumped on every change of this row. */
+  version: number
+}
+
+export interface TimelineEntry {
+  at: number
+  kind: 'fetched' | 'started' | 'progress' | 'completed' | 'stopped' | 'stalled'
+  infoHash: string
+  percent: number | null
+}
+
+/** A release's rollout: who has it, how long it took from publication, what it cost us. */
+export interface RolloutSummary {
+  infoHash: string
+  /** Servers that completed it, listed or not. */
+  complete: number
+  /** Servers on the roster, and how many of them completed it. */
+  expected: number
+  expectedComplete: number
+  firstCompletionMs: number | null
+  medianCompletionMs: number | null
+  lastCompletionMs: number | null
+  /** What the publisher uploaded, in copies of the release. */
+  uploadedCopies: number
+}
+
 /** A stored release record that could not be used at start-up; the others run regardless. */
 export interface DamagedRelease {
   /** The record's file name, "<infohash>.json". */
@@ -108,6 +170,8 @@ export interface Snapshot {
   releases: ReleaseSummary[]
   /** Records found damaged at start-up (kept aside, never loaded). */
   damagedReleases: DamagedRelease[]
+  /** Per published release; the per-server matrix itself comes from "fleet.get" and "fleet.changed". */
+  rollouts: RolloutSummary[]
   swarms: SwarmStats[]
   peers: PeerInfo[]
   settings: Settings
@@ -168,6 +232,12 @@ export interface Commands {
   'settings.update': [Partial<Settings>, SettingsUpdateResult]
   /** Sets a new random feed key (192 bits); servers must be re-subscribed with the new feed URL. */
   'settings.generateFeedKey': [Record<string, never>, SettingsUpdateResult]
+  /** The whole fleet once; "fleet.changed" then carries only the rows that change. */
+  'fleet.get': [Record<string, never>, { version: number; rows: FleetRow[] }]
+  'fleet.server': [{ ip: string }, { row: FleetRow; timeline: TimelineEntry[] }]
+  /** Replaces the roster of expected servers: IPs or host names, one per entry. */
+  'fleet.roster.set': [{ servers: string[] }, { expected: number; unresolved: string[] }]
+  'fleet.rename': [{ ip: string; name: string | null }, FleetRow]
 }
 
 /** Events pushed by the core: name -> payload. */
@@ -177,6 +247,10 @@ export interface Events {
   'publish.done': { jobId: string; release: ReleaseSummary }
   'publish.error': { jobId: string; error: ErrorInfo }
   'release.completedByServer': { infoHash: string; name: string; ip: string; hostname: string | null }
+  /** Rows of the fleet that changed, at most once a second. */
+  'fleet.changed': { version: number; rows: FleetRow[] }
+  /** Every expected server has the release (sent once per release). */
+  'release.rolloutComplete': { infoHash: string; name: string; servers: number; tookMs: number }
 }
 
 export type CommandName = keyof Commands
@@ -207,9 +281,21 @@ export const COMMAND_NAMES = [
   'releases.resumeAll',
   'settings.update',
   'settings.generateFeedKey',
+  'fleet.get',
+  'fleet.server',
+  'fleet.roster.set',
+  'fleet.rename',
 ] as const satisfies readonly CommandName[]
 
-export const EVENT_NAMES = ['snapshot', 'publish.progress', 'publish.done', 'publish.error', 'release.completedByServer'] as const satisfies readonly EventName[]
+export const EVENT_NAMES = [
+  'snapshot',
+  'publish.progress',
+  'publish.done',
+  'publish.error',
+  'release.completedByServer',
+  'fleet.changed',
+  'release.rolloutComplete',
+] as const satisfies readonly EventName[]
 
 // A command or event added to the maps above but not to these lists fails the build here (the
 // preload's own copies are checked the same way).

@@ -45,6 +45,14 @@ const paths: Check = (v, field) => {
   v.forEach((p, i) => nonEmptyText(p, `${field}[${i}]`))
 }
 
+/** A list (possibly empty) whose every entry passes `each`. */
+function list(each: Check): Check {
+  return (v, field) => {
+    if (!Array.isArray(v)) throw invalid(`"${field}" must be a list, got ${describe(v)}.`)
+    v.forEach((item, i) => each(item, `${field}[${i}]`))
+  }
+}
+
 /** Fields of each request: required ones, then optional ones. undefined counts as absent. */
 interface Shape {
   required?: Record<string, Check>
@@ -79,6 +87,10 @@ const SHAPES: { [K in CommandName]: Shape } = {
   'releases.resumeAll': EMPTY,
   'settings.update': { optional: SETTINGS_FIELDS },
   'settings.generateFeedKey': EMPTY,
+  'fleet.get': EMPTY,
+  'fleet.server': { required: { ip: nonEmptyText } },
+  'fleet.roster.set': { required: { servers: list(nonEmptyText) } },
+  'fleet.rename': { required: { ip: nonEmptyText, name: nullableText } },
 }
 
 export function isCommandName(value: unknown): value is CommandName {

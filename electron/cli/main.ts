@@ -13,6 +13,7 @@ Commands:
   publish <path>      Hash, seed and list a file or folder in the feed of the running serve
   status              Show the running serve's feed URL, ports and releases
   retire <infohash>   Take a release out of the feed and stop seeding it
+  wait <release>      Block until a release has reached the servers (for deploy pipelines)
   dashboard           Print the sign-in link of the running instance's web dashboard
   help                Show this help
   version             Print the version
@@ -41,6 +42,10 @@ const COMMANDS: Record<string, { usage: () => Promise<string>; run: () => Promis
   retire: {
     usage: async () => (await import('./retire-command.js')).RETIRE_USAGE,
     run: async () => (await import('./retire-command.js')).runRetire,
+  },
+  wait: {
+    usage: async () => (await import('./wait-command.js')).WAIT_USAGE,
+    run: async () => (await import('./wait-command.js')).runWait,
   },
   dashboard: {
     usage: async () => (await import('./dashboard-command.js')).DASHBOARD_USAGE,

@@ -21,6 +21,7 @@ import type {
   PublishRequest,
   ReleaseState,
   ReleaseSummary,
+  RolloutSummary,
   Settings,
   SettingsUpdateResult,
   Snapshot,
@@ -40,6 +41,7 @@ import { DEFAULT_SETTINGS, generateFeedKey, SettingsStore, validateSettings } fr
 import { scanSource } from './source-scanner.js'
 import { encodeTorrent, magnetUri } from './torrent-file.js'
 import { Tracker, type AnnounceEvent } from './tracker.js'
+import { FleetTracker, systemResolver, type HostResolver } from './fleet-tracker.js'
 import { PRODUCT } from './product.js'
 
 export interface EngineOptions {
@@ -50,6 +52,8 @@ export interface EngineOptions {
   bindHost?: string
   /** One line per notable event (serve prints them). */
   log?: (line: string) => void
+  /** Host names for the fleet view; default the system's resolver. */
+  resolver?: HostResolver
 }
 
 /** Settings that a running engine applies at once; the others need a restart. */
@@ -118,6 +122,7 @@ export class Engine implements CoreApi {
    * Bounded, and dropped with the release, so a churning or hostile swarm cannot grow them forever.
    */
   private readonly completions = new Map<string, { downloading: BoundedSet; completed: BoundedSet }>()
+  private readonly fleet: FleetTracker
   /** What the LAN server lists, per release, rebuilt only when the record changes (never per request). */
   private readonly publishedCache = new Map<string, { record: ReleaseRecord; release: PublishedRelease }>()
   private dashboardUrl: string | null = null
@@ -139,6 +144,7 @@ export class Engine implements CoreApi {
       intervalSeconds: settings.announceIntervalSeconds,
       isAllowed: (infoHash) => this.isPublished(infoHash),
     })
+    this.fleet = new FleetTracker({ dataDir: parts.options.dataDir, resolver: parts.options.resolver ?? systemResolver, log: (line) => this.log(line) })
     this.tracker.on('announce', (ev) => this.onAnnounce(ev))
     this.lan = new LanServer({
       port: settings.httpPort,
@@ -151,6 +157,7 @@ export class Engine implements CoreApi {
       tracker: this.tracker,
       feedTitle: `${PRODUCT.name} releases`,
     })
+    this.lan.on('request', (log) => this.fleet.onRequest(log))
     this.seeder.on('error', (infoHash, err) => {
       const record = this.store.get(infoHash)
       this.sourceChanged(infoHash, { code: 'FILE_CHANGED', message: `"${record?.title ?? infoHash}" stopped seeding. ${err.message}` })
@@ -159,8 +166,11 @@ export class Engine implements CoreApi {
 
   /** @internal startEngine's second step. */
   async listen(): Promise<void> {
+    await this.fleet.load()
+    this.syncFleetReleases()
     await this.lan.listen()
     this.snapshotTimer = setInterval(() => {
+      this.fleetTick()
       if (this.events.listenerCount('snapshot') > 0) this.emit('snapshot', this.snapshot())
     }, SNAPSHOT_INTERVAL_MS)
     this.snapshotTimer.unref()
@@ -237,6 +247,10 @@ export class Engine implements CoreApi {
     },
     'settings.update': async (req) => this.updateSettings(req),
     'settings.generateFeedKey': async () => this.updateSettings({ feedKey: generateFeedKey() }),
+    'fleet.get': async () => this.fleet.rows(),
+    'fleet.server': async (req) => this.fleet.server(req.ip),
+    'fleet.roster.set': async (req) => this.fleet.setRoster(req.servers),
+    'fleet.rename': async (req) => this.fleet.rename(req.ip, req.name),
   }
 
   settings(): Settings {
@@ -267,6 +281,7 @@ export class Engine implements CoreApi {
       at: Date.now(),
       releases: records.map((r) => this.summary(r)),
       damagedReleases: this.store.damaged,
+      rollouts: this.rollouts(),
       swarms,
       peers,
       settings: this.settings(),
@@ -279,6 +294,7 @@ export class Engine implements CoreApi {
     this.closing ??= (async () => {
       if (this.snapshotTimer) clearInterval(this.snapshotTimer)
       for (const job of this.jobs.values()) job.abort()
+      await this.fleet.close()
       await this.restored.catch(() => undefined)
       await this.seeder.close()
       await this.lan.close()
@@ -435,6 +451,7 @@ export class Engine implements CoreApi {
     this.problems.delete(record.infoHash)
     this.completions.delete(record.infoHash)
     this.publishedCache.delete(record.infoHash)
+    this.fleet.forgetRelease(record.infoHash)
     this.lan.releasesChanged()
     this.log(`retired ${record.title} (${record.infoHash})`)
     return this.summary(updated)
@@ -533,6 +550,41 @@ export class Engine implements CoreApi {
     }
   }
 
+  /** The releases the fleet view has columns for: every one not retired. */
+  private syncFleetReleases(): void {
+    this.fleet.setReleases(
+      this.store
+        .all()
+        .filter((r) => r.state !== 'retired')
+        .map((r) => ({ infoHash: r.infoHash, totalSize: r.totalSize, publishedAt: Date.parse(r.publishedAt) })),
+    )
+  }
+
+  private rollouts(): RolloutSummary[] {
+    const out: RolloutSummary[] = []
+    for (const r of this.store.all()) {
+      if (r.state === 'retired') continue
+      const summary = this.fleet.model.summary(r.infoHash, this.seeder.stats(r.infoHash)?.uploaded ?? 0)
+      if (summary) out.push(summary)
+    }
+    return out
+  }
+
+  /** Once a second: wires into the fleet, then what changed to every UI. */
+  private fleetTick(): void {
+    this.syncFleetReleases()
+    for (const r of this.store.all()) if (this.seeder.isSeeding(r.infoHash)) this.fleet.onWires(r.infoHash, this.seeder.wireSignals(r.infoHash))
+    const { changed, completed } = this.fleet.tick(() => this.rollouts())
+    if (changed) this.emit('fleet.changed', changed)
+    for (const s of completed) {
+      const record = this.store.get(s.infoHash)
+      if (!record) continue
+      const tookMs = s.lastCompletionMs ?? 0
+      this.log(`${record.title} reached all ${s.expected} expected server(s) in ${Math.round(tookMs / 1000)} s`)
+      this.emit('release.rolloutComplete', { infoHash: s.infoHash, name: record.title, servers: s.expected, tookMs })
+    }
+  }
+
   /** A served file is not what was published: stop the release before anything wrong goes out. */
   private sourceChanged(infoHash: string, err: ErrorInfo): void {
     const record = this.store.get(infoHash)
@@ -565,6 +617,7 @@ export class Engine implements CoreApi {
     if (ev.peerId === this.seeder.peerId) return
     const record = this.store.get(ev.infoHash)
     if (!record || record.state === 'retired') return
+    this.fleet.onAnnounce(ev)
     let memory = this.completions.get(ev.infoHash)
     if (!memory) this.completions.set(ev.infoHash, (memory = { downloading: new BoundedSet(MAX_PEERS_REMEMBERED), completed: new BoundedSet(MAX_PEERS_REMEMBERED) }))
     const key = `${ev.ip}:${ev.port}`

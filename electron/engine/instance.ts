@@ -12,13 +12,16 @@ import { PROTOCOL_VERSION } from '../../shared/ws-protocol.js'
 import { AdminServer } from './admin-server.js'
 import { adminToken, cleanUploadLeftovers, removeInstance, resolveDataDir, uploadsDir, writeInstance } from './data-dir.js'
 import { startEngine, type Engine } from './engine.js'
+import { noResolver, systemResolver } from './fleet-tracker.js'
 
-export const INSTANCE_FLAGS_USAGE = '[--data-dir DIR] [--address HOST] [--http-port N] [--peer-port N]'
+export const INSTANCE_FLAGS_USAGE = '[--data-dir DIR] [--address HOST] [--http-port N] [--peer-port N] [--no-reverse-dns]'
 
 export interface InstanceFlags {
   dataDir: string
   /** Win over the stored settings for this run only. */
   overrides: Partial<Settings>
+  /** Name the fleet's servers by reverse DNS (off where asking DNS is unwanted or slow). */
+  reverseDns: boolean
 }
 
 /**
@@ -35,10 +38,11 @@ export function parseInstanceFlags(argv: string[], options: { strict: boolean })
       address: { type: 'string' },
       'http-port': { type: 'string' },
       'peer-port': { type: 'string' },
+      'no-reverse-dns': { type: 'boolean' },
     },
   })
   if (options.strict && positionals.length > 0) throw new SwarmdropError('INVALID_ARGUMENT', `unexpected argument "${positionals.join(' ')}"`)
-  const text = (name: keyof typeof values): string | undefined => {
+  const text = (name: 'data-dir' | 'address' | 'http-port' | 'peer-port'): string | undefined => {
     const v = values[name]
     if (v === undefined) return undefined
     if (typeof v !== 'string' || v === '') throw new SwarmdropError('INVALID_ARGUMENT', `--${name} needs a value`)
@@ -51,7 +55,7 @@ export function parseInstanceFlags(argv: string[], options: { strict: boolean })
   if (httpPort !== undefined) overrides.httpPort = httpPort
   const peerPort = portFlag('peer-port', text('peer-port'))
   if (peerPort !== undefined) overrides.peerPort = peerPort
-  return { dataDir: resolveDataDir(text('data-dir')), overrides }
+  return { dataDir: resolveDataDir(text('data-dir')), overrides, reverseDns: values['no-reverse-dns'] !== true }
 }
 
 function portFlag(name: string, value: string | undefined): number | undefined {
@@ -82,7 +86,7 @@ export interface Instance {
 
 export async function startInstance(options: InstanceOptions): Promise<Instance> {
   const { dataDir } = options
-  const engine = await startEngine({ dataDir, overrides: options.overrides, log: options.log })
+  const engine = await startEngine({ dataDir, overrides: options.overrides, log: options.log, resolver: options.reverseDns ? systemResolver : noResolver })
   let admin: AdminServer | null = null
   try {
     // Only after the lock is ours: another instance may be uploading into the same folder.

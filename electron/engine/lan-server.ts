@@ -32,6 +32,7 @@ import type { AddressInfo } from 'node:net'
 import { EventEmitter } from 'node:events'
 import { buildFeed, type FeedItem } from './feed.js'
 import { LAN_PATHS, LanUrls, torrentPathInfoHash } from './lan-urls.js'
+import { normalizeIp } from './ip-address.js'
 import { listenError } from './listen-error.js'
 import { decodeSegment } from './safe-path.js'
 import { secretMatches } from './secrets.js'
@@ -378,11 +379,6 @@ function countBodyBytes(res: ServerResponse, add: (n: number) => void): void {
     if (typeof args[0] !== 'function' && res.req.method !== 'HEAD') measure(args[0])
     return end(...args)
   }) as ServerResponse['end']
-}
-
-/** IPv4 clients of a dual-stack socket appear as ::ffff:a.b.c.d: one server, one key. */
-export function normalizeIp(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip
 }
 
 function wholeSecond(ms: number): number {

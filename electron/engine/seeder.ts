@@ -16,6 +16,7 @@ import { availabilityCells } from '../../shared/availability.js'
 import { SwarmdropError } from '../../shared/errors.js'
 import { listenError } from './listen-error.js'
 import { FileHandlePool, ReadOnlyChunkStore, type StoredFile } from './chunk-store.js'
+import type { WireSignal } from './fleet.js'
 import { peerClient } from './peer-client.js'
 import { PRODUCT } from './product.js'
 
@@ -51,6 +52,8 @@ interface WtWire {
   remotePort?: number
   peerId?: string
   type?: string
+  /** Bytes we sent over this wire. */
+  uploaded: number
   peerPieces: WtBitField
   uploadSpeed(): number
   downloadSpeed(): number
@@ -259,6 +262,17 @@ export class Seeder extends EventEmitter<SeederEvents> {
       })
     }
     return out
+  }
+
+  /** Each wire's progress and what we sent it, for the fleet view. */
+  wireSignals(infoHash: string): WireSignal[] {
+    const s = this.seeding.get(infoHash)
+    if (!s) return []
+    return s.torrent.wires.map((wire) => {
+      let have = 0
+      for (let i = 0; i < s.pieceCount; i++) if (wire.peerPieces.get(i)) have++
+      return { ip: wire.remoteAddress ?? '', peerId: wire.peerId ?? null, progress: s.pieceCount > 0 ? have / s.pieceCount : 0, rate: wire.uploadSpeed(), uploaded: wire.uploaded ?? 0 }
+    })
   }
 
   async close(): Promise<void> {

@@ -23,9 +23,21 @@ const COMMANDS = [
   'releases.resumeAll',
   'settings.update',
   'settings.generateFeedKey',
+  'fleet.get',
+  'fleet.server',
+  'fleet.roster.set',
+  'fleet.rename',
 ] as const satisfies readonly CommandName[]
 
-const EVENTS = ['snapshot', 'publish.progress', 'publish.done', 'publish.error', 'release.completedByServer'] as const satisfies readonly EventName[]
+const EVENTS = [
+  'snapshot',
+  'publish.progress',
+  'publish.done',
+  'publish.error',
+  'release.completedByServer',
+  'fleet.changed',
+  'release.rolloutComplete',
+] as const satisfies readonly EventName[]
 
 // Adding a command or event to shared/contract.ts without listing it above fails the build here.
 const commandsComplete: [Exclude<CommandName, (typeof COMMANDS)[number]>] extends [never] ? true : false = true

@@ -22,6 +22,7 @@ import { CHROMIUM_ARGS } from '../support/browser.js'
 import { pseudoRandom } from '../support/fixtures.js'
 import { freePorts } from '../support/ports.js'
 import { tempDir } from '../support/temp.js'
+import { noResolver } from '../../electron/engine/fleet-tracker.js'
 import { toolPath } from '../support/tools.js'
 
 const DASHBOARD = fileURLToPath(new URL('../../dashboard/', import.meta.url))
@@ -83,7 +84,7 @@ test('the dashboard runs on the preload API under the shell CSP and publishes th
   const { dir, cleanup } = await tempDir()
   t.after(cleanup)
   const [httpPort, peerPort] = await freePorts(2)
-  const engine = await startEngine({ dataDir: path.join(dir, 'data'), overrides: { address: '127.0.0.1', httpPort, peerPort }, bindHost: '127.0.0.1' })
+  const engine = await startEngine({ dataDir: path.join(dir, 'data'), overrides: { address: '127.0.0.1', httpPort, peerPort }, bindHost: '127.0.0.1', resolver: noResolver })
   let server: Server | null = null
   let browser: Browser | null = null
   let page: Page | null = null

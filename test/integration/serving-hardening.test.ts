@@ -19,6 +19,7 @@ import { rawRequest } from '../support/http-request.js'
 import { publish, startTestEngine, waitFor } from '../support/engine.js'
 import { freePorts } from '../support/ports.js'
 import { tempDir } from '../support/temp.js'
+import { noResolver } from '../../electron/engine/fleet-tracker.js'
 
 async function feedTitles(engine: Engine): Promise<string[]> {
   const res = await rawRequest(engine.httpPort, '/feed.xml')
@@ -116,7 +117,7 @@ test('the LAN server listens where the user asked: 127.0.0.1 stays on loopback, 
   t.after(cleanup)
   const [httpPort, peerPort] = await freePorts(2)
   const { startEngine } = await import('../../electron/engine/engine.js')
-  const v4 = await startEngine({ dataDir: path.join(dir, 'v4'), overrides: { address: '127.0.0.1', httpPort, peerPort } })
+  const v4 = await startEngine({ dataDir: path.join(dir, 'v4'), overrides: { address: '127.0.0.1', httpPort, peerPort }, resolver: noResolver })
   try {
     assert.equal((await rawRequest(v4.httpPort, '/feed.xml')).status, 200)
     // Bound to 127.0.0.1, not to every interface: another address of this machine is refused.
@@ -126,7 +127,7 @@ test('the LAN server listens where the user asked: 127.0.0.1 stays on loopback, 
   }
 
   const [httpPort6, peerPort6] = await freePorts(2)
-  const v6 = await startEngine({ dataDir: path.join(dir, 'v6'), overrides: { address: '::1', httpPort: httpPort6, peerPort: peerPort6 } })
+  const v6 = await startEngine({ dataDir: path.join(dir, 'v6'), overrides: { address: '::1', httpPort: httpPort6, peerPort: peerPort6 }, resolver: noResolver })
   t.after(() => v6.close())
   const ep = v6.endpoints()
   assert.equal(ep.feedUrl, `http://[::1]:${v6.httpPort}/feed.xml`)

@@ -2,6 +2,7 @@
 import type { ReleaseSummary } from '../../shared/contract.js'
 import type { ErrorInfo } from '../../shared/errors.js'
 import { startEngine, type Engine } from '../../electron/engine/engine.js'
+import { noResolver } from '../../electron/engine/fleet-tracker.js'
 import type { Settings } from '../../shared/contract.js'
 import { freePorts } from './ports.js'
 
@@ -11,6 +12,8 @@ export async function startTestEngine(dataDir: string, settings: Partial<Setting
     dataDir,
     bindHost: '127.0.0.1',
     overrides: { address: '127.0.0.1', httpPort, peerPort, announceIntervalSeconds: 5, ...settings },
+    // Tests never ask a real DNS server anything.
+    resolver: noResolver,
   })
 }
 

@@ -87,6 +87,7 @@ export function makeSnapshot(patch: Partial<Snapshot> = {}): Snapshot {
     at: Date.now(),
     releases: [],
     damagedReleases: [],
+    rollouts: [],
     swarms: [],
     peers: [],
     settings: { address: null, httpPort: 8080, peerPort: 6881, feedKey: null, announceIntervalSeconds: 30, uploadLimit: 0, utp: true },

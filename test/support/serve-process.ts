@@ -10,7 +10,9 @@ export interface ServeProcess extends Supervised {
 
 /** Starts it and resolves once it printed "swarmdrop: ready"; rejects with its output if it exits first. */
 export async function startServeProcess(args: string[], timeoutMs = 30_000, wrap?: (cmd: string, args: string[]) => [string, string[]]): Promise<ServeProcess> {
-  const [cmd, argv] = wrap ? wrap(process.execPath, [BIN, 'serve', ...args]) : [process.execPath, [BIN, 'serve', ...args]]
+  // Tests never ask a real DNS server anything.
+  const serveArgs = [BIN, 'serve', ...args, '--no-reverse-dns']
+  const [cmd, argv] = wrap ? wrap(process.execPath, serveArgs) : [process.execPath, serveArgs]
   const serve = supervise(spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] }), 10_000)
   try {
     await serve.waitForOutput(/swarmdrop: ready/, timeoutMs, 'swarmdrop serve to be ready')

@@ -77,6 +77,10 @@ test('every contract command crosses the bridge with its request intact and come
     'releases.resumeAll': {},
     'settings.update': { feedKey: null, uploadLimit: 1048576, utp: false },
     'settings.generateFeedKey': {},
+    'fleet.get': {},
+    'fleet.server': { ip: '10.0.0.11' },
+    'fleet.roster.set': { servers: ['10.0.0.11', 'web-02.lan'] },
+    'fleet.rename': { ip: '10.0.0.11', name: 'web-01' },
   }
   for (const command of COMMAND_NAMES) {
     const request = requests[command]
@@ -155,6 +159,8 @@ test('core events reach subscribers with the payload only; snapshots pause while
     'publish.done': { jobId: 'j1', release },
     'publish.error': { jobId: 'j2', error: { code: 'PATH_UNREADABLE', message: 'Cannot read /srv/x.' } },
     'release.completedByServer': { infoHash: release.infoHash, name: release.name, ip: '10.0.0.11', hostname: 'web-01' },
+    'fleet.changed': { version: 7, rows: [] },
+    'release.rolloutComplete': { infoHash: release.infoHash, name: release.name, servers: 20, tookMs: 42_000 },
   }
   for (const event of EVENT_NAMES) core.emit(event, payloads[event] as never)
   assert.deepEqual(

@@ -55,6 +55,7 @@ function snapshot(releases: ReleaseSummary[], swarms: SwarmStats[] = [], peers: 
     at: Date.now(),
     releases,
     damagedReleases: [],
+    rollouts: [],
     swarms,
     peers,
     settings: { address: null, httpPort: 8080, peerPort: 6881, feedKey: 'k3y', announceIntervalSeconds: 60, uploadLimit: 0, utp: true },

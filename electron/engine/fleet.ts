@@ -1,0 +1,454 @@
+/**
+ * The fleet: which server has which release, read from what the servers' own BitTorrent clients
+ * already do (no agent on them). Five signals, each keyed by the server's IP (IPv4-mapped
+ * addresses normalised, so one server's wires, announces and HTTP requests meet):
+ *   feed polls (RSS readers) · .torrent fetches (picked up) · tracker announces (left, event,
+ *   peer id; covers servers that only download from each other) · the seeder's wires (exact live
+ *   progress and bytes we sent) · web-seed requests (bytes over HTTP).
+ * Completion comes from the wire (a full bitfield) as well as from announces: rTorrent 0.9.8
+ * never announces "completed".
+ *
+ * Pure bookkeeping with an injected clock: the engine feeds it and persists `toJSON()`. Every
+ * change bumps a version, so a UI gets only the rows that changed (5,000 servers × 20 releases
+ * is too much to resend each second).
+ */
+import type { FleetCell, FleetRow, ProgressState, RolloutSummary, TimelineEntry } from '../../shared/contract.js'
+import { normalizeIp } from './ip-address.js'
+import { peerClient } from './peer-client.js'
+
+/** No progress for this long while downloading: stalled. */
+export const STALL_AFTER_MS = 5 * 60_000
+/** Events kept per server for its timeline. */
+const TIMELINE_LIMIT = 200
+/** Servers not seen for this long, and not on the roster, are forgotten. */
+const FORGET_AFTER_MS = 90 * 24 * 3600_000
+/** A fleet bigger than this is not a LAN fleet; the oldest unlisted servers make room. */
+const MAX_SERVERS = 50_000
+
+interface Progress {
+  state: ProgressState
+  percent: number
+  rate: number
+  fromPublisher: number
+  fromOthers: number
+  startedAt: number | null
+  completedAt: number | null
+  lastProgressAt: number | null
+  /** The announcing client's port; a "stopped" from it before completion means gone. */
+  port: number | null
+}
+
+interface Server {
+  ip: string
+  name: string | null
+  hostname: string | null
+  expected: boolean
+  clients: Set<string>
+  firstSeen: number | null
+  lastSeen: number | null
+  lastFeedPoll: number | null
+  lastAnnounce: number | null
+  progress: Map<string, Progress>
+  timeline: TimelineEntry[]
+  version: number
+}
+
+export interface ReleaseInfo {
+  infoHash: string
+  totalSize: number
+  publishedAt: number
+}
+
+/** What is persisted: enough to keep completions, first/last seen and the roster across restarts. */
+export interface FleetState {
+  version: 1
+  servers: {
+    ip: string
+    name: string | null
+    expected: boolean
+    clients: string[]
+    firstSeen: number | null
+    lastSeen: number | null
+    lastFeedPoll: number | null
+    completions: { infoHash: string; completedAt: number }[]
+  }[]
+}
+
+export interface AnnounceSignal {
+  infoHash: string
+  ip: string
+  port: number
+  peerId: string
+  event: 'started' | 'completed' | 'stopped' | 'update'
+  left: number
+  downloaded: number
+}
+
+export interface WireSignal {
+  ip: string
+  peerId: string | null
+  /** 0..1 from the peer's bitfield. */
+  progress: number
+  /** Bytes per second the peer downloads from us. */
+  rate: number
+  /** Bytes we sent to it over this wire. */
+  uploaded: number
+}
+
+export class FleetModel {
+  private readonly servers = new Map<string, Server>()
+  private readonly releases = new Map<string, ReleaseInfo>()
+  private version = 0
+  /** Bytes sent over wires so far this run, per server and release (wires come and go). */
+  private readonly wireBytes = new Map<string, number>()
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  get currentVersion(): number {
+    return this.version
+  }
+
+  // --- what the engine tells us -------------------------------------------------------------
+
+  setReleases(releases: ReleaseInfo[]): void {
+    this.releases.clear()
+    for (const r of releases) this.releases.set(r.infoHash, r)
+  }
+
+  feedPolled(ip: string, userAgent: string | null): void {
+    const s = this.server(ip)
+    const at = this.now()
+    s.lastFeedPoll = at
+    this.seen(s, at, userAgent ? clientOfUserAgent(userAgent) : null)
+    this.changed(s)
+  }
+
+  torrentFetched(ip: string, infoHash: string, userAgent: string | null): void {
+    const s = this.server(ip)
+    const at = this.now()
+    this.seen(s, at, userAgent ? clientOfUserAgent(userAgent) : null)
+    const p = this.cell(s, infoHash)
+    if (p.state === 'not-seen' || p.state === 'polled') {
+      p.state = 'picked-up'
+      this.note(s, { at, kind: 'fetched', infoHash, percent: null })
+    }
+    this.changed(s)
+  }
+
+  announced(a: AnnounceSignal): void {
+    const release = this.releases.get(a.infoHash)
+    if (!release) return
+    const s = this.server(a.ip)
+    const at = this.now()
+    s.lastAnnounce = at
+    const { client, version } = peerClient(a.peerId)
+    this.seen(s, at, client === 'unknown' ? null : `${client}${version ? ` ${version}` : ''}`)
+    const p = this.cell(s, a.infoHash)
+    p.port = a.port
+    const percent = release.totalSize > 0 ? Math.max(0, Math.min(1, (release.totalSize - a.left) / release.totalSize)) : 0
+    if (a.event === 'completed' || (a.left === 0 && p.state !== 'complete')) {
+      this.complete(s, a.infoHash, p, at)
+    } else if (a.event === 'stopped') {
+      if (p.state !== 'complete') {
+        p.state = 'gone'
+        p.rate = 0
+        this.note(s, { at, kind: 'stopped', infoHash: a.infoHash, percent: p.percent })
+      }
+    } else if (p.state !== 'complete') {
+      this.progressTo(s, a.infoHash, p, percent, at)
+    }
+    // What it took from others: all it downloaded, less what we sent it.
+    p.fromOthers = Math.max(0, a.downloaded - p.fromPublisher)
+    this.changed(s)
+  }
+
+  /** The seeder's wires for one release, sampled about once a second. */
+  wires(infoHash: string, wires: WireSignal[]): void {
+    if (!this.releases.has(infoHash)) return
+    const at = this.now()
+    const byIp = new Map<string, WireSignal[]>()
+    for (const w of wires) {
+      const ip = normalizeIp(w.ip)
+      byIp.set(ip, [...(byIp.get(ip) ?? []), w])
+    }
+    for (const [ip, list] of byIp) {
+      const s = this.server(ip)
+      const first = list[0] as WireSignal
+      const { client, version } = peerClient(first.peerId)
+      this.seen(s, at, client === 'unknown' ? null : `${client}${version ? ` ${version}` : ''}`)
+      const p = this.cell(s, infoHash)
+      const progress = Math.max(...list.map((w) => w.progress))
+      const rate = list.reduce((sum, w) => sum + w.rate, 0)
+      const sent = list.reduce((sum, w) => sum + w.uploaded, 0)
+      const key = `${ip} ${infoHash}`
+      const before = this.wireBytes.get(key) ?? 0
+      // Wires restart at 0 when a peer reconnects: only count growth.
+      if (sent > before) p.fromPublisher += sent - before
+      this.wireBytes.set(key, sent)
+      const rateChanged = p.rate !== rate
+      p.rate = rate
+      if (p.state === 'complete') {
+        if (rateChanged) this.changed(s)
+        continue
+      }
+      if (progress >= 1) this.complete(s, infoHash, p, at)
+      else this.progressTo(s, infoHash, p, progress, at)
+      this.changed(s)
+    }
+  }
+
+  webSeedServed(ip: string, infoHash: string, bytes: number): void {
+    if (!this.releases.has(infoHash) || bytes <= 0) return
+    const s = this.server(ip)
+    const at = this.now()
+    this.seen(s, at, null)
+    const p = this.cell(s, infoHash)
+    p.fromPublisher += bytes
+    if (p.state === 'not-seen' || p.state === 'polled' || p.state === 'picked-up') {
+      p.state = 'downloading'
+      p.startedAt ??= at
+      p.lastProgressAt = at
+      this.note(s, { at, kind: 'started', infoHash, percent: p.percent })
+    }
+    this.changed(s)
+  }
+
+  /** Marks downloads with no progress for STALL_AFTER_MS as stalled; call every few seconds. */
+  tick(): void {
+    const at = this.now()
+    for (const s of this.servers.values()) {
+      for (const [infoHash, p] of s.progress) {
+        if (p.state === 'downloading' && p.lastProgressAt !== null && at - p.lastProgressAt > STALL_AFTER_MS) {
+          p.state = 'stalled'
+          p.rate = 0
+          this.note(s, { at, kind: 'stalled', infoHash, percent: p.percent })
+          this.changed(s)
+        }
+      }
+    }
+  }
+
+  // --- the roster -------------------------------------------------------------------------
+
+  /** The expected servers, by IP (host names are resolved by the caller); replaces the roster. */
+  setRoster(entries: { ip: string; name: string | null }[]): void {
+    const wanted = new Map(entries.map((e) => [normalizeIp(e.ip), e.name]))
+    for (const s of this.servers.values()) {
+      if (s.expected && !wanted.has(s.ip)) {
+        s.expected = false
+        this.changed(s)
+      }
+    }
+    for (const [ip, name] of wanted) {
+      const s = this.server(ip)
+      s.expected = true
+      if (name) s.name = name
+      this.changed(s)
+    }
+  }
+
+  rename(ip: string, name: string | null): void {
+    const s = this.servers.get(normalizeIp(ip))
+    if (!s) return
+    s.name = name
+    this.changed(s)
+  }
+
+  setHostname(ip: string, hostname: string | null): void {
+    const s = this.servers.get(normalizeIp(ip))
+    if (!s || s.hostname === hostname) return
+    s.hostname = hostname
+    this.changed(s)
+  }
+
+  /** Forgets a retired release everywhere. */
+  forgetRelease(infoHash: string): void {
+    for (const s of this.servers.values()) if (s.progress.delete(infoHash)) this.changed(s)
+  }
+
+  // --- views -----------------------------------------------------------------------------
+
+  rows(): FleetRow[] {
+    return [...this.servers.values()].map((s) => this.row(s))
+  }
+
+  /** Rows changed after `version`: what a UI needs to stay current. */
+  changedSince(version: number): FleetRow[] {
+    const out: FleetRow[] = []
+    for (const s of this.servers.values()) if (s.version > version) out.push(this.row(s))
+    return out
+  }
+
+  row(s: Server): FleetRow {
+    const cells: Record<string, FleetCell> = {}
+    for (const infoHash of this.releases.keys()) {
+      const p = s.progress.get(infoHash)
+      const state: ProgressState = p?.state ?? (s.lastFeedPoll !== null ? 'polled' : 'not-seen')
+      cells[infoHash] = {
+        state,
+        percent: p?.percent ?? 0,
+        rate: p?.rate ?? 0,
+        fromPublisher: p?.fromPublisher ?? 0,
+        fromOthers: p?.fromOthers ?? 0,
+        completedAt: p?.completedAt ?? null,
+      }
+    }
+    return {
+      ip: s.ip,
+      name: s.name ?? s.hostname ?? s.ip,
+      hostname: s.hostname,
+      expected: s.expected,
+      clients: [...s.clients],
+      firstSeen: s.firstSeen,
+      lastSeen: s.lastSeen,
+      lastFeedPoll: s.lastFeedPoll,
+      // Polls the feed (so it is alive and subscribed) yet never announces: the tracker or peer
+      // port is blocked between it and us.
+      firewallHint: s.lastFeedPoll !== null && s.lastAnnounce === null && [...s.progress.values()].every((p) => p.fromPublisher === 0),
+      cells,
+      version: s.version,
+    }
+  }
+
+  timeline(ip: string): TimelineEntry[] {
+    return [...(this.servers.get(normalizeIp(ip))?.timeline ?? [])]
+  }
+
+  summary(infoHash: string, uploadedBytes: number): RolloutSummary | null {
+    const release = this.releases.get(infoHash)
+    if (!release) return null
+    const times: number[] = []
+    let expected = 0
+    let expectedComplete = 0
+    let complete = 0
+    for (const s of this.servers.values()) {
+      const p = s.progress.get(infoHash)
+      if (s.expected) expected++
+      if (p?.state === 'complete') {
+        complete++
+        if (s.expected) expectedComplete++
+        if (p.completedAt !== null) times.push(p.completedAt - release.publishedAt)
+      }
+    }
+    times.sort((a, b) => a - b)
+    return {
+      infoHash,
+      complete,
+      expected,
+      expectedComplete,
+      firstCompletionMs: times[0] ?? null,
+      medianCompletionMs: times.length ? (times[Math.floor((times.length - 1) / 2)] as number) : null,
+      lastCompletionMs: times.length ? (times[times.length - 1] as number) : null,
+      uploadedCopies: release.totalSize > 0 ? uploadedBytes / release.totalSize : 0,
+    }
+  }
+
+  // --- persistence -------------------------------------------------------------------------
+
+  toJSON(): FleetState {
+    const at = this.now()
+    const kept = [...this.servers.values()]
+      .filter((s) => s.expected || (s.lastSeen !== null && at - s.lastSeen < FORGET_AFTER_MS))
+      .sort((a, b) => Number(b.expected) - Number(a.expected) || (b.lastSeen ?? 0) - (a.lastSeen ?? 0))
+      .slice(0, MAX_SERVERS)
+    return {
+      version: 1,
+      servers: kept.map((s) => ({
+        ip: s.ip,
+        name: s.name,
+        expected: s.expected,
+        clients: [...s.clients],
+        firstSeen: s.firstSeen,
+        lastSeen: s.lastSeen,
+        lastFeedPoll: s.lastFeedPoll,
+        completions: [...s.progress.entries()].filter(([, p]) => p.state === 'complete' && p.completedAt !== null).map(([infoHash, p]) => ({ infoHash, completedAt: p.completedAt as number })),
+      })),
+    }
+  }
+
+  restore(state: FleetState): void {
+    for (const saved of state.servers) {
+      const s = this.server(saved.ip)
+      s.name = saved.name
+      s.expected = saved.expected
+      for (const c of saved.clients) s.clients.add(c)
+      s.firstSeen = saved.firstSeen
+      s.lastSeen = saved.lastSeen
+      s.lastFeedPoll = saved.lastFeedPoll
+      for (const c of saved.completions) {
+        const p = this.cell(s, c.infoHash)
+        p.state = 'complete'
+        p.percent = 1
+        p.completedAt = c.completedAt
+      }
+      this.changed(s)
+    }
+  }
+
+  // --- internals -------------------------------------------------------------------------
+
+  private server(rawIp: string): Server {
+    const ip = normalizeIp(rawIp)
+    let s = this.servers.get(ip)
+    if (!s) {
+      s = { ip, name: null, hostname: null, expected: false, clients: new Set(), firstSeen: null, lastSeen: null, lastFeedPoll: null, lastAnnounce: null, progress: new Map(), timeline: [], version: 0 }
+      this.servers.set(ip, s)
+    }
+    return s
+  }
+
+  private cell(s: Server, infoHash: string): Progress {
+    let p = s.progress.get(infoHash)
+    if (!p) {
+      p = { state: 'not-seen', percent: 0, rate: 0, fromPublisher: 0, fromOthers: 0, startedAt: null, completedAt: null, lastProgressAt: null, port: null }
+      s.progress.set(infoHash, p)
+    }
+    return p
+  }
+
+  private seen(s: Server, at: number, client: string | null): void {
+    s.firstSeen ??= at
+    s.lastSeen = at
+    if (client) s.clients.add(client)
+  }
+
+  private progressTo(s: Server, infoHash: string, p: Progress, percent: number, at: number): void {
+    const wasActive = p.state === 'downloading'
+    if (!wasActive) {
+      p.state = 'downloading'
+      p.startedAt ??= at
+      this.note(s, { at, kind: 'started', infoHash, percent })
+    }
+    if (percent > p.percent || !wasActive) p.lastProgressAt = at
+    // One timeline entry per tenth, so a long download draws its curve without flooding.
+    if (Math.floor(percent * 10) > Math.floor(p.percent * 10)) this.note(s, { at, kind: 'progress', infoHash, percent })
+    p.percent = Math.max(p.percent, percent)
+  }
+
+  private complete(s: Server, infoHash: string, p: Progress, at: number): void {
+    if (p.state === 'complete') return
+    p.state = 'complete'
+    p.percent = 1
+    p.completedAt = at
+    p.lastProgressAt = at
+    this.note(s, { at, kind: 'completed', infoHash, percent: 1 })
+  }
+
+  private note(s: Server, entry: TimelineEntry): void {
+    s.timeline.push(entry)
+    if (s.timeline.length > TIMELINE_LIMIT) s.timeline.splice(0, s.timeline.length - TIMELINE_LIMIT)
+  }
+
+  private changed(s: Server): void {
+    s.version = ++this.version
+  }
+}
+
+/** "qBittorrent/4.5.2", "Transmission/3.00", "aria2/1.36.0", "rtorrent/0.9.8/0.13.8" → name and version. */
+export function clientOfUserAgent(userAgent: string): string | null {
+  const m = /^([A-Za-z][\w.-]*)\/(\d[\w.]*)/.exec(userAgent.trim())
+  if (!m) return null
+  const name = m[1] as string
+  const known: Record<string, string> = { qbittorrent: 'qBittorrent', transmission: 'Transmission', aria2: 'aria2', rtorrent: 'rTorrent', deluge: 'Deluge', utorrent: 'µTorrent', libtorrent: 'libtorrent' }
+  return `${known[name.toLowerCase()] ?? name} ${m[2]}`
+}

@@ -1,0 +1,6 @@
+/** One spelling per host: the key under which a server's HTTP requests, announces and wires meet. */
+
+/** IPv4 clients of a dual-stack socket appear as ::ffff:a.b.c.d. */
+export function normalizeIp(ip: string): string {
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip
+}
