@@ -374,6 +374,8 @@ export class Engine implements CoreApi {
       }
       this.problems.delete(record.infoHash)
       this.lan.releasesChanged()
+      // Its first announces arrive at once: the fleet view must already have its column.
+      this.syncFleetReleases()
       this.log(`published ${record.title} (${record.infoHash})`)
       this.emit('publish.done', { jobId, release: this.summary(record) })
     } catch (err) {
@@ -452,6 +454,7 @@ export class Engine implements CoreApi {
     this.completions.delete(record.infoHash)
     this.publishedCache.delete(record.infoHash)
     this.fleet.forgetRelease(record.infoHash)
+    this.syncFleetReleases()
     this.lan.releasesChanged()
     this.log(`retired ${record.title} (${record.infoHash})`)
     return this.summary(updated)

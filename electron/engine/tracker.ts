@@ -46,6 +46,9 @@ import { Server as TrackerServer } from 'bittorrent-tracker'
 import { SwarmdropError } from '../../shared/errors.js'
 import { listenError } from './listen-error.js'
 
+/** Peers kept per swarm before the oldest are dropped. */
+export const MAX_PEERS_PER_SWARM = 100_000
+
 export interface AnnounceEvent {
   infoHash: string
   ip: string
@@ -375,6 +378,9 @@ function createLibServer(config: { intervalMs: number; isAllowed: (infoHash: str
     ws: false,
     stats: false,
     interval: config.intervalMs,
+    // The library keeps 1,000 peers per swarm by default and evicts the rest as if they had
+    // stopped: a fleet of 2,000 would show half its servers as gone. Sized for any LAN fleet.
+    peersCacheLength: MAX_PEERS_PER_SWARM,
     filter: (infoHash: string, _params: unknown, cb: (err: Error | null) => void) => {
       if (isAllowed(infoHash)) return cb(null)
       // A retired release's swarm goes too: the library never prunes swarms.

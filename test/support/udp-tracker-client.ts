@@ -30,7 +30,15 @@ export type UdpReply =
 
 export class UdpTrackerClient {
   private readonly socket = dgram.createSocket('udp4')
-  constructor(private readonly port: number, private readonly host = '127.0.0.1') {}
+  /** `localAddress`: send from this address (e.g. 127.2.0.7), as a distinct server would. */
+  constructor(
+    private readonly port: number,
+    private readonly host = '127.0.0.1',
+    localAddress?: string,
+  ) {
+    // Sends issued before the bind completes are queued by dgram.
+    if (localAddress) this.socket.bind(0, localAddress)
+  }
 
   /** Sends one datagram and waits for the reply with the same transaction id. */
   exchange(packet: Buffer, timeoutMs = 3000): Promise<UdpReply> {
