@@ -14,6 +14,7 @@ Commands:
   status              Show the running serve's feed URL, ports and releases
   retire <infohash>   Take a release out of the feed and stop seeding it
   wait <release>      Block until a release has reached the servers (for deploy pipelines)
+  subscribe [client]  Print a ready setup that subscribes a server's client to the feed
   dashboard           Print the sign-in link of the running instance's web dashboard
   help                Show this help
   version             Print the version
@@ -46,6 +47,10 @@ const COMMANDS: Record<string, { usage: () => Promise<string>; run: () => Promis
   wait: {
     usage: async () => (await import('./wait-command.js')).WAIT_USAGE,
     run: async () => (await import('./wait-command.js')).runWait,
+  },
+  subscribe: {
+    usage: async () => (await import('./subscribe-command.js')).SUBSCRIBE_USAGE,
+    run: async () => (await import('./subscribe-command.js')).runSubscribe,
   },
   dashboard: {
     usage: async () => (await import('./dashboard-command.js')).DASHBOARD_USAGE,

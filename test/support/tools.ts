@@ -13,6 +13,9 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   'qbittorrent-nox': 'qbittorrent-nox',
   chromium: 'chromium',
   setpriv: 'util-linux',
+  flock: 'util-linux',
+  curl: 'curl',
+  rtorrent: 'rtorrent',
   ip: 'iproute2',
   tc: 'iproute2',
 }

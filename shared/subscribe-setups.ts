@@ -1,0 +1,144 @@
+/**
+ * "Subscribe your servers": a ready setup per client for the current feed URL, shown by the
+ * dashboard and `swarmdrop subscribe`. The qBittorrent and aria2 ones are run against the real
+ * clients in test/integration/subscribe-setups.test.ts.
+ *
+ * Every setup leans on what the feed guarantees (feed.ts): unique titles (FlexGet's `seen`
+ * filter), strictly increasing pubDates (YaRSS2 drops items not newer than its last match) and
+ * stable .torrent URLs (transmission-rss and ruTorrent remember URLs).
+ */
+
+export type SetupClient = 'qbittorrent' | 'transmission' | 'deluge' | 'utorrent' | 'rtorrent' | 'aria2'
+
+export interface Setup {
+  client: SetupClient
+  title: string
+  /** What the setup does and where it goes, in a sentence or two. */
+  intro: string
+  /** Blocks to copy: a shell script, a config file, or numbered steps. */
+  blocks: { label: string; language: 'sh' | 'ini' | 'yaml' | 'text'; text: string }[]
+}
+
+export interface SetupOptions {
+  feedUrl: string
+  /** Where the servers keep releases; a placeholder the user edits. */
+  saveDir?: string
+  /** qBittorrent's WebUI on the server. */
+  qbtWebUi?: string
+  qbtUser?: string
+  qbtPassword?: string
+  /** Where the cron jobs keep what they have seen (and rTorrent's watch folder). */
+  stateDir?: string
+}
+
+/** Single-quoted for sh: safe for any URL, key included. */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`
+}
+
+export function subscribeSetups(o: SetupOptions): Setup[] {
+  const feed = o.feedUrl
+  const dir = o.saveDir ?? '/srv/updates'
+  const webUi = o.qbtWebUi ?? 'http://127.0.0.1:8080'
+  const user = o.qbtUser ?? 'admin'
+  const password = o.qbtPassword ?? 'CHANGE-ME'
+  const state = o.stateDir ?? '/var/lib/swarmdrop'
+  return [
+    {
+      client: 'qbittorrent',
+      title: 'qBittorrent (qbittorrent-nox or desktop)',
+      intro: 'Adds the feed and an auto-download rule for every release through the WebUI API, and polls every minute. Run it once on each server, or put the INI keys in qBittorrent.conf before the first start.',
+      blocks: [
+        {
+          label: 'WebUI API (run on the server)',
+          language: 'sh',
+          text: [
+            `QBT=${shellQuote(webUi)}`,
+            `FEED=${shellQuote(feed)}`,
+            'JAR=$(mktemp)',
+            `curl -fsS -c "$JAR" --data-urlencode ${shellQuote(`username=${user}`)} --data-urlencode ${shellQuote(`password=${password}`)} "$QBT/api/v2/auth/login"`,
+            `curl -fsS -b "$JAR" --data 'json={"rss_processing_enabled":true,"rss_auto_downloading_enabled":true,"rss_refresh_interval":1}' "$QBT/api/v2/app/setPreferences"`,
+            `curl -fsS -b "$JAR" --data-urlencode "url=$FEED" --data-urlencode 'path=Swarmdrop' "$QBT/api/v2/rss/addFeed"`,
+            `curl -fsS -b "$JAR" --data-urlencode 'ruleName=Swarmdrop' --data-urlencode "ruleDef={\\"enabled\\":true,\\"mustContain\\":\\"\\",\\"affectedFeeds\\":[\\"$FEED\\"],\\"savePath\\":\\"${dir}\\"}" "$QBT/api/v2/rss/setRule"`,
+            'rm -f "$JAR"',
+          ].join('\n'),
+        },
+        {
+          label: 'qBittorrent.conf (RSS section), then add the feed and rule once in the WebUI',
+          language: 'ini',
+          text: ['[RSS]', 'Session\\EnableProcessing=true', 'Session\\RefreshInterval=1', 'AutoDownloader\\EnableProcessing=true'].join('\n'),
+        },
+      ],
+    },
+    {
+      client: 'transmission',
+      title: 'Transmission (with transmission-rss)',
+      intro: 'Transmission has no RSS reader of its own; transmission-rss feeds it every new item. It remembers items by URL, which never change for a release.',
+      blocks: [
+        {
+          label: '/etc/transmission-rss.conf',
+          language: 'yaml',
+          text: ['feeds:', `  - url: ${JSON.stringify(feed)}`, `    download_path: ${dir}`, 'update_interval: 60', 'server:', '  host: localhost', '  port: 9091', '  rpc_path: /transmission/rpc'].join('\n'),
+        },
+        { label: 'FlexGet instead (config.yml)', language: 'yaml', text: ['tasks:', '  swarmdrop:', `    rss: ${JSON.stringify(feed)}`, '    accept_all: yes', '    transmission:', '      host: localhost', '      port: 9091', `      path: ${dir}`].join('\n') },
+      ],
+    },
+    {
+      client: 'deluge',
+      title: 'Deluge (YaRSS2 plugin)',
+      intro: 'YaRSS2 downloads items newer than its last match; Swarmdrop dates every release later than the one before.',
+      blocks: [
+        {
+          label: 'Preferences → YaRSS2',
+          language: 'text',
+          text: [
+            `1. RSS Feeds → Add: Name "Swarmdrop", URL ${feed}, Update interval 1 minute.`,
+            '2. Subscriptions → Add: Feed "Swarmdrop", Regex include ".*", Move completed to ' + dir + '.',
+            '3. Tick "Add torrents in paused state" off, then Save.',
+          ].join('\n'),
+        },
+      ],
+    },
+    {
+      client: 'utorrent',
+      title: 'µTorrent',
+      intro: 'The RSS downloader takes the feed and a filter that matches every release.',
+      blocks: [
+        {
+          label: 'Options → RSS Downloader',
+          language: 'text',
+          text: [`1. Feeds → Add RSS Feed: ${feed}`, '2. Choose "Automatically download all items published in feed".', `3. Filters: Save in ${dir}, then OK.`].join('\n'),
+        },
+      ],
+    },
+    {
+      client: 'rtorrent',
+      title: 'rTorrent (watch directory + a fetch every minute)',
+      intro: 'rTorrent reads no RSS: a minute cron job drops each new .torrent into a watch directory that rTorrent loads and starts.',
+      blocks: [
+        { label: '~/.rtorrent.rc', language: 'text', text: [`directory.default.set = ${dir}`, `schedule2 = watch_swarmdrop, 5, 10, ((load.start, (cat, "${state}/watch/", "*.torrent")))`].join('\n') },
+        // No "%" anywhere: cron turns it into a newline.
+        { label: 'crontab -e', language: 'sh', text: feedFetchCron(feed, `mkdir -p ${state}/watch && curl -fsS -o "${state}/watch/$(echo "$u" | md5sum | cut -c1-16).torrent" "$u"`, `${state}/rtorrent`) },
+      ],
+    },
+    {
+      client: 'aria2',
+      title: 'aria2 (a cron line)',
+      intro: 'Every two minutes: read the feed, and download each release it has not seen yet with aria2c, sharing pieces with the other servers while it downloads.',
+      blocks: [{ label: 'crontab -e', language: 'sh', text: feedFetchCron(feed, `aria2c --seed-time=0 --enable-dht=false --bt-enable-lpd=false --enable-peer-exchange=false --follow-torrent=true -d ${shellQuote(dir)} "$u" >/dev/null`, `${state}/aria2`, '*/2') }],
+    },
+  ]
+}
+
+/**
+ * A crontab line: fetch the feed, take each enclosure URL not yet in `stateDir/seen`, run `action`
+ * on it (`$u` is the URL), and remember it only once that succeeded.
+ */
+function feedFetchCron(feed: string, action: string, stateDir: string, every = '*'): string {
+  const script = [
+    `touch ${stateDir}/seen`,
+    `curl -fsS ${shellQuote(feed)} | grep -o '<enclosure url="[^"]*"' | cut -d'"' -f2 | sed 's/&amp;/\\&/g' | while read -r u; do grep -qxF "$u" ${stateDir}/seen || { ${action} && echo "$u" >> ${stateDir}/seen; }; done`,
+  ].join(' && ')
+  // flock: a download still running when the next run comes is not started twice.
+  return `${every} * * * * mkdir -p ${stateDir} && flock -n ${stateDir}/lock -c ${shellQuote(script)}`
+}

@@ -1,0 +1,70 @@
+/**
+ * The "Subscribe your servers" setups are not prose: the qBittorrent one (WebUI API calls) and
+ * the aria2 one (a cron line) are run here exactly as printed, by sh, against the real clients,
+ * and each server then gets the release published after it subscribed, byte for byte.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { subscribeSetups, type Setup } from '../../shared/subscribe-setups.js'
+import { pseudoRandom } from '../support/fixtures.js'
+import { freePorts } from '../support/ports.js'
+import { publish, startTestEngine, waitFor } from '../support/engine.js'
+import { startQbittorrent, type Qbt } from '../support/qbittorrent.js'
+import { runProcess } from '../support/run-cli.js'
+import { tempDir } from '../support/temp.js'
+import { toolPath } from '../support/tools.js'
+
+function block(setups: Setup[], client: Setup['client'], label: RegExp): string {
+  const text = setups.find((s) => s.client === client)?.blocks.find((b) => label.test(b.label))?.text
+  assert.ok(text, `a ${client} block matching ${label}`)
+  return text
+}
+
+test('the qBittorrent and aria2 setups, run as printed, subscribe real clients that then fetch a new release', { timeout: 180_000 }, async (t) => {
+  for (const tool of ['sh', 'curl', 'flock', 'aria2c']) toolPath(tool)
+  const { dir, cleanup } = await tempDir()
+  t.after(cleanup)
+  const engine = await startTestEngine(path.join(dir, 'data'), { feedKey: 'a-feed-key-of-at-least-22-chars' })
+  t.after(() => engine.close())
+  const feedUrl = engine.endpoints().feedUrl
+  assert.match(feedUrl, /\?key=/, 'the setups carry the key')
+
+  const [webUiPort, qbtPeerPort] = await freePorts(2)
+  const qbtDir = path.join(dir, 'qbt-downloads')
+  const ariaDir = path.join(dir, 'aria2-downloads')
+  const stateDir = path.join(dir, 'state')
+  let qbt: Qbt | null = null
+  t.after(async () => void (await qbt?.stop()))
+  qbt = await startQbittorrent({ profile: path.join(dir, 'qbt'), savePath: path.join(dir, 'qbt-default'), webUiPort: webUiPort as number, peerPort: qbtPeerPort as number })
+
+  const qbtSetups = subscribeSetups({ feedUrl, saveDir: qbtDir, qbtWebUi: `http://127.0.0.1:${webUiPort}`, stateDir })
+  const api = await runProcess('sh', ['-ec', block(qbtSetups, 'qbittorrent', /WebUI API/)])
+  assert.equal(api.code, 0, `the WebUI API calls: ${api.stderr}`)
+  await waitFor(async () => Object.keys(await qbt!.get<Record<string, unknown>>('rss/items')).includes('Swarmdrop'), 10_000, 'the feed in qBittorrent')
+  const rules = await qbt.get<Record<string, { enabled: boolean; affectedFeeds: string[]; savePath: string }>>('rss/rules')
+  assert.deepEqual({ enabled: rules.Swarmdrop?.enabled, feeds: rules.Swarmdrop?.affectedFeeds, savePath: rules.Swarmdrop?.savePath }, { enabled: true, feeds: [feedUrl], savePath: qbtDir })
+
+  // Published after both servers subscribed.
+  await mkdir(path.join(dir, 'pub'))
+  const file = path.join(dir, 'pub', 'agent-7.2.0.tar')
+  await writeFile(file, pseudoRandom(8 * 1024 * 1024 + 3, 'agent'))
+  const release = await publish(engine, [file])
+
+  // The aria2 cron line, minus its schedule, is what cron would run.
+  const cron = block(subscribeSetups({ feedUrl, saveDir: ariaDir, stateDir }), 'aria2', /crontab/)
+  const command = cron.replace(/^(\S+\s+){5}/, '')
+  const first = await runProcess('sh', ['-c', command])
+  assert.equal(first.code, 0, `the aria2 cron job: ${first.stderr}`)
+  assert.deepEqual(await readFile(path.join(ariaDir, 'agent-7.2.0.tar')), await readFile(file))
+  assert.deepEqual((await readFile(path.join(stateDir, 'aria2', 'seen'), 'utf8')).trim().split('\n'), [release.torrentUrl])
+  // The next run has nothing new to do.
+  const again = await runProcess('sh', ['-c', command])
+  assert.equal(again.code, 0)
+  assert.equal((await readFile(path.join(stateDir, 'aria2', 'seen'), 'utf8')).trim().split('\n').length, 1)
+
+  await qbt.post('rss/refreshItem', { itemPath: 'Swarmdrop' })
+  await waitFor(async () => (await qbt!.torrents()).some((tor) => tor.hash === release.infoHash && tor.progress === 1), 60_000, 'qBittorrent to complete the release')
+  assert.deepEqual(await readFile(path.join(qbtDir, 'agent-7.2.0.tar')), await readFile(file))
+})
