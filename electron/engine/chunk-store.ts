@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto'
 import { open, type FileHandle } from 'node:fs/promises'
 import { SwarmdropError } from '../../shared/errors.js'
+import { openPublished } from './source-identity.js'
 
 export interface StoredFile {
   absPath: string
@@ -116,34 +117,7 @@ export class FileHandlePool {
 
 /** Opens a file and, when told what it was at publication, refuses anything else under its name. */
 async function openChecked(absPath: string, expected: StoredFile | undefined): Promise<FileHandle> {
-  let handle: FileHandle
-  try {
-    handle = await open(absPath, 'r')
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? ''
-    // Gone or no longer readable is a changed source too; too many open files is not.
-    if (expected && ['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'ELOOP'].includes(code)) {
-      throw new SwarmdropError('FILE_CHANGED', `Source changed: ${absPath} is missing or unreadable (${code}).`, { cause: err })
-    }
-    throw err
-  }
-  if (!expected) return handle
-  try {
-    const st = await handle.stat()
-    const changed =
-      st.size !== expected.length
-        ? `${st.size} bytes, published with ${expected.length}`
-        : expected.ino !== undefined && st.ino !== expected.ino
-          ? 'it was replaced by another file'
-          : expected.mtimeMs !== undefined && st.mtimeMs !== expected.mtimeMs
-            ? 'it was modified'
-            : null
-    if (changed) throw new SwarmdropError('FILE_CHANGED', `Source changed: ${absPath} is not the file that was published (${changed}).`)
-    return handle
-  } catch (err) {
-    await handle.close().catch(() => undefined)
-    throw err
-  }
+  return expected ? (await openPublished(absPath, expected)).handle : open(absPath, 'r')
 }
 
 type Callback<T> = (err: Error | null, value?: T) => void

@@ -10,12 +10,14 @@
  * download, never as a page: an .html or .svg in a release must not run in the browser of
  * whoever opens its URL.
  */
-import { open, type FileHandle } from 'node:fs/promises'
+import type { Stats } from 'node:fs'
+import type { FileHandle } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream'
 import { SwarmdropError } from '../../shared/errors.js'
 import { contentTypeOf } from './content-types.js'
 import { methodNotAllowed, notFound } from './http-replies.js'
+import { openPublished } from './source-identity.js'
 import { decodeSegment, isPlainSegment } from './safe-path.js'
 
 export interface WebSeedFile {
@@ -68,34 +70,14 @@ export class WebSeed {
   }
 
   private async serveFile(req: IncomingMessage, res: ServerResponse, release: WebSeedRelease, file: WebSeedFile): Promise<void> {
-    let handle: FileHandle
+    let opened: { handle: FileHandle; stat: Stats }
     try {
-      handle = await open(file.absPath, 'r')
-    } catch {
+      opened = await openPublished(file.absPath, file)
+    } catch (err) {
+      if (err instanceof SwarmdropError && err.code === 'FILE_CHANGED') this.options.onSourceChanged?.(release.infoHash, err)
       return notFound(res)
     }
-    try {
-      const st = await handle.stat()
-      const changed = !st.isFile()
-        ? 'it is no longer a regular file'
-        : st.size !== file.length
-          ? `${st.size} bytes, published with ${file.length}`
-          : file.ino !== undefined && st.ino !== file.ino
-            ? 'it was replaced by another file'
-            : file.mtimeMs !== undefined && st.mtimeMs !== file.mtimeMs
-              ? 'it was modified'
-              : null
-      if (changed) {
-        this.options.onSourceChanged?.(release.infoHash, new SwarmdropError('FILE_CHANGED', `Source changed: ${file.absPath} is not the file that was published (${changed}).`))
-        await handle.close()
-        return notFound(res)
-      }
-      sendFile(req, res, handle, file, st.mtime, this.options.throttle?.() ?? null)
-    } catch {
-      await handle.close().catch(() => undefined)
-      if (!res.headersSent) notFound(res)
-      else res.destroy()
-    }
+    sendFile(req, res, opened.handle, file, opened.stat.mtime, this.options.throttle?.() ?? null)
   }
 
   private findFile(release: WebSeedRelease, rawSegments: string[]): WebSeedFile | undefined {
