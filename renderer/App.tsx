@@ -7,14 +7,20 @@ import { ErrorBoundary } from './components/ErrorBoundary.js'
 import { PeersTable } from './components/PeersTable.js'
 import { PublishWizard } from './components/PublishWizard.js'
 import { ReleasesList } from './components/ReleasesList.js'
+import { ServersView } from './components/ServersView.js'
 import { SettingsPanel } from './components/SettingsPanel.js'
 import { SwarmDetail } from './components/SwarmDetail.js'
 
-export type View = 'publish' | 'releases' | 'peers' | 'settings'
+export type View = 'publish' | 'releases' | 'servers' | 'peers' | 'settings'
 
 export function App({ initialView = 'publish' }: { initialView?: View }) {
   const [view, setView] = useState<View>(initialView)
   const { theme, next } = useTheme()
+  const selectServer = useDashboard((s) => s.selectServer)
+  const openServer = (ip: string): void => {
+    selectServer(ip)
+    setView('servers')
+  }
   return (
     <div className="app">
       <header className="topbar">
@@ -31,7 +37,7 @@ export function App({ initialView = 'publish' }: { initialView?: View }) {
       <DamagedReleasesBanner />
       <NoticeBar />
       <nav className="tabs" aria-label="Sections">
-        {(['publish', 'releases', 'peers', 'settings'] as const).map((v) => (
+        {(['publish', 'releases', 'servers', 'peers', 'settings'] as const).map((v) => (
           <button key={v} type="button" className="tab" aria-current={view === v ? 'page' : undefined} onClick={() => setView(v)}>
             <TabLabel view={v} />
           </button>
@@ -40,7 +46,8 @@ export function App({ initialView = 'publish' }: { initialView?: View }) {
       <main className="content">
         <ErrorBoundary>
           {view === 'publish' ? <PublishWizard /> : null}
-          {view === 'releases' ? <ReleasesView /> : null}
+          {view === 'releases' ? <ReleasesView onOpenServer={openServer} /> : null}
+          {view === 'servers' ? <ServersView /> : null}
           {view === 'peers' ? <AllPeersView /> : null}
           {view === 'settings' ? <SettingsPanel /> : null}
         </ErrorBoundary>
@@ -52,6 +59,8 @@ export function App({ initialView = 'publish' }: { initialView?: View }) {
 function TabLabel({ view }: { view: View }) {
   const releases = useDashboard((s) => s.snapshot?.releases.filter((r) => r.state !== 'retired').length ?? 0)
   const peers = useDashboard((s) => s.snapshot?.peers.length ?? 0)
+  // The fleet is fetched when first looked at; until then the tab has no count rather than a wrong one.
+  const servers = useDashboard((s) => (s.fleet.status === 'ready' ? s.fleet.rows.size : null))
   switch (view) {
     case 'publish':
       return <>Publish</>
@@ -59,6 +68,12 @@ function TabLabel({ view }: { view: View }) {
       return (
         <>
           Releases <span className="count">{releases}</span>
+        </>
+      )
+    case 'servers':
+      return (
+        <>
+          Servers {servers !== null ? <span className="count">{servers}</span> : null}
         </>
       )
     case 'peers':
@@ -161,10 +176,10 @@ function NoticeBar() {
   )
 }
 
-function ReleasesView() {
+function ReleasesView({ onOpenServer }: { onOpenServer: (ip: string) => void }) {
   const selected = useDashboard((s) => s.selectedInfoHash)
   const select = useDashboard((s) => s.select)
-  if (selected) return <SwarmDetail infoHash={selected} onClose={() => select(null)} />
+  if (selected) return <SwarmDetail infoHash={selected} onClose={() => select(null)} onOpenServer={onOpenServer} />
   return (
     <section className="panel" aria-labelledby="releases-title">
       <header className="panel-header">

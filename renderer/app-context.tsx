@@ -1,9 +1,9 @@
 /** The stores and the transport, handed to components through context so tests can supply their own. */
-import { createContext, useContext, useMemo } from 'react'
+import { createContext, useContext, useEffect, useMemo } from 'react'
 import { useStore } from 'zustand'
 import type { Backend } from './backend.js'
 import { peerRows, type PeerRowData } from './departed-peers.js'
-import { attachDashboard, createDashboardStore, type DashboardActions, type DashboardState, type DashboardStore } from './store.js'
+import { attachDashboard, createDashboardStore, NO_FLEET, type DashboardActions, type DashboardState, type DashboardStore, type FleetView } from './store.js'
 import { createPublishStore, type PublishState, type PublishStore } from './publish-flow.js'
 
 export interface AppContextValue {
@@ -29,6 +29,19 @@ export function usePeerRows(infoHash: string | null): PeerRowData[] | null {
   const peers = useDashboard((s) => s.snapshot?.peers ?? null)
   const departed = useDashboard((s) => s.departed)
   return useMemo(() => (peers ? peerRows(peers, departed, infoHash) : null), [peers, departed, infoHash])
+}
+
+/**
+ * The fleet's rows, fetched the first time a view that shows them mounts (and again after a failed
+ * fetch, when one mounts anew). `enabled: false` neither fetches nor shows anything.
+ */
+export function useFleet(enabled = true): FleetView {
+  const fleet = useDashboard((s) => s.fleet)
+  const loadFleet = useDashboard((s) => s.loadFleet)
+  useEffect(() => {
+    if (enabled) void loadFleet()
+  }, [enabled, loadFleet])
+  return enabled ? fleet : NO_FLEET
 }
 
 export function usePublish<T>(selector: (state: PublishState) => T): T {

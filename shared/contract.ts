@@ -136,8 +136,10 @@ export interface FleetRow {
 
 export interface TimelineEntry {
   at: number
-  kind: 'fetched' | 'started' | 'progress' | 'completed' | 'stopped' | 'stalled'
-  infoHash: string
+  /** 'polled' is its first poll of the feed, or the first after an hour of silence. */
+  kind: 'polled' | 'fetched' | 'started' | 'progress' | 'completed' | 'stopped' | 'stalled'
+  /** Null for 'polled', which is about the feed, not one release. */
+  infoHash: string | null
   percent: number | null
 }
 
@@ -247,8 +249,12 @@ export interface Events {
   'publish.done': { jobId: string; release: ReleaseSummary }
   'publish.error': { jobId: string; error: ErrorInfo }
   'release.completedByServer': { infoHash: string; name: string; ip: string; hostname: string | null }
-  /** Rows of the fleet that changed, at most once a second. */
-  'fleet.changed': { version: number; rows: FleetRow[] }
+  /**
+   * Rows of the fleet that changed between versions `since` and `version`, at most once a second.
+   * A UI whose copy is not at `since` missed an event, and fetches "fleet.get" again; so does one
+   * that gets `rows: []` (too many changed at once).
+   */
+  'fleet.changed': { since: number; version: number; rows: FleetRow[] }
   /** Every expected server has the release (sent once per release). */
   'release.rolloutComplete': { infoHash: string; name: string; servers: number; tookMs: number }
 }

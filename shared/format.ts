@@ -28,3 +28,16 @@ export function formatDuration(seconds: number): string {
 export function etaSeconds(done: number, total: number, rate: number): number {
   return rate > 0 ? Math.max(0, (total - done) / rate) : Infinity
 }
+
+/** "3 min 12 s", "2 h 5 min": how long something took (a rollout). */
+export function formatElapsed(ms: number): string {
+  const s = Math.round(ms / 1000)
+  if (s < 1) return 'less than a second'
+  if (s < 60) return `${s} s`
+  const m = Math.floor(s / 60)
+  if (m < 60) return s % 60 === 0 ? `${m} min` : `${m} min ${s % 60} s`
+  const h = Math.floor(m / 60)
+  if (h < 24) return m % 60 === 0 ? `${h} h` : `${h} h ${m % 60} min`
+  const d = Math.floor(h / 24)
+  return h % 24 === 0 ? `${d} d` : `${d} d ${h % 24} h`
+}

@@ -100,13 +100,13 @@ export class FleetTracker {
    * Once a second: stalls, then what changed since the last call (null when nothing did), and
    * the releases that have just reached every expected server.
    */
-  tick(summaries: () => RolloutSummary[]): { changed: { version: number; rows: FleetRow[] } | null; completed: RolloutSummary[] } {
+  tick(summaries: () => RolloutSummary[]): { changed: { since: number; version: number; rows: FleetRow[] } | null; completed: RolloutSummary[] } {
     this.model.tick()
-    let changed: { version: number; rows: FleetRow[] } | null = null
+    let changed: { since: number; version: number; rows: FleetRow[] } | null = null
     const version = this.model.currentVersion
     if (version > this.sentVersion) {
       const rows = this.model.changedSince(this.sentVersion)
-      changed = { version, rows: rows.length > MAX_ROWS_PER_EVENT ? [] : rows }
+      changed = { since: this.sentVersion, version, rows: rows.length > MAX_ROWS_PER_EVENT ? [] : rows }
       this.sentVersion = version
     }
     const completed: RolloutSummary[] = []

@@ -18,6 +18,8 @@ import { peerClient } from './peer-client.js'
 
 /** No progress for this long while downloading: stalled. */
 export const STALL_AFTER_MS = 5 * 60_000
+/** A poll after this much silence goes into the timeline again. */
+const POLL_SILENCE_MS = 3600_000
 /** Events kept per server for its timeline. */
 const TIMELINE_LIMIT = 200
 /** Servers not seen for this long, and not on the roster, are forgotten. */
@@ -111,13 +113,18 @@ export class FleetModel {
   // --- what the engine tells us -------------------------------------------------------------
 
   setReleases(releases: ReleaseInfo[]): void {
+    const before = [...this.releases.keys()].join(' ')
     this.releases.clear()
     for (const r of releases) this.releases.set(r.infoHash, r)
+    // Every row gains or loses a column: all of them are news to a UI.
+    if ([...this.releases.keys()].join(' ') !== before) for (const s of this.servers.values()) this.changed(s)
   }
 
   feedPolled(ip: string, userAgent: string | null): void {
     const s = this.server(ip)
     const at = this.now()
+    // Polls come every minute: the timeline notes the first, and the first after a silence.
+    if (s.lastFeedPoll === null || at - s.lastFeedPoll > POLL_SILENCE_MS) this.note(s, { at, kind: 'polled', infoHash: null, percent: null })
     s.lastFeedPoll = at
     this.seen(s, at, userAgent ? clientOfUserAgent(userAgent) : null)
     this.changed(s)

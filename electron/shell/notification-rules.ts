@@ -3,7 +3,7 @@
  * electron/notifications.ts shows what these rules return.
  */
 import type { Events } from '../../shared/contract.js'
-import { formatBytes } from '../../shared/format.js'
+import { formatBytes, formatElapsed } from '../../shared/format.js'
 
 export interface NotificationContent {
   title: string
@@ -26,6 +26,16 @@ export function publishDoneNotification(payload: Events['publish.done']): Notifi
 export function publishErrorNotification(payload: Events['publish.error']): NotificationContent | null {
   if (payload.error.code === 'CANCELLED') return null
   return { title: 'Publish failed', body: payload.error.message, urgent: true }
+}
+
+/** Every expected server has the release: the end of a rollout, with how long it took from publishing. */
+export function rolloutCompleteNotification(payload: Events['release.rolloutComplete']): NotificationContent {
+  const who = payload.servers === 1 ? 'its one expected server' : `all ${payload.servers} servers`
+  return {
+    title: `${payload.name} is on every server`,
+    body: `${payload.name} reached ${who} in ${formatElapsed(payload.tookMs)}.`,
+    urgent: false,
+  }
 }
 
 export type ServerCompletion = Events['release.completedByServer']

@@ -4,7 +4,7 @@
  */
 import { Notification } from 'electron'
 import type { CoreApi } from '../../shared/contract.js'
-import { CompletionBatcher, publishDoneNotification, publishErrorNotification, type NotificationContent } from './notification-rules.js'
+import { CompletionBatcher, publishDoneNotification, publishErrorNotification, rolloutCompleteNotification, type NotificationContent } from './notification-rules.js'
 
 export function startNotifications(core: CoreApi, iconPath: string, onClick: () => void): () => void {
   // Held until closed: a notification collected by the GC loses its click handler.
@@ -32,6 +32,7 @@ export function startNotifications(core: CoreApi, iconPath: string, onClick: () 
       if (content) show(content)
     }),
     core.on('release.completedByServer', (payload) => batcher.add(payload)),
+    core.on('release.rolloutComplete', (payload) => show(rolloutCompleteNotification(payload))),
   ]
   return () => {
     for (const unsubscribe of unsubscribes) unsubscribe()

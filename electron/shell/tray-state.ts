@@ -31,6 +31,12 @@ export interface TrayModel {
  */
 export const TRANSFER_THRESHOLD_BYTES_PER_SECOND = 1024
 
+/**
+ * Rollout lines in the tooltip, newest releases first. Windows cuts a tray tooltip at 127
+ * characters, so the lines that matter most come first and the list stays short.
+ */
+export const TOOLTIP_ROLLOUTS = 3
+
 /** The tray before the core has produced its first snapshot (starting up, ports not bound yet). */
 export function startingTrayModel(): TrayModel {
   return {
@@ -70,6 +76,7 @@ export function trayModel(snapshot: Snapshot): TrayModel {
     const reason = first?.error?.message ?? 'unknown error'
     lines.push(`${plural(errored.length, 'release')} failed: ${first?.name}: ${reason}`)
   }
+  lines.push(...rolloutLines(snapshot, live))
 
   return {
     icon,
@@ -77,6 +84,19 @@ export function trayModel(snapshot: Snapshot): TrayModel {
     menu: buildMenu({ feedUrl: snapshot.endpoints.feedUrl || null, canPause: seeding > 0, canResume: paused > 0 }),
     counts: { seeding, paused, errored: errored.length, serversDownloading, uploadRate, downloadRate },
   }
+}
+
+/** "app-2.4.1: 18 of 20 servers" against the roster, or "app-2.4.1: 12 servers" without one. */
+function rolloutLines(snapshot: Snapshot, live: Snapshot['releases']): string[] {
+  const byHash = new Map(snapshot.rollouts.map((r) => [r.infoHash, r]))
+  const newestFirst = live.filter((r) => byHash.has(r.infoHash)).sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))
+  const lines = newestFirst.slice(0, TOOLTIP_ROLLOUTS).flatMap((release) => {
+    const r = byHash.get(release.infoHash)
+    if (!r) return []
+    return [r.expected > 0 ? `${release.name}: ${r.expectedComplete} of ${plural(r.expected, 'server')}` : `${release.name}: ${plural(r.complete, 'server')}`]
+  })
+  if (newestFirst.length > TOOLTIP_ROLLOUTS) lines.push(`and ${plural(newestFirst.length - TOOLTIP_ROLLOUTS, 'more release')}`)
+  return lines
 }
 
 function buildMenu(opts: { feedUrl: string | null; canPause: boolean; canResume: boolean }): TrayMenuItem[] {

@@ -5,12 +5,13 @@ import { AvailabilityBar } from './AvailabilityBar.js'
 import { CopyField } from './CopyField.js'
 import { PeersTable } from './PeersTable.js'
 import { RateChart } from './RateChart.js'
+import { RolloutProgress } from './RolloutProgress.js'
 import { StateBadge } from './ReleasesList.js'
 
 const NO_SAMPLES: RateSample[] = []
 
-/** One release's swarm: live rates, how far the pieces have spread, and who is connected. */
-export function SwarmDetail({ infoHash, onClose }: { infoHash: string; onClose: () => void }) {
+/** One release's swarm: live rates, how far the pieces have spread, which servers have it, and who is connected. */
+export function SwarmDetail({ infoHash, onClose, onOpenServer }: { infoHash: string; onClose: () => void; onOpenServer?: (ip: string) => void }) {
   const release = useDashboard((s) => s.snapshot?.releases.find((r) => r.infoHash === infoHash) ?? null)
   const swarm = useDashboard((s) => s.snapshot?.swarms.find((w) => w.infoHash === infoHash) ?? null)
   const samples = useDashboard((s) => s.history[infoHash] ?? NO_SAMPLES)
@@ -68,6 +69,7 @@ export function SwarmDetail({ infoHash, onClose }: { infoHash: string; onClose: 
           </dd>
         </div>
       </dl>
+      <RolloutProgress infoHash={infoHash} onOpenServer={onOpenServer} />
       <RateChart samples={samples} />
       <h3>Piece availability</h3>
       <AvailabilityBar cells={swarm?.availability ?? []} pieceCount={release.pieceCount} />

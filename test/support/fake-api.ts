@@ -10,8 +10,11 @@ import type {
   CommandResult,
   EventName,
   Events,
+  FleetCell,
+  FleetRow,
   PeerInfo,
   ReleaseSummary,
+  RolloutSummary,
   Snapshot,
   SwarmdropApi,
   SwarmStats,
@@ -145,6 +148,44 @@ export function makePeer(i: number, infoHash: string, patch: Partial<PeerInfo> =
     downloadRate: (i % 17) * 1024 * 100,
     uploadRate: (i % 5) * 1024 * 10,
     transport: i % 3 === 0 ? 'utp' : 'tcp',
+    ...patch,
+  }
+}
+
+export function makeCell(patch: Partial<FleetCell> = {}): FleetCell {
+  return { state: 'not-seen', percent: 0, rate: 0, fromPublisher: 0, fromOthers: 0, completedAt: null, ...patch }
+}
+
+/** Server number i of a fleet: 10.1.x.y, named srv-i, seen a minute ago, with the cells given (by info-hash). */
+export function makeFleetRow(i: number, cells: Record<string, FleetCell> = {}, patch: Partial<FleetRow> = {}): FleetRow {
+  const ip = `10.1.${Math.floor(i / 250)}.${(i % 250) + 1}`
+  const seen = Date.now() - 60_000
+  return {
+    ip,
+    name: `srv-${i}`,
+    hostname: `srv-${i}`,
+    expected: false,
+    clients: ['qBittorrent 4.5.2'],
+    firstSeen: seen - 3_600_000,
+    lastSeen: seen,
+    lastFeedPoll: seen,
+    firewallHint: false,
+    cells,
+    version: 1,
+    ...patch,
+  }
+}
+
+export function makeRollout(infoHash: string, patch: Partial<RolloutSummary> = {}): RolloutSummary {
+  return {
+    infoHash,
+    complete: 0,
+    expected: 0,
+    expectedComplete: 0,
+    firstCompletionMs: null,
+    medianCompletionMs: null,
+    lastCompletionMs: null,
+    uploadedCopies: 0,
     ...patch,
   }
 }

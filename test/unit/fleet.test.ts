@@ -58,7 +58,7 @@ test('a server goes polled → picked up → downloading → complete, named by 
   assert.deepEqual(model.rows()[0]?.clients, ['qBittorrent 4.5.2'])
   assert.deepEqual(
     model.timeline('10.0.0.11').map((e) => e.kind),
-    ['fetched', 'started', 'progress', 'completed'],
+    ['polled', 'fetched', 'started', 'progress', 'completed'],
   )
 })
 

@@ -1,6 +1,14 @@
 import { test, mock } from 'node:test'
 import assert from 'node:assert/strict'
-import { CompletionBatcher, publishErrorNotification, serversCompletedNotification, type NotificationContent, type ServerCompletion } from '../../electron/shell/notification-rules.js'
+import { formatElapsed } from '../../shared/format.js'
+import {
+  CompletionBatcher,
+  publishErrorNotification,
+  rolloutCompleteNotification,
+  serversCompletedNotification,
+  type NotificationContent,
+  type ServerCompletion,
+} from '../../electron/shell/notification-rules.js'
 
 const APP = 'a1'.repeat(20)
 const DB = 'b2'.repeat(20)
@@ -50,4 +58,17 @@ test('completions are batched per release over the window, then each batch notif
   } finally {
     mock.timers.reset()
   }
+})
+
+test('a rollout that reached every expected server notifies once, with how long it took', () => {
+  assert.deepEqual(rolloutCompleteNotification({ infoHash: APP, name: 'app-2.4.1', servers: 20, tookMs: 192_000 }), {
+    title: 'app-2.4.1 is on every server',
+    body: 'app-2.4.1 reached all 20 servers in 3 min 12 s.',
+    urgent: false,
+  })
+  assert.equal(rolloutCompleteNotification({ infoHash: APP, name: 'db-44', servers: 1, tookMs: 41_400 }).body, 'db-44 reached its one expected server in 41 s.')
+  assert.deepEqual(
+    [0, 999, 59_400, 60_000, 3_600_000, 3_660_000 + 29_000, 86_400_000 + 7_200_000].map(formatElapsed),
+    ['less than a second', '1 s', '59 s', '1 min', '1 h', '1 h 1 min', '1 d 2 h'],
+  )
 })

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { inflateSync } from 'node:zlib'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
-import type { PeerInfo, ReleaseState, ReleaseSummary, Snapshot, SwarmStats } from '../../shared/contract.js'
+import type { PeerInfo, ReleaseState, ReleaseSummary, RolloutSummary, Snapshot, SwarmStats } from '../../shared/contract.js'
 import { startingTrayModel, TRAY_ICON_STATES, trayIconFileName, trayModel, type TrayMenuItem } from '../../electron/shell/tray-state.js'
 
 const ASSETS = fileURLToPath(new URL('../../../assets/', import.meta.url))
@@ -124,6 +124,24 @@ test('an errored release wins over transfers and its message is in the tooltip',
   assert.equal(model.icon, 'error')
   assert.match(model.tooltip, /1 release failed: kernel-6\.12\.deb: Cannot read \/srv\/updates\/kernel-6\.12\.deb: permission denied\./)
   assert.match(model.tooltip, /1 server downloading/)
+})
+
+function rollout(r: ReleaseSummary, complete: number, expected = 0, expectedComplete = 0): RolloutSummary {
+  return { infoHash: r.infoHash, complete, expected, expectedComplete, firstCompletionMs: null, medianCompletionMs: null, lastCompletionMs: null, uploadedCopies: 0 }
+}
+
+test('rollouts: one line per release, newest first, against the roster or as a count; at most three, retired ones left out', () => {
+  const dated = (name: string, n: number, createdAt: string, state: ReleaseState = 'seeding') => ({ ...release(name, state, n), createdAt })
+  const a = dated('app-2.4.0', 11, '2025-11-20T07:00:00.000Z')
+  const b = dated('app-2.4.1', 12, '2025-11-25T07:00:00.000Z')
+  const c = dated('tools-7', 13, '2025-11-22T07:00:00.000Z')
+  const gone = dated('app-1.0.0', 14, '2025-12-01T07:00:00.000Z', 'retired')
+  const snap = { ...snapshot([a, b, c, gone]), rollouts: [rollout(a, 20, 20, 20), rollout(b, 18, 20, 18), rollout(c, 7), rollout(gone, 3)] }
+  assert.equal(trayModel(snap).tooltip, 'Swarmdrop: 3 releases seeding\n0 servers downloading\nUpload 0 B/s\napp-2.4.1: 18 of 20 servers\ntools-7: 7 servers\napp-2.4.0: 20 of 20 servers')
+
+  const d = dated('db-45', 15, '2025-11-26T07:00:00.000Z')
+  const more = trayModel({ ...snapshot([a, b, c, d]), rollouts: [rollout(a, 20, 20, 20), rollout(b, 1, 1, 1), rollout(c, 7), rollout(d, 0, 20, 0)] })
+  assert.match(more.tooltip, /\nUpload 0 B\/s\ndb-45: 0 of 20 servers\napp-2\.4\.1: 1 of 1 server\ntools-7: 7 servers\nand 1 more release$/)
 })
 
 test('before the first snapshot, and with no feed URL: starting tooltip, copy disabled', () => {
