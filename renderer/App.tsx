@@ -8,10 +8,11 @@ import { PeersTable } from './components/PeersTable.js'
 import { PublishWizard } from './components/PublishWizard.js'
 import { ReleasesList } from './components/ReleasesList.js'
 import { ServersView } from './components/ServersView.js'
+import { SubscribePage } from './components/SubscribePage.js'
 import { SettingsPanel } from './components/SettingsPanel.js'
 import { SwarmDetail } from './components/SwarmDetail.js'
 
-export type View = 'publish' | 'releases' | 'servers' | 'peers' | 'settings'
+export type View = 'publish' | 'releases' | 'servers' | 'subscribe' | 'peers' | 'settings'
 
 export function App({ initialView = 'publish' }: { initialView?: View }) {
   const [view, setView] = useState<View>(initialView)
@@ -37,7 +38,7 @@ export function App({ initialView = 'publish' }: { initialView?: View }) {
       <DamagedReleasesBanner />
       <NoticeBar />
       <nav className="tabs" aria-label="Sections">
-        {(['publish', 'releases', 'servers', 'peers', 'settings'] as const).map((v) => (
+        {(['publish', 'releases', 'servers', 'subscribe', 'peers', 'settings'] as const).map((v) => (
           <button key={v} type="button" className="tab" aria-current={view === v ? 'page' : undefined} onClick={() => setView(v)}>
             <TabLabel view={v} />
           </button>
@@ -48,6 +49,7 @@ export function App({ initialView = 'publish' }: { initialView?: View }) {
           {view === 'publish' ? <PublishWizard /> : null}
           {view === 'releases' ? <ReleasesView onOpenServer={openServer} /> : null}
           {view === 'servers' ? <ServersView /> : null}
+          {view === 'subscribe' ? <SubscribePage /> : null}
           {view === 'peers' ? <AllPeersView /> : null}
           {view === 'settings' ? <SettingsPanel /> : null}
         </ErrorBoundary>
@@ -76,6 +78,8 @@ function TabLabel({ view }: { view: View }) {
           Servers {servers !== null ? <span className="count">{servers}</span> : null}
         </>
       )
+    case 'subscribe':
+      return <>Subscribe</>
     case 'peers':
       return (
         <>
