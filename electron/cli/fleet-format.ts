@@ -24,8 +24,8 @@ export function cellText(cell: FleetCell | undefined): string {
   }
 }
 
-/** Rows sorted by name; columns are the releases not retired, newest last. */
-export function fleetMatrix(rows: FleetRow[], releases: ReleaseSummary[]): string[] {
+/** Rows sorted by name; columns are the releases not retired, newest last. `ports` name what a firewall must let through. */
+export function fleetMatrix(rows: FleetRow[], releases: ReleaseSummary[], ports: { httpPort: number; peerPort: number }): string[] {
   const columns = releases.filter((r) => r.state !== 'retired')
   if (rows.length === 0) return ['No servers seen yet: they appear when they poll the feed, fetch a .torrent or announce.']
   const nameWidth = Math.min(28, Math.max(6, ...rows.map((r) => r.name.length)))
@@ -34,7 +34,7 @@ export function fleetMatrix(rows: FleetRow[], releases: ReleaseSummary[]): strin
   for (const row of [...rows].sort((a, b) => a.name.localeCompare(b.name))) {
     const cells = columns.map((c) => cellText(row.cells[c.infoHash])).join(' ')
     const notes = [row.clients.join(', ') || (row.lastSeen === null ? 'never seen' : '')]
-    if (row.firewallHint) notes.push('polls the feed but never announces: open the tracker and peer ports')
+    if (row.firewallHint) notes.push(`polls the feed but never announces: let it reach TCP+UDP ${ports.httpPort} and TCP ${ports.peerPort} here`)
     out.push(`${row.name.slice(0, nameWidth).padEnd(nameWidth)}  ${cells}  ${notes.filter(Boolean).join('; ')}`)
   }
   out.push(...columns.map((c, i) => `  R${i + 1} = ${c.name} (${c.infoHash.slice(0, 8)})`))

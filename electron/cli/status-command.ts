@@ -47,7 +47,7 @@ export async function runStatus(argv: string[]): Promise<number> {
       }
     }
     out.push('')
-    out.push(...fleetMatrix(fleet.rows, snap.releases))
+    out.push(...fleetMatrix(fleet.rows, snap.releases, snap.endpoints))
     process.stdout.write(`${out.join('\n')}\n`)
     return 0
   } finally {
