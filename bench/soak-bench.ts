@@ -227,10 +227,9 @@ async function readerLoop(load: Load, slot: number, port: number, urlPath: strin
 export async function benchSoak(): Promise<BenchResult[]> {
   const minutes = soakMinutes()
   const durationMs = minutes * 60_000
-  // The first minutes fill what is meant to fill (the 32 MiB piece cache per release, V8's heap
-  // settling under this load): the baseline is taken after a sixth of the run, at most 5 minutes,
-  // so the figure is steady-state growth, which is what a leak shows up as.
-  const warmupMs = Math.min(durationMs / 6, 5 * 60_000)
+  // The first minute fills what is meant to fill (the 32 MiB piece cache per release, V8's heap
+  // settling under this load): growth after it is what a leak shows up as.
+  const warmupMs = Math.min(0.1 * durationMs, 60_000)
   const cpu = cpus()
   console.log(`cpu: ${cpu[0]?.model ?? 'unknown'} (${cpu.length} logical); soak ${minutes} min, baseline after ${(warmupMs / 1000).toFixed(0)} s`)
 
