@@ -86,9 +86,12 @@ export function trayModel(snapshot: Snapshot): TrayModel {
   }
 }
 
-/** "app-2.4.1: 18 of 20 servers" against the roster, or "app-2.4.1: 12 servers" without one. */
+/**
+ * "app-2.4.1: 18 of 20 servers" against the roster, or "app-2.4.1: 12 servers" without one. A
+ * release no server has yet, with no roster to count against, says nothing worth a line.
+ */
 function rolloutLines(snapshot: Snapshot, live: Snapshot['releases']): string[] {
-  const byHash = new Map(snapshot.rollouts.map((r) => [r.infoHash, r]))
+  const byHash = new Map(snapshot.rollouts.filter((r) => r.expected > 0 || r.complete > 0).map((r) => [r.infoHash, r]))
   const newestFirst = live.filter((r) => byHash.has(r.infoHash)).sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))
   const lines = newestFirst.slice(0, TOOLTIP_ROLLOUTS).flatMap((release) => {
     const r = byHash.get(release.infoHash)
