@@ -16,7 +16,7 @@ const DIST = path.resolve('dist/test')
 const UNIT_DIRS = ['unit', 'renderer']
 const DEFAULT_TIMEOUT_S = 240
 /** Files that legitimately need longer: several real clients, or a LAN built from namespaces. */
-const TIMEOUT_S = { 'integration/fleet-netns.test.js': 420, 'integration/create.test.js': 360 }
+const TIMEOUT_S = { 'integration/fleet-netns.test.js': 420, 'integration/create.test.js': 360, 'integration/fleet-view.test.js': 420 }
 const KILL_GRACE_MS = 5_000
 
 const args = process.argv.slice(2)

@@ -21,6 +21,7 @@ PACKAGES=(
   gcc                  # the optional native SHA-1 kernel (npm run build)
   util-linux           # setpriv: the unreadable-file test drops root's capabilities
   iproute2             # ip, tc: the namespace LAN of the fleet test
+  iptables             # the fleet-view test's firewalled host (announces dropped)
   curl                 # the "subscribe your servers" setups run as a server would run them
 )
 

@@ -8,27 +8,29 @@ import { EventEmitter } from 'node:events'
 import { isIP } from 'node:net'
 import { randomUUID } from 'node:crypto'
 import path from 'node:path'
-import type {
-  CommandName,
-  CommandRequest,
-  CommandResponse,
-  CoreApi,
-  Endpoints,
-  EventName,
-  Events,
-  PeerInfo,
-  PublishPreview,
-  PublishRequest,
-  ReleaseState,
-  ReleaseSummary,
-  RolloutSummary,
-  Settings,
-  SettingsUpdateResult,
-  Snapshot,
-  SwarmStats,
+import {
+  DEFAULT_CHANNEL,
+  type CommandName,
+  type CommandRequest,
+  type CommandResponse,
+  type CoreApi,
+  type Endpoints,
+  type EventName,
+  type Events,
+  type PeerInfo,
+  type PublishPreview,
+  type PublishRequest,
+  type ReleaseState,
+  type ReleaseSummary,
+  type RolloutSummary,
+  type Settings,
+  type SettingsUpdateResult,
+  type Snapshot,
+  type SwarmStats,
 } from '../../shared/contract.js'
 import { SwarmdropError, toErrorInfo, type ErrorInfo } from '../../shared/errors.js'
 import { choosePieceLength } from '../../shared/piece-length.js'
+import { validateRequest } from '../../shared/request-validation.js'
 import { removeAbandonedWrites } from './atomic-write.js'
 import { createTorrent } from './create.js'
 import { acquireLock, ensureDataDir, type DataDirLock } from './data-dir.js'
@@ -60,7 +62,6 @@ export interface EngineOptions {
 const LIVE_SETTINGS: readonly (keyof Settings)[] = ['feedKey', 'announceIntervalSeconds', 'uploadLimit']
 const PROGRESS_INTERVAL_MS = 100
 const SNAPSHOT_INTERVAL_MS = 1000
-const DEFAULT_CHANNEL = 'default'
 /** Servers remembered per release for completion notices; far above any LAN fleet. */
 const MAX_PEERS_REMEMBERED = 100_000
 
@@ -158,6 +159,7 @@ export class Engine implements CoreApi {
       feedTitle: `${PRODUCT.name} releases`,
     })
     this.lan.on('request', (log) => this.fleet.onRequest(log))
+    this.seeder.on('wireClosed', (infoHash, signal) => this.fleet.onWires(infoHash, [{ ...signal, rate: 0 }]))
     this.seeder.on('error', (infoHash, err) => {
       const record = this.store.get(infoHash)
       this.sourceChanged(infoHash, { code: 'FILE_CHANGED', message: `"${record?.title ?? infoHash}" stopped seeding. ${err.message}` })
@@ -263,6 +265,7 @@ export class Engine implements CoreApi {
       httpPort: this.lan.port,
       peerPort: this.peerPort,
       feedUrl: this.lan.urls.feed(),
+      channels: this.channelNames().map((name) => ({ name, feedUrl: this.lan.urls.feed(name) })),
       announceUrls: this.lan.urls.announce(),
       dashboardUrl: this.dashboardUrl,
     }
@@ -324,6 +327,9 @@ export class Engine implements CoreApi {
 
   private startPublish(req: PublishRequest): string {
     const input = onePath(req.paths)
+    // The channel goes into a feed URL and into the stored record: checked here too, for callers
+    // inside the process (the tray, tests) that no transport stands in front of.
+    if (req.channel !== undefined) validateRequest('publish.start', { paths: req.paths, channel: req.channel })
     const jobId = randomUUID()
     const abort = new AbortController()
     this.jobs.set(jobId, abort)
@@ -539,10 +545,18 @@ export class Engine implements CoreApi {
     return out.reverse()
   }
 
+  /** The default channel, then every other one that has a release not retired, by name. */
+  private channelNames(): string[] {
+    const names = new Set(this.store.all().filter((r) => r.state !== 'retired').map((r) => r.channel))
+    names.delete(DEFAULT_CHANNEL)
+    return [DEFAULT_CHANNEL, ...[...names].sort()]
+  }
+
   private toPublished(r: ReleaseRecord): PublishedRelease {
     return {
       infoHash: r.infoHash,
       title: r.title,
+      channel: r.channel,
       publishedAt: new Date(r.publishedAt),
       name: r.name,
       isDirectory: r.source.isDirectory,

@@ -72,6 +72,8 @@ export interface FleetState {
     firstSeen: number | null
     lastSeen: number | null
     lastFeedPoll: number | null
+    /** Kept so a server that announced before a restart is not taken for a firewalled one after it. */
+    lastAnnounce?: number | null
     completions: { infoHash: string; completedAt: number }[]
   }[]
 }
@@ -311,7 +313,7 @@ export class FleetModel {
       lastFeedPoll: s.lastFeedPoll,
       // Polls the feed (so it is alive and subscribed) yet never announces: the tracker or peer
       // port is blocked between it and us.
-      firewallHint: s.lastFeedPoll !== null && s.lastAnnounce === null && [...s.progress.values()].every((p) => p.fromPublisher === 0),
+      firewallHint: s.lastFeedPoll !== null && s.lastAnnounce === null && [...s.progress.values()].every((p) => p.fromPublisher === 0 && p.state !== 'complete'),
       cells,
       version: s.version,
     }
@@ -368,6 +370,7 @@ export class FleetModel {
         firstSeen: s.firstSeen,
         lastSeen: s.lastSeen,
         lastFeedPoll: s.lastFeedPoll,
+        lastAnnounce: s.lastAnnounce,
         completions: [...s.progress.entries()].filter(([, p]) => p.state === 'complete' && p.completedAt !== null).map(([infoHash, p]) => ({ infoHash, completedAt: p.completedAt as number })),
       })),
     }
@@ -382,6 +385,7 @@ export class FleetModel {
       s.firstSeen = saved.firstSeen
       s.lastSeen = saved.lastSeen
       s.lastFeedPoll = saved.lastFeedPoll
+      s.lastAnnounce = saved.lastAnnounce ?? null
       for (const c of saved.completions) {
         const p = this.cell(s, c.infoHash)
         p.state = 'complete'
@@ -456,6 +460,8 @@ export function clientOfUserAgent(userAgent: string): string | null {
   const m = /^([A-Za-z][\w.-]*)\/(\d[\w.]*)/.exec(userAgent.trim())
   if (!m) return null
   const name = m[1] as string
+  // qBittorrent fetches feeds with a browser's user agent: that names no BitTorrent client.
+  if (/^(mozilla|opera)$/i.test(name)) return null
   const known: Record<string, string> = { qbittorrent: 'qBittorrent', transmission: 'Transmission', aria2: 'aria2', rtorrent: 'rTorrent', deluge: 'Deluge', utorrent: 'µTorrent', libtorrent: 'libtorrent' }
   return `${known[name.toLowerCase()] ?? name} ${m[2]}`
 }

@@ -57,6 +57,7 @@ interface WtWire {
   peerPieces: WtBitField
   uploadSpeed(): number
   downloadSpeed(): number
+  once(event: 'close', listener: () => void): void
   destroy(): void
 }
 interface WtTorrent extends EventEmitter {
@@ -89,6 +90,11 @@ interface Seeding {
 export interface SeederEvents {
   /** A release's torrent failed (e.g. a file vanished while seeding). */
   error: [infoHash: string, error: Error]
+  /**
+   * A wire closed, with its last progress: a client that disconnects the moment it has every piece
+   * (rTorrent does) would otherwise finish between two samples and never be seen complete.
+   */
+  wireClosed: [infoHash: string, signal: WireSignal]
 }
 
 /** Peer id prefix "-SD0100-" (Azureus style): servers' clients list us by name and version. */
@@ -188,6 +194,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
       this.seeding.delete(input.infoHash)
       this.emit('error', input.infoHash, err)
     })
+    torrent.on('wire', (wire: WtWire) => wire.once('close', () => this.emit('wireClosed', input.infoHash, this.signalOf(wire, torrent.pieces.length))))
     this.seeding.set(input.infoHash, { torrent, pieceCount: torrent.pieces.length })
   }
 
@@ -268,11 +275,13 @@ export class Seeder extends EventEmitter<SeederEvents> {
   wireSignals(infoHash: string): WireSignal[] {
     const s = this.seeding.get(infoHash)
     if (!s) return []
-    return s.torrent.wires.map((wire) => {
-      let have = 0
-      for (let i = 0; i < s.pieceCount; i++) if (wire.peerPieces.get(i)) have++
-      return { ip: wire.remoteAddress ?? '', peerId: wire.peerId ?? null, progress: s.pieceCount > 0 ? have / s.pieceCount : 0, rate: wire.uploadSpeed(), uploaded: wire.uploaded ?? 0 }
-    })
+    return s.torrent.wires.map((wire) => this.signalOf(wire, s.pieceCount))
+  }
+
+  private signalOf(wire: WtWire, pieceCount: number): WireSignal {
+    let have = 0
+    for (let i = 0; i < pieceCount; i++) if (wire.peerPieces.get(i)) have++
+    return { ip: wire.remoteAddress ?? '', peerId: wire.peerId ?? null, progress: pieceCount > 0 ? have / pieceCount : 0, rate: wire.uploadSpeed(), uploaded: wire.uploaded ?? 0 }
   }
 
   async close(): Promise<void> {
