@@ -9,6 +9,9 @@ import type { ErrorInfo } from './errors.js'
 
 export type ReleaseState = 'hashing' | 'seeding' | 'paused' | 'retired' | 'error'
 
+/** The channel of a release published without one; its feed is /feed.xml, the others /feeds/<name>.xml. */
+export const DEFAULT_CHANNEL = 'default'
+
 export interface ReleaseFile {
   /** Path inside the release, with '/' separators. */
   path: string
@@ -89,7 +92,10 @@ export interface Endpoints {
   /** Ports actually bound right now (settings may hold 0 = "any", or a change pending a restart). */
   httpPort: number
   peerPort: number
+  /** The default channel's feed. */
   feedUrl: string
+  /** Every channel with a release not retired (the default one always), and its feed. */
+  channels: { name: string; feedUrl: string }[]
   announceUrls: string[]
   dashboardUrl: string | null
 }

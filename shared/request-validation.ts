@@ -9,6 +9,8 @@ import { COMMAND_NAMES, type CommandName, type CommandRequest, type Settings } f
 import { SwarmdropError } from './errors.js'
 
 export const INFO_HASH_PATTERN = /^[0-9a-f]{40}$/
+/** Channel names go into feed URLs (/feeds/<name>.xml): lowercase letters, digits, ".", "-", "_". */
+export const CHANNEL_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/
 
 type Check = (value: unknown, field: string) => void
 
@@ -39,6 +41,11 @@ const nullableText: Check = (v, field) => {
 }
 const infoHash: Check = (v, field) => {
   if (typeof v !== 'string' || !INFO_HASH_PATTERN.test(v)) throw invalid(`"${field}" must be a release's info-hash (40 lowercase hex digits), got ${describe(v)}.`)
+}
+const channel: Check = (v, field) => {
+  if (typeof v !== 'string' || !CHANNEL_PATTERN.test(v)) {
+    throw invalid(`"${field}" must be a channel name: 1 to 64 lowercase letters, digits, ".", "-" or "_", starting with a letter or digit; got ${describe(v)}.`)
+  }
 }
 const paths: Check = (v, field) => {
   if (!Array.isArray(v) || v.length === 0) throw invalid(`"${field}" must be a list of one or more paths, got ${describe(v)}.`)
@@ -77,7 +84,7 @@ const SHAPES: { [K in CommandName]: Shape } = {
   'publish.preview': { required: { paths } },
   'publish.start': {
     required: { paths },
-    optional: { name: nonEmptyText, channel: nonEmptyText, comment: text, private: bool, webSeed: bool, pieceLength: wholeNumber },
+    optional: { name: nonEmptyText, channel, comment: text, private: bool, webSeed: bool, pieceLength: wholeNumber },
   },
   'publish.cancel': { required: { jobId: nonEmptyText } },
   'release.pause': RELEASE,

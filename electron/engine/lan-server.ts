@@ -4,7 +4,8 @@
  * `releases()` on each request, so a retired release disappears from every route at once.
  *
  * Routes (all GET; HEAD too for feed, torrents and web seed; shapes from lan-urls.ts):
- *   /feed.xml[?key=K]                        RSS 2.0 (feed.ts), application/rss+xml
+ *   /feed.xml[?key=K]                        RSS 2.0 (feed.ts) of the default channel
+ *   /feeds/<channel>.xml[?key=K]             RSS 2.0 of another channel (empty until its first release)
  *   /torrents/<infohash>.torrent[?key=K]     freshly encoded .torrent (current address)
  *   /webseed/[<K>/]<infohash>/<name>[/<path>] exactly the release's files, with single Range
  *   /announce, /scrape                       the tracker (tracker.ts)
@@ -28,10 +29,11 @@
  * URL shapes live in lan-urls.ts, the web seed in web-seed.ts.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import { DEFAULT_CHANNEL } from '../../shared/contract.js'
 import type { AddressInfo } from 'node:net'
 import { EventEmitter } from 'node:events'
 import { buildFeed, type FeedItem } from './feed.js'
-import { LAN_PATHS, LanUrls, torrentPathInfoHash } from './lan-urls.js'
+import { feedPathChannel, LAN_PATHS, LanUrls, torrentPathInfoHash } from './lan-urls.js'
 import { normalizeIp } from './ip-address.js'
 import { listenError } from './listen-error.js'
 import { decodeSegment } from './safe-path.js'
@@ -44,6 +46,8 @@ import { methodNotAllowed, notFound, sendText } from './http-replies.js'
 export interface PublishedRelease extends WebSeedRelease {
   /** Unique feed title. */
   title: string
+  /** Which feed lists it (DEFAULT_CHANNEL: /feed.xml). */
+  channel: string
   publishedAt: Date
   isDirectory: boolean
   totalSize: number
@@ -112,8 +116,8 @@ export class LanServer extends EventEmitter<LanServerEvents> {
   private readonly server: http.Server
   private readonly webSeed: WebSeed
   private boundPort: number | null = null
-  private lastBuild = wholeSecond(Date.now())
-  private lastFeedSignature: string | null = null
+  /** Per channel: its lastBuildDate and what its last render listed. */
+  private readonly builds = new Map<string, { lastBuild: number; signature: string | null }>()
   /** Every URL this server answers, as the servers are told them. */
   readonly urls: LanUrls
 
@@ -153,8 +157,9 @@ export class LanServer extends EventEmitter<LanServerEvents> {
     return this.boundPort ?? this.options.port
   }
 
+  /** The default channel's lastBuildDate. */
   get lastBuildDate(): Date {
-    return new Date(this.lastBuild)
+    return new Date(this.build(DEFAULT_CHANNEL).lastBuild)
   }
 
   async listen(): Promise<void> {
@@ -174,10 +179,13 @@ export class LanServer extends EventEmitter<LanServerEvents> {
     }
   }
 
-  /** The item list changed: move lastBuildDate forward now, whatever the next render shows. */
+  /** The item lists changed: move every channel's lastBuildDate forward now, whatever the next render shows. */
   releasesChanged(): void {
-    this.bumpLastBuild()
-    this.lastFeedSignature = feedSignature(this.feedItems(this.options.releases()))
+    const releases = this.options.releases()
+    for (const [channel, build] of this.builds) {
+      this.bumpLastBuild(build)
+      build.signature = feedSignature(this.feedItems(releases.filter((r) => r.channel === channel)))
+    }
   }
 
   async close(): Promise<void> {
@@ -204,8 +212,14 @@ export class LanServer extends EventEmitter<LanServerEvents> {
     })
   }
 
-  private bumpLastBuild(): void {
-    this.lastBuild = Math.max(wholeSecond(Date.now()), this.lastBuild + 1000)
+  private build(channel: string): { lastBuild: number; signature: string | null } {
+    let build = this.builds.get(channel)
+    if (!build) this.builds.set(channel, (build = { lastBuild: wholeSecond(Date.now()), signature: null }))
+    return build
+  }
+
+  private bumpLastBuild(build: { lastBuild: number }): void {
+    build.lastBuild = Math.max(wholeSecond(Date.now()), build.lastBuild + 1000)
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -249,11 +263,12 @@ export class LanServer extends EventEmitter<LanServerEvents> {
       return
     }
     const isRead = req.method === 'GET' || req.method === 'HEAD'
-    if (rawPath === LAN_PATHS.feed) {
+    const channel = feedPathChannel(rawPath)
+    if (channel !== null) {
       log.kind = 'feed'
       if (!this.queryKeyOk(query)) return notFound(res)
       if (!isRead) return methodNotAllowed(res)
-      return this.serveFeed(req, res)
+      return this.serveFeed(req, res, channel)
     }
     const torrentHash = torrentPathInfoHash(rawPath)
     if (torrentHash) {
@@ -312,25 +327,28 @@ export class LanServer extends EventEmitter<LanServerEvents> {
     }))
   }
 
-  private serveFeed(req: IncomingMessage, res: ServerResponse): void {
-    const items = this.feedItems(this.options.releases())
+  /** A channel with nothing published yet is an empty feed, so servers can subscribe ahead of its first release. */
+  private serveFeed(req: IncomingMessage, res: ServerResponse, channel: string): void {
+    const items = this.feedItems(this.options.releases().filter((r) => r.channel === channel))
     const signature = feedSignature(items)
-    if (this.lastFeedSignature !== null && signature !== this.lastFeedSignature) this.bumpLastBuild()
-    this.lastFeedSignature = signature
+    const build = this.build(channel)
+    if (build.signature !== null && signature !== build.signature) this.bumpLastBuild(build)
+    build.signature = signature
+    const title = this.options.feedTitle ?? 'Swarmdrop releases'
     const body = Buffer.from(
       buildFeed({
-        title: this.options.feedTitle ?? 'Swarmdrop releases',
-        feedUrl: this.urls.feed(),
+        title: channel === DEFAULT_CHANNEL ? title : `${title}: ${channel}`,
+        feedUrl: this.urls.feed(channel),
         siteUrl: `${this.urls.base()}/`,
         items,
-        lastBuildDate: new Date(this.lastBuild),
+        lastBuildDate: new Date(build.lastBuild),
         ttlMinutes: this.options.feedTtlMinutes,
       }),
     )
     res.statusCode = 200
     res.setHeader('Content-Type', 'application/rss+xml; charset=utf-8')
     res.setHeader('Content-Length', body.length)
-    res.setHeader('Last-Modified', new Date(this.lastBuild).toUTCString())
+    res.setHeader('Last-Modified', new Date(build.lastBuild).toUTCString())
     res.setHeader('Cache-Control', 'no-cache')
     res.end(req.method === 'HEAD' ? undefined : body)
   }

@@ -3,13 +3,19 @@
  * the web seed and both tracker announce URLs. The LAN server routes exactly these shapes, and
  * the engine, the feed and the .torrent files only ever ask this module for them.
  *
+ * Channels: the default channel's feed is /feed.xml, each other one's /feeds/<name>.xml, so a
+ * server subscribed to one channel never sees another's releases.
+ *
  * The feed key rides in the query string of the feed and .torrent URLs (every RSS reader passes
  * it through), and as a path segment in the web seed's URL, because clients append
  * `<name>/<path>` to a url-list entry and would drop a query string. Announce URLs carry no key
  * (see lan-server.ts for why).
  */
+import { DEFAULT_CHANNEL } from '../../shared/contract.js'
+
 export const LAN_PATHS = {
   feed: '/feed.xml',
+  channelFeeds: '/feeds/',
   announce: '/announce',
   scrape: '/scrape',
   torrents: '/torrents/',
@@ -17,6 +23,7 @@ export const LAN_PATHS = {
 } as const
 
 const TORRENT_PATH = /^\/torrents\/([0-9a-f]{40})\.torrent$/
+const CHANNEL_FEED_PATH = /^\/feeds\/([a-z0-9][a-z0-9._-]{0,63})\.xml$/
 
 export class LanUrls {
   /**
@@ -34,8 +41,10 @@ export class LanUrls {
     return `http://${this.host()}:${this.port()}`
   }
 
-  feed(): string {
-    return `${this.base()}${LAN_PATHS.feed}${this.keyQuery()}`
+  /** The default channel's feed is /feed.xml; each other channel has /feeds/<name>.xml. */
+  feed(channel: string = DEFAULT_CHANNEL): string {
+    const feedPath = channel === DEFAULT_CHANNEL ? LAN_PATHS.feed : `${LAN_PATHS.channelFeeds}${channel}.xml`
+    return `${this.base()}${feedPath}${this.keyQuery()}`
   }
 
   torrent(infoHash: string): string {
@@ -61,6 +70,12 @@ export class LanUrls {
     const key = this.feedKey()
     return key ? `?key=${encodeURIComponent(key)}` : ''
   }
+}
+
+/** The channel a feed path names (/feed.xml is the default one), or null for any other path. */
+export function feedPathChannel(rawPath: string): string | null {
+  if (rawPath === LAN_PATHS.feed) return DEFAULT_CHANNEL
+  return CHANNEL_FEED_PATH.exec(rawPath)?.[1] ?? null
 }
 
 /** The info-hash a /torrents/<hash>.torrent path names, or null for any other path. */

@@ -1,3 +1,4 @@
+import { useId, useMemo, useState } from 'react'
 import type { ReleaseSummary } from '../../shared/contract.js'
 import { useDashboard, useFleet } from '../app-context.js'
 import { firewallHintText, plural } from '../fleet.js'
@@ -23,6 +24,11 @@ function FleetPanel() {
   const endpoints = useDashboard((s) => s.snapshot?.endpoints ?? null)
   const now = useDashboard((s) => s.snapshot?.at ?? null)
   const expected = useDashboard((s) => (s.fleet.status === 'ready' ? countExpected(s.fleet.rows) : 0))
+  const channels = endpoints?.channels ?? []
+  const [channel, setChannel] = useState<string>('')
+  const channelId = useId()
+  // A channel picks the columns: the releases its servers subscribe to.
+  const shown = useMemo(() => (channel === '' ? releases : releases.filter((r) => r.channel === channel)), [releases, channel])
 
   return (
     <section className="panel servers" aria-labelledby="servers-title">
@@ -51,7 +57,20 @@ function FleetPanel() {
               Showing the fleet as it was: fetching it again failed ({fleet.error}).
             </p>
           ) : null}
-          <FleetMatrix rows={fleet.rows} releases={releases} now={now ?? Date.now()} firewallHint={firewallHintText(endpoints)} onOpen={selectServer} />
+          {channels.length > 1 ? (
+            <div className="field inline">
+              <label htmlFor={channelId}>Channel</label>
+              <select id={channelId} value={channel} onChange={(e) => setChannel(e.currentTarget.value)}>
+                <option value="">All channels</option>
+                {channels.map((c) => (
+                  <option key={c.name} value={c.name}>
+                    {c.name}
+                  </option>
+                ))}
+              </select>
+            </div>
+          ) : null}
+          <FleetMatrix rows={fleet.rows} releases={shown} now={now ?? Date.now()} firewallHint={firewallHintText(endpoints)} onOpen={selectServer} />
           <RosterEditor rows={fleet.rows} />
         </>
       ) : null}

@@ -1,4 +1,5 @@
 import { useId, useState } from 'react'
+import { DEFAULT_CHANNEL } from '../../shared/contract.js'
 import { subscribeSetups, type SetupClient } from '../../shared/subscribe-setups.js'
 import { useDashboard } from '../app-context.js'
 import { copyText } from '../clipboard.js'
@@ -9,7 +10,10 @@ import { copyText } from '../clipboard.js'
  * qBittorrent and aria2 ones are run against the real clients in the tests.
  */
 export function SubscribePage() {
-  const feedUrl = useDashboard((s) => s.snapshot?.endpoints.feedUrl ?? null)
+  const endpoints = useDashboard((s) => s.snapshot?.endpoints ?? null)
+  const [channel, setChannel] = useState(DEFAULT_CHANNEL)
+  const channelId = useId()
+  const feedUrl = endpoints?.channels.find((c) => c.name === channel)?.feedUrl ?? endpoints?.feedUrl ?? null
   const [client, setClient] = useState<SetupClient>('qbittorrent')
   const [saveDir, setSaveDir] = useState('/srv/updates')
   const dirId = useId()
@@ -31,6 +35,19 @@ export function SubscribePage() {
           </button>
         ))}
       </div>
+      {endpoints && endpoints.channels.length > 1 ? (
+        <div className="field">
+          <label htmlFor={channelId}>Channel</label>
+          <select id={channelId} value={channel} onChange={(e) => setChannel(e.currentTarget.value)}>
+            {endpoints.channels.map((c) => (
+              <option key={c.name} value={c.name}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+          <span className="field-help">A server subscribed to one channel gets only that channel's releases.</span>
+        </div>
+      ) : null}
       <div className="field">
         <label htmlFor={dirId}>Where the servers keep releases</label>
         <input id={dirId} value={saveDir} spellCheck={false} onChange={(e) => setSaveDir(e.currentTarget.value)} />

@@ -145,7 +145,7 @@ test('stalled readers are dropped and connections per IP are capped; the server 
   const content = pseudoRandom(64 * 1024 * 1024, 'blob')
   await writeFile(file, content)
   const tracker = new Tracker({ intervalSeconds: 30, isAllowed: () => false })
-  const release = { infoHash: 'ab'.repeat(20), title: 'blob', publishedAt: new Date(), name: 'blob.bin', isDirectory: false, files: [{ path: [], absPath: file, length: content.length }], totalSize: content.length, torrent: () => Buffer.from('d4:infode'), magnet: '' }
+  const release = { infoHash: 'ab'.repeat(20), title: 'blob', channel: 'default', publishedAt: new Date(), name: 'blob.bin', isDirectory: false, files: [{ path: [], absPath: file, length: content.length }], totalSize: content.length, torrent: () => Buffer.from('d4:infode'), magnet: '' }
   const server = new LanServer({ port: 0, host: '127.0.0.1', address: '127.0.0.1', feedKey: () => null, releases: () => [release], tracker, idleTimeoutMs: 1000, maxConnectionsPerIp: 4 })
   await server.listen()
   t.after(async () => {

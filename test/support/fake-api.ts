@@ -94,7 +94,7 @@ export function makeSnapshot(patch: Partial<Snapshot> = {}): Snapshot {
     swarms: [],
     peers: [],
     settings: { address: null, httpPort: 8080, peerPort: 6881, feedKey: null, announceIntervalSeconds: 30, uploadLimit: 0, utp: true },
-    endpoints: { address: '10.0.0.5', httpPort: 8080, peerPort: 6881, feedUrl: FEED_URL, announceUrls: ['http://10.0.0.5:8080/announce'], dashboardUrl: null },
+    endpoints: { address: '10.0.0.5', httpPort: 8080, peerPort: 6881, feedUrl: FEED_URL, channels: [], announceUrls: ['http://10.0.0.5:8080/announce'], dashboardUrl: null },
     ...patch,
   }
 }

@@ -9,11 +9,12 @@ import { encodeTorrent } from '../../electron/engine/torrent-file.js'
 
 export function publishedRelease(
   created: CreatedTorrent,
-  options: { title: string; publishedAt: Date; announce: () => string[][]; webSeeds: () => string[] },
+  options: { title: string; publishedAt: Date; announce: () => string[][]; webSeeds: () => string[]; channel?: string },
 ): PublishedRelease {
   return {
     infoHash: created.infoHash,
     title: options.title,
+    channel: options.channel ?? 'default',
     publishedAt: options.publishedAt,
     name: created.name,
     isDirectory: created.source.isDirectory,

@@ -59,7 +59,7 @@ function snapshot(releases: ReleaseSummary[], swarms: SwarmStats[] = [], peers: 
     swarms,
     peers,
     settings: { address: null, httpPort: 8080, peerPort: 6881, feedKey: 'k3y', announceIntervalSeconds: 60, uploadLimit: 0, utp: true },
-    endpoints: { address: '192.168.1.20', httpPort: 8080, peerPort: 6881, feedUrl, announceUrls: ['http://192.168.1.20:8080/announce'], dashboardUrl: null },
+    endpoints: { address: '192.168.1.20', httpPort: 8080, peerPort: 6881, feedUrl, channels: [], announceUrls: ['http://192.168.1.20:8080/announce'], dashboardUrl: null },
   }
 }
 
