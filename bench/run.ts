@@ -9,6 +9,7 @@ import { benchUtp } from './utp-bench.js'
 import { benchRenderer } from './renderer-bench.js'
 import { benchLan } from './lan-bench.js'
 import { benchSoak } from './soak-bench.js'
+import { benchFleetUi } from './fleet-ui-bench.js'
 
 const SUITES: Record<string, () => Promise<BenchResult[]>> = {
   create: benchCreate,
@@ -17,6 +18,7 @@ const SUITES: Record<string, () => Promise<BenchResult[]>> = {
   renderer: benchRenderer,
   lan: benchLan,
   soak: benchSoak,
+  'fleet-ui': benchFleetUi,
 }
 
 const wanted = process.argv.slice(2)
