@@ -5,7 +5,7 @@
 import { SwarmdropError } from '../../shared/errors.js'
 import { choosePieceLength, isValidPieceLength, MIN_PIECE_LENGTH, MAX_PIECE_LENGTH } from '../../shared/piece-length.js'
 import { HashPool, type HashPoolOptions } from './hasher.js'
-import { scanSource, type Source } from './source-scanner.js'
+import { scanSources, type Source } from './source-scanner.js'
 import { encodeInfo, encodeTorrent, infoHashOf, magnetUri } from './torrent-file.js'
 import { PRODUCT } from './product.js'
 
@@ -67,7 +67,9 @@ function hashWith(pool: HashPool, source: Source, pieceLength: number, options: 
   )
 }
 
-export async function createTorrent(inputPath: string, options: CreateOptions = {}): Promise<CreatedTorrent> {
+/** One path, or several as one release under a virtual root named `options.name` (required then). */
+export async function createTorrent(input: string | string[], options: CreateOptions = {}): Promise<CreatedTorrent> {
+  const inputs = Array.isArray(input) ? input : [input]
   const started = performance.now()
   if (options.pieceLength !== undefined && !isValidPieceLength(options.pieceLength)) {
     throw new SwarmdropError(
@@ -80,12 +82,15 @@ export async function createTorrent(inputPath: string, options: CreateOptions = 
     throw new SwarmdropError('INVALID_ARGUMENT', `Release name "${name}" is invalid: it must be non-empty and contain no "/".`)
   }
   // Threads start now and boot while the source is scanned.
+  if (inputs.length > 1 && name === undefined) {
+    throw new SwarmdropError('INVALID_ARGUMENT', `${inputs.length} paths make one release under a folder named after it: give the release a name.`)
+  }
   const pool = new HashPool(options.threads)
   let source: Source
   let pieces: Buffer
   let pieceLength: number
   try {
-    source = await scanSource(inputPath)
+    source = await scanSources(inputs, name ?? '')
     pieceLength = options.pieceLength ?? choosePieceLength(source.totalSize)
     pieces = await hashWith(pool, source, pieceLength, options)
   } finally {

@@ -40,7 +40,7 @@ import { checkRelease } from './release-check.js'
 import { absPathOf, infoBytes, newReleaseRecord, pieceHashesOf, ReleaseStore, type ReleaseRecord } from './release-store.js'
 import { Seeder } from './seeder.js'
 import { DEFAULT_SETTINGS, generateFeedKey, SettingsStore, validateSettings } from './settings-store.js'
-import { scanSource } from './source-scanner.js'
+import { scanSources } from './source-scanner.js'
 import { encodeTorrent, magnetUri } from './torrent-file.js'
 import { Tracker, type AnnounceEvent } from './tracker.js'
 import { FleetTracker, systemResolver, type HostResolver } from './fleet-tracker.js'
@@ -311,7 +311,7 @@ export class Engine implements CoreApi {
   // --- publishing -------------------------------------------------------------------------
 
   private async preview(paths: string[]): Promise<PublishPreview> {
-    const source = await scanSource(onePath(paths))
+    const source = await scanSources(somePaths(paths), defaultReleaseName(paths))
     const warnings: string[] = []
     const empty = source.files.filter((f) => f.length === 0).length
     if (empty > 0) warnings.push(`${empty} empty file(s) will be created on the servers but carry no data.`)
@@ -326,7 +326,7 @@ export class Engine implements CoreApi {
   }
 
   private startPublish(req: PublishRequest): string {
-    const input = onePath(req.paths)
+    const input = somePaths(req.paths)
     // The channel goes into a feed URL and into the stored record: checked here too, for callers
     // inside the process (the tray, tests) that no transport stands in front of.
     if (req.channel !== undefined) validateRequest('publish.start', { paths: req.paths, channel: req.channel })
@@ -337,11 +337,12 @@ export class Engine implements CoreApi {
     return jobId
   }
 
-  private async runPublish(jobId: string, input: string, req: PublishRequest, signal: AbortSignal): Promise<void> {
+  private async runPublish(jobId: string, input: string[], req: PublishRequest, signal: AbortSignal): Promise<void> {
     let lastProgress = 0
     try {
       const created = await createTorrent(input, {
-        name: req.name,
+        // Several paths go under a folder named after the release.
+        name: req.name ?? (input.length > 1 ? defaultReleaseName(input) : undefined),
         pieceLength: req.pieceLength,
         private: req.private ?? true,
         comment: req.comment,
@@ -665,12 +666,15 @@ export class Engine implements CoreApi {
   }
 }
 
-function onePath(paths: string[]): string {
-  if (!Array.isArray(paths) || paths.length === 0) throw new SwarmdropError('INVALID_ARGUMENT', 'Nothing to publish: give one file or folder.')
-  if (paths.length > 1) {
-    throw new SwarmdropError('INVALID_ARGUMENT', `Publish one file or one folder at a time (got ${paths.length} paths): put several files in a folder and publish the folder.`)
-  }
-  return paths[0] as string
+function somePaths(paths: string[]): string[] {
+  if (!Array.isArray(paths) || paths.length === 0) throw new SwarmdropError('INVALID_ARGUMENT', 'Nothing to publish: give a file or a folder, or several.')
+  return paths
+}
+
+/** Several paths without a name: the release is called after the first, "app-and-2-more". */
+function defaultReleaseName(paths: string[]): string {
+  const first = path.basename(paths[0] ?? 'release')
+  return paths.length > 1 ? `${first}-and-${paths.length - 1}-more` : first
 }
 
 /** A set that forgets its oldest entries beyond `max` (insertion order is Set iteration order). */

@@ -50,6 +50,8 @@ export interface ReleaseRecord {
     root: string
     isDirectory: boolean
     files: StoredFileEntry[]
+    /** Several paths as one release: where each top-level entry is on disk (absent for one path). */
+    roots?: { name: string; path: string }[]
   }
   /** The bencoded info dictionary, base64: the release's identity, never re-encoded. */
   info: string
@@ -89,6 +91,7 @@ export function newReleaseRecord(created: CreatedTorrent, choices: PublishChoice
       root: created.source.root,
       isDirectory: created.source.isDirectory,
       files: created.source.files.map((f) => ({ path: f.path, length: f.length, mtimeMs: f.mtimeMs, ino: f.ino })),
+      ...(created.source.roots ? { roots: created.source.roots } : {}),
     },
     info: created.info.toString('base64'),
     creationDate: Math.floor(choices.publishedAt.getTime() / 1000),
@@ -98,8 +101,15 @@ export function newReleaseRecord(created: CreatedTorrent, choices: PublishChoice
   }
 }
 
-/** Absolute path of a stored file: derived from the root, never stored twice. */
+/** Absolute path of a stored file: derived from the root (or its entry's root), never stored twice. */
 export function absPathOf(record: ReleaseRecord, file: StoredFileEntry): string {
+  const { roots } = record.source
+  if (roots) {
+    const [top, ...rest] = file.path
+    const root = roots.find((r) => r.name === top)
+    if (!root) throw new SwarmdropError('INTERNAL', `"${record.title}" has no source for ${file.path.join('/')}.`)
+    return path.join(root.path, ...rest)
+  }
   return record.source.isDirectory ? path.join(record.source.root, ...file.path) : record.source.root
 }
 
@@ -236,6 +246,18 @@ export function parseReleaseRecord(text: string): ReleaseRecord {
   if (state !== 'seeding' && state !== 'paused' && state !== 'retired') throw new Error(`"state" is ${JSON.stringify(state)}`)
   const root = str(source.root, 'source.root')
   if (!path.isAbsolute(root)) throw new Error('"source.root" is not an absolute path')
+  let roots: { name: string; path: string }[] | undefined
+  if (source.roots !== undefined) {
+    if (!Array.isArray(source.roots) || source.roots.length < 2) throw new Error('"source.roots" is not a list of two or more sources')
+    roots = source.roots.map((r: unknown, i: number) => {
+      const entry = object(r, `source.roots[${i}]`)
+      const name = str(entry.name, `source.roots[${i}].name`)
+      const at = str(entry.path, `source.roots[${i}].path`)
+      if (!isPlainSegment(name) || !path.isAbsolute(at)) throw new Error(`"source.roots[${i}]" is not a name and an absolute path`)
+      return { name, path: at }
+    })
+    if (!files.every((f) => roots?.some((r) => r.name === f.path[0]))) throw new Error('a file of "source.files" is under none of "source.roots"')
+  }
   if (r.comment !== null && typeof r.comment !== "string") throw new Error(`"comment" is not text`)
   const comment = r.comment
   const record: ReleaseRecord = {
@@ -250,7 +272,7 @@ export function parseReleaseRecord(text: string): ReleaseRecord {
     pieceLength,
     pieceCount,
     totalSize,
-    source: { root, isDirectory, files },
+    source: roots ? { root, isDirectory, files, roots } : { root, isDirectory, files },
     info,
     creationDate: count(r.creationDate, 'creationDate'),
     createdAt: date(r.createdAt, 'createdAt'),

@@ -30,6 +30,38 @@ export interface Source {
   isDirectory: boolean
   files: SourceFile[]
   totalSize: number
+  /**
+   * Several unrelated files and folders published as one release: each is a top-level entry of
+   * a virtual root (the release's name), and lives where it is on disk. Absent for one path.
+   */
+  roots?: SourceRoot[]
+}
+
+export interface SourceRoot {
+  /** The top-level name inside the release. */
+  name: string
+  /** Where it is on disk: the file itself, or the folder whose content is under `name`. */
+  path: string
+}
+
+/**
+ * Several paths as one release under a virtual root called `name`: each path's base name becomes
+ * a top-level entry. One path is just scanSource.
+ */
+export async function scanSources(inputs: string[], name: string): Promise<Source> {
+  if (inputs.length === 1) return scanSource(inputs[0] as string)
+  const roots: SourceRoot[] = []
+  const files: SourceFile[] = []
+  for (const input of inputs) {
+    const source = await scanSource(input)
+    if (roots.some((r) => r.name === source.name)) {
+      throw new SwarmdropError('INVALID_ARGUMENT', `Two of the paths are both called "${source.name}" (${roots.find((r) => r.name === source.name)?.path} and ${source.root}): a release cannot hold both. Rename one, or put them in folders.`)
+    }
+    roots.push({ name: source.name, path: source.root })
+    for (const f of source.files) files.push({ ...f, path: [source.name, ...f.path] })
+  }
+  const sorted = sortByPathBytes(files)
+  return { root: path.dirname(roots[0]?.path ?? '/'), name, isDirectory: true, files: sorted, totalSize: sorted.reduce((sum, f) => sum + f.length, 0), roots }
 }
 
 export async function scanSource(input: string): Promise<Source> {
