@@ -1,4 +1,5 @@
-import { memo, useLayoutEffect, useMemo, useRef, useState, type CSSProperties } from 'react'
+import { memo, useMemo, useRef, useState, type CSSProperties } from 'react'
+import { useRowWindow } from '../windowed-rows.js'
 import type { FleetCell, FleetRow, ReleaseSummary } from '../../shared/contract.js'
 import {
   cellOf,
@@ -23,7 +24,6 @@ import { useThrottled } from '../throttle.js'
 /** Fixed row height, as in PeersTable: windowing by division, not measurement. */
 export const FLEET_ROW_HEIGHT = 36
 /** Rows rendered above and below the viewport so fast scrolling does not show gaps. */
-const OVERSCAN = 6
 /** The body grows with its rows up to this many, then scrolls. */
 const MAX_VISIBLE_ROWS = 16
 /** Before the first layout (and under jsdom, which has no layout) assume this viewport. */
@@ -66,24 +66,7 @@ export function FleetMatrix({ rows, releases, now, firewallHint, onOpen }: Fleet
   const sorted = useMemo(() => sortFleet(filter === 'all' ? all : all.filter((r) => matchesFilter(r, filter, focus)), sort, focus), [all, filter, focus, sort])
 
   const head = useRef<HTMLDivElement>(null)
-  const body = useRef<HTMLDivElement>(null)
-  const [scrollTop, setScrollTop] = useState(0)
-  const [viewport, setViewport] = useState(FALLBACK_VIEWPORT)
-  useLayoutEffect(() => {
-    const el = body.current
-    if (!el) return
-    if (el.clientHeight > 0) setViewport(el.clientHeight)
-    if (typeof ResizeObserver === 'undefined') return
-    const observer = new ResizeObserver(() => {
-      if (el.clientHeight > 0) setViewport(el.clientHeight)
-    })
-    observer.observe(el)
-    return () => observer.disconnect()
-  }, [])
-
-  const first = Math.max(0, Math.floor(scrollTop / FLEET_ROW_HEIGHT) - OVERSCAN)
-  const last = Math.min(sorted.length, Math.ceil((scrollTop + viewport) / FLEET_ROW_HEIGHT) + OVERSCAN)
-  const windowed = sorted.slice(first, last)
+  const { body, setScrollTop, first, rows: windowed } = useRowWindow(sorted, FLEET_ROW_HEIGHT, FALLBACK_VIEWPORT)
 
   const minWidth = WIDTH.server + WIDTH.clients + 2 * WIDTH.time + columns.length * WIDTH.release + WIDTH.padding
   const grid = {

@@ -1,4 +1,5 @@
-import { memo, useLayoutEffect, useMemo, useRef, useState } from 'react'
+import { memo, useMemo, useState } from 'react'
+import { useRowWindow } from '../windowed-rows.js'
 import type { PeerInfo } from '../../shared/contract.js'
 import type { PeerRowData } from '../departed-peers.js'
 import { formatRate } from '../../shared/format.js'
@@ -7,7 +8,6 @@ import { useThrottled } from '../throttle.js'
 /** Fixed row height: what makes windowing a division instead of a measurement. */
 export const ROW_HEIGHT = 32
 /** Rows rendered above and below the viewport so fast scrolling does not show gaps. */
-const OVERSCAN = 6
 /** The body grows with its rows up to this many, then scrolls. */
 const MAX_VISIBLE_ROWS = 14
 /** Before the first layout (and under jsdom, which has no layout) assume this viewport. */
@@ -67,24 +67,7 @@ export function PeersTable({ peers, caption }: { peers: PeerRowData[]; caption: 
   const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({ key: 'peer', descending: false })
   const sorted = useMemo(() => sortRows(shown, sort.key, sort.descending), [shown, sort])
 
-  const body = useRef<HTMLDivElement>(null)
-  const [scrollTop, setScrollTop] = useState(0)
-  const [viewport, setViewport] = useState(FALLBACK_VIEWPORT)
-  useLayoutEffect(() => {
-    const el = body.current
-    if (!el) return
-    if (el.clientHeight > 0) setViewport(el.clientHeight)
-    if (typeof ResizeObserver === 'undefined') return
-    const observer = new ResizeObserver(() => {
-      if (el.clientHeight > 0) setViewport(el.clientHeight)
-    })
-    observer.observe(el)
-    return () => observer.disconnect()
-  }, [])
-
-  const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN)
-  const last = Math.min(sorted.length, Math.ceil((scrollTop + viewport) / ROW_HEIGHT) + OVERSCAN)
-  const rows = sorted.slice(first, last)
+  const { body, setScrollTop, first, rows } = useRowWindow(sorted, ROW_HEIGHT, FALLBACK_VIEWPORT)
 
   const toggleSort = (key: SortKey): void =>
     setSort((s) => (s.key === key ? { key, descending: !s.descending } : { key, descending: key !== 'peer' && key !== 'client' && key !== 'transport' }))
