@@ -15,7 +15,6 @@
  * rows have the shape electron/engine/fleet.ts builds (every row has a cell per release, versions
  * from one counter); the rollout itself is a seeded random model, not a recording.
  */
-import { createServer, type Server } from 'node:http'
 import { readdir, readFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -23,6 +22,7 @@ import { fileURLToPath } from 'node:url'
 import type { CDPSession, Page } from 'playwright-core'
 import type { Events, FleetCell, FleetRow, PeerInfo, ProgressState, ReleaseSummary, RolloutSummary, Snapshot, SwarmStats } from '../shared/contract.js'
 import type { BenchResult } from './bench-result.js'
+import { serveDashboard } from './dashboard-server.js'
 import { median } from './measure.js'
 import { launchChromium } from '../test/support/browser.js'
 
@@ -37,7 +37,6 @@ const UPDATES = 10
 const BUDGET_MS = 16
 /** Deltas prepared up front: two views × (warm-up + measured), plus a profiled one each. */
 const PREPARED = 2 * (WARMUP + UPDATES + 1) + 2
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' }
 
 interface DriverParams {
   servers: number
@@ -210,8 +209,8 @@ function installFleetDriver(p: DriverParams): void {
       channels: [{ name: 'default', feedUrl: 'http://10.0.0.5:7070/feed.xml' }], announceUrls: ['http://10.0.0.5:7070/announce'], dashboardUrl: null,
     }
     const snapshot: Snapshot = {
-      at, releases, damagedReleases: [], rollouts, swarms, peers,
-      settings: { address: null, httpPort: 7070, peerPort: 6881, feedKey: null, announceIntervalSeconds: 30, uploadLimit: 0, utp: true },
+      at, releases, damagedReleases: [], uploadLimitNow: { limit: 0, source: 'normal' }, watchFolders: [], rollouts, swarms, peers,
+      settings: { address: null, httpPort: 7070, peerPort: 6881, feedKey: null, announceIntervalSeconds: 30, uploadLimit: 0, utp: true, hooks: { command: null, webhookUrl: null, timeoutSeconds: 10 }, retention: [], uploadSchedule: null, watchFolders: [] },
       endpoints,
     }
     return JSON.stringify(snapshot)
@@ -327,22 +326,6 @@ function installFleetDriver(p: DriverParams): void {
   const page = globalThis as unknown as { swarmdrop: typeof api; __fleetBench: FleetBenchHandle }
   page.swarmdrop = api
   page.__fleetBench = handle
-}
-
-function serveDashboard(): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    const rel = new URL(req.url ?? '/', 'http://x').pathname.replace(/^\/+/, '') || 'index.html'
-    const file = path.join(DASHBOARD, path.normalize(rel))
-    if (!file.startsWith(DASHBOARD)) return void res.writeHead(404).end()
-    readFile(file).then(
-      (body) => res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(body),
-      () => res.writeHead(404).end(),
-    )
-  })
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    const addr = server.address()
-    resolve({ server, url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/` })
-  }))
 }
 
 /** Chrome's cumulative main-thread counters, in seconds. */

@@ -6,21 +6,18 @@
  * at 60 Hz. The core is replaced by a synthetic SwarmdropApi injected as `window.swarmdrop` (the
  * preload's slot): a benchmark driver, since no real swarm here has 1,000 peers.
  */
-import { createServer, type Server } from 'node:http'
-import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { CDPSession, Page } from 'playwright-core'
 import type { BenchResult } from './bench-result.js'
+import { serveDashboard } from './dashboard-server.js'
 import { median } from './measure.js'
 import { launchChromium } from '../test/support/browser.js'
 
-const DASHBOARD = fileURLToPath(new URL('../dashboard/', import.meta.url))
 const PEERS = 1000
 const WARMUP = 3
 const UPDATES = 10
 const BUDGET_MS = 16
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' }
 
 /** The synthetic core, as page source: pre-built snapshots as JSON (a transport delivers JSON too). */
 const DRIVER = (peers: number, count: number): string => `
@@ -45,10 +42,10 @@ const DRIVER = (peers: number, count: number): string => `
     }
     const availability = Array.from({ length: 256 }, (_, c) => (c * 13 + n) % 40)
     return JSON.stringify({
-      at: Date.now() + n * 1000, releases: [release], damagedReleases: [], rollouts: [],
+      at: Date.now() + n * 1000, releases: [release], damagedReleases: [], uploadLimitNow: { limit: 0, source: 'normal' }, watchFolders: [], rollouts: [],
       swarms: [{ infoHash, peers: ${peers}, uploadRate: 80e6 + n * 1e5, downloadRate: 0, uploaded: n * 80e6, distributedCopies: 37.5, availability }],
       peers: list,
-      settings: { address: null, httpPort: 7070, peerPort: 6881, feedKey: null, announceIntervalSeconds: 30, uploadLimit: 0, utp: true },
+      settings: { address: null, httpPort: 7070, peerPort: 6881, feedKey: null, announceIntervalSeconds: 30, uploadLimit: 0, utp: true, hooks: { command: null, webhookUrl: null, timeoutSeconds: 10 }, retention: [], uploadSchedule: null, watchFolders: [] },
       endpoints: { address: '10.0.0.5', feedUrl: 'http://10.0.0.5:7070/feed.xml', announceUrls: [], dashboardUrl: null },
     })
   }
@@ -72,22 +69,6 @@ const DRIVER = (peers: number, count: number): string => `
   }
 })()
 `
-
-function serveDashboard(): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    const rel = new URL(req.url ?? '/', 'http://x').pathname.replace(/^\/+/, '') || 'index.html'
-    const file = path.join(DASHBOARD, path.normalize(rel))
-    if (!file.startsWith(DASHBOARD)) return void res.writeHead(404).end()
-    readFile(file).then(
-      (body) => res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(body),
-      () => res.writeHead(404).end(),
-    )
-  })
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    const addr = server.address()
-    resolve({ server, url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/` })
-  }))
-}
 
 async function scriptSeconds(cdp: CDPSession): Promise<number> {
   const { metrics } = await cdp.send('Performance.getMetrics')

@@ -11,6 +11,7 @@ import { ServersView } from './components/ServersView.js'
 import { SubscribePage } from './components/SubscribePage.js'
 import { SettingsPanel } from './components/SettingsPanel.js'
 import { SwarmDetail } from './components/SwarmDetail.js'
+import { WatchFoldersPanel } from './components/WatchFoldersPanel.js'
 
 export type View = 'publish' | 'releases' | 'servers' | 'subscribe' | 'peers' | 'settings'
 
@@ -52,6 +53,7 @@ export function App({ initialView = 'publish' }: { initialView?: View }) {
           {view === 'subscribe' ? <SubscribePage /> : null}
           {view === 'peers' ? <AllPeersView /> : null}
           {view === 'settings' ? <SettingsPanel /> : null}
+          {view === 'settings' ? <WatchFoldersPanel /> : null}
         </ErrorBoundary>
       </main>
     </div>

@@ -73,6 +73,34 @@ export interface SwarmStats {
  */
 export const FEED_KEY_MIN_LENGTH = 22
 
+/** In the hours marked (168 of them, Monday 00:00 first, local time), `altLimit` replaces the upload limit. */
+export interface UploadSchedule {
+  /** Bytes per second, 0 = unlimited. */
+  altLimit: number
+  hours: boolean[]
+}
+
+/** Per channel: keep the newest `keepLast` releases and/or retire those older than `olderThanDays`. */
+export interface RetentionRule {
+  channel: string
+  keepLast: number | null
+  olderThanDays: number | null
+}
+
+/**
+ * Hooks: on a rollout that reached every expected server, and on a server whose download stalled,
+ * run `command` (the event as JSON on stdin, and SWARMDROP_EVENT / SWARMDROP_RELEASE /
+ * SWARMDROP_INFOHASH in its environment) and/or POST the event as JSON to `webhookUrl`. Each is
+ * cut after `timeoutSeconds`; a failure is logged and never stops seeding.
+ */
+export interface HookSettings {
+  /** A shell command line, or null for none. */
+  command: string | null
+  /** An http:// or https:// URL, or null for none. */
+  webhookUrl: string | null
+  timeoutSeconds: number
+}
+
 export interface Settings {
   /** Host name or IP written into every LAN URL; null means "the primary LAN IPv4". */
   address: string | null
@@ -84,6 +112,43 @@ export interface Settings {
   /** Bytes per second, 0 = unlimited. */
   uploadLimit: number
   utp: boolean
+  /** What runs when a rollout completes or a server stalls (electron/engine/hooks.ts). */
+  hooks: HookSettings
+  /** Applied after every publish and once an hour; retiring never deletes files. */
+  retention: RetentionRule[]
+  /** The weekly schedule of the alternative upload limit, or null for the normal one at all times. */
+  uploadSchedule: UploadSchedule | null
+  /** Folders whose new top-level entries are published by themselves (electron/engine/watch-folders.ts). */
+  watchFolders: WatchFolder[]
+}
+
+/** A folder on the publisher's machine: each file or folder put in it becomes a release in `channel`. */
+export interface WatchFolder {
+  /** Absolute path. */
+  dir: string
+  channel: string
+}
+
+/**
+ * What a watch folder is doing: nothing new (watching), waiting for an entry to stop changing
+ * (settling), hashing and seeding one (publishing), done with the last one (published), or
+ * stuck (error: the folder is missing, or an entry could not be published).
+ */
+export type WatchFolderState = 'watching' | 'settling' | 'publishing' | 'published' | 'error'
+
+export interface WatchFolderStatus {
+  dir: string
+  channel: string
+  state: WatchFolderState
+  /** The top-level entry the state is about; null while only watching, or when the folder itself is the problem. */
+  entry: string | null
+  /** While settling: how long the entry has been unchanged so far, in ms, out of `settleMs`. */
+  stableMs: number | null
+  settleMs: number
+  /** Entries seen but not published yet (settling, empty, or waiting their turn). */
+  pending: number
+  /** One line for a person, e.g. `waiting for "app-2.5.tar" to settle (unchanged for 4 s of 10 s)`. */
+  message: string
 }
 
 export interface Endpoints {
@@ -175,6 +240,8 @@ export interface DamagedRelease {
 
 export interface Snapshot {
   at: number
+  /** The upload limit in force now (bytes per second, 0 = unlimited), and whether the schedule set it. */
+  uploadLimitNow: { limit: number; source: 'normal' | 'schedule' }
   releases: ReleaseSummary[]
   /** Records found damaged at start-up (kept aside, never loaded). */
   damagedReleases: DamagedRelease[]
@@ -184,6 +251,8 @@ export interface Snapshot {
   peers: PeerInfo[]
   settings: Settings
   endpoints: Endpoints
+  /** One per watch folder in use (settings or `serve --watch`). */
+  watchFolders: WatchFolderStatus[]
 }
 
 export interface PublishRequest {
@@ -246,6 +315,8 @@ export interface Commands {
   /** Replaces the roster of expected servers: IPs or host names, one per entry. */
   'fleet.roster.set': [{ servers: string[] }, { expected: number; unresolved: string[] }]
   'fleet.rename': [{ ip: string; name: string | null }, FleetRow]
+  /** Retires, in one channel (default: all), all but the newest `keepLast` and/or those older than `olderThanDays`. */
+  'releases.retireOld': [{ channel?: string; keepLast?: number; olderThanDays?: number }, { retired: ReleaseSummary[] }]
 }
 
 /** Events pushed by the core: name -> payload. */
@@ -297,6 +368,7 @@ export const COMMAND_NAMES = [
   'fleet.server',
   'fleet.roster.set',
   'fleet.rename',
+  'releases.retireOld',
 ] as const satisfies readonly CommandName[]
 
 export const EVENT_NAMES = [

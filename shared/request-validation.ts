@@ -60,6 +60,31 @@ function list(each: Check): Check {
   }
 }
 
+function retentionRule(v: unknown, field: string): void {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(`"${field}" must be a rule { channel, keepLast, olderThanDays }, got ${describe(v)}.`)
+  const r = v as Record<string, unknown>
+  channel(r.channel, `${field}.channel`)
+  for (const k of ['keepLast', 'olderThanDays'] as const) if (r[k] !== null) wholeNumber(r[k], `${field}.${k}`)
+}
+
+function watchFolder(v: unknown, field: string): void {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(`"${field}" must be a watch folder { dir, channel }, got ${describe(v)}.`)
+  const w = v as Record<string, unknown>
+  for (const k of Object.keys(w)) if (k !== 'dir' && k !== 'channel') throw invalid(`"${field}" has no field "${k}".`)
+  nonEmptyText(w.dir, `${field}.dir`)
+  channel(w.channel, `${field}.channel`)
+}
+
+/** `{ command, webhookUrl, timeoutSeconds }`: JSON types here; the settings store checks the values (URL scheme, range). */
+function hookSettings(v: unknown, field: string): void {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(`"${field}" must be { command, webhookUrl, timeoutSeconds }, got ${describe(v)}.`)
+  const h = v as Record<string, unknown>
+  for (const k of Object.keys(h)) if (k !== 'command' && k !== 'webhookUrl' && k !== 'timeoutSeconds') throw invalid(`"${field}" has no field "${k}".`)
+  if (h.command !== undefined) nullableText(h.command, `${field}.command`)
+  if (h.webhookUrl !== undefined) nullableText(h.webhookUrl, `${field}.webhookUrl`)
+  if (h.timeoutSeconds !== undefined) wholeNumber(h.timeoutSeconds, `${field}.timeoutSeconds`)
+}
+
 /** Fields of each request: required ones, then optional ones. undefined counts as absent. */
 interface Shape {
   required?: Record<string, Check>
@@ -77,6 +102,16 @@ const SETTINGS_FIELDS: Record<keyof Settings, Check> = {
   announceIntervalSeconds: wholeNumber,
   uploadLimit: wholeNumber,
   utp: bool,
+  hooks: hookSettings,
+  retention: list(retentionRule),
+  uploadSchedule: (v, field) => {
+    if (v === null) return
+    if (typeof v !== 'object' || Array.isArray(v)) throw invalid(`"${field}" must be { altLimit, hours } or null, got ${describe(v)}.`)
+    const schedule = v as Record<string, unknown>
+    wholeNumber(schedule.altLimit, `${field}.altLimit`)
+    list(bool)(schedule.hours, `${field}.hours`)
+  },
+  watchFolders: list(watchFolder),
 }
 
 const SHAPES: { [K in CommandName]: Shape } = {
@@ -98,6 +133,7 @@ const SHAPES: { [K in CommandName]: Shape } = {
   'fleet.server': { required: { ip: nonEmptyText } },
   'fleet.roster.set': { required: { servers: list(nonEmptyText) } },
   'fleet.rename': { required: { ip: nonEmptyText, name: nullableText } },
+  'releases.retireOld': { optional: { channel, keepLast: wholeNumber, olderThanDays: wholeNumber } },
 }
 
 export function isCommandName(value: unknown): value is CommandName {

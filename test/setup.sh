@@ -23,6 +23,7 @@ PACKAGES=(
   iproute2             # ip, tc: the namespace LAN of the fleet test
   iptables             # the fleet-view test's firewalled host (announces dropped)
   curl                 # the "subscribe your servers" setups run as a server would run them
+  systemd              # systemd-analyze, systemd-sysusers: the unit of "swarmdrop service install"
 )
 
 say() { printf 'setup:test: %s\n' "$*"; }

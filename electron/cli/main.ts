@@ -16,6 +16,8 @@ Commands:
   wait <release>      Block until a release has reached the servers (for deploy pipelines)
   subscribe [client]  Print a ready setup that subscribes a server's client to the feed
   dashboard           Print the sign-in link of the running instance's web dashboard
+  hooks               Show or set the command / webhook run on rollout complete and on a stall
+  service install     Run serve as a systemd service (dedicated user, sandboxed)
   help                Show this help
   version             Print the version
 
@@ -55,6 +57,14 @@ const COMMANDS: Record<string, { usage: () => Promise<string>; run: () => Promis
   dashboard: {
     usage: async () => (await import('./dashboard-command.js')).DASHBOARD_USAGE,
     run: async () => (await import('./dashboard-command.js')).runDashboard,
+  },
+  hooks: {
+    usage: async () => (await import('./hooks-command.js')).HOOKS_USAGE,
+    run: async () => (await import('./hooks-command.js')).runHooks,
+  },
+  service: {
+    usage: async () => (await import('./service-command.js')).SERVICE_USAGE,
+    run: async () => (await import('./service-command.js')).runService,
   },
 }
 

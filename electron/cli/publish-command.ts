@@ -6,13 +6,20 @@ import { formatBytes } from '../../shared/format.js'
 import { connectInstance } from './instance-client.js'
 import { ProgressBar } from './progress-bar.js'
 import { UsageError } from './cli-errors.js'
+import { checkWaitable, parseWaitSpec, WAIT_FLAGS, waitForRollout, type WaitSpec } from './wait-command.js'
 
 export const PUBLISH_USAGE = `swarmdrop publish <path> [--name NAME] [--channel NAME] [--comment TEXT] [--web-seed]
                   [--public] [--data-dir DIR] [--json]
+                  [--wait [--servers all|N|HOST,...] [--timeout SECONDS]]
 
   Hands a file or folder to the running "swarmdrop serve" (or desktop app) of the data dir. It is
   hashed (progress on a terminal), seeded in place, and listed in the feed; the command returns
-  once it is seeding and prints the info-hash, the .torrent URL and the magnet.`
+  once it is seeding and prints the info-hash, the .torrent URL and the magnet.
+
+  With --wait it then waits exactly like "swarmdrop wait" (one command for a deploy script): exit
+  0 once the release reached the servers, 1 naming the servers still missing when the timeout
+  (counted from when the release is seeding) passes. --servers all (the default) needs a roster
+  of expected servers, checked before anything is published.`
 
 export async function runPublish(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -26,13 +33,19 @@ export async function runPublish(argv: string[]): Promise<number> {
       public: { type: 'boolean' },
       'data-dir': { type: 'string' },
       json: { type: 'boolean' },
+      wait: { type: 'boolean' },
+      ...WAIT_FLAGS,
     },
   })
   if (positionals.length === 0) throw new UsageError('publish needs a file or folder')
+  if (!values.wait && (values.servers !== undefined || values.timeout !== undefined)) throw new UsageError('--servers and --timeout go with --wait')
+  // Parsed before connecting, so a typo in the wait flags stops the deploy before anything is hashed.
+  const waitSpec: WaitSpec | null = values.wait ? parseWaitSpec(values) : null
   // The server runs in another folder: hand it absolute paths.
   const paths = positionals.map((p) => path.resolve(p))
   const conn = await connectInstance(values['data-dir'])
   try {
+    if (waitSpec) await checkWaitable(conn, waitSpec)
     const bar = new ProgressBar('Hashing')
     let jobId: string | null = null
     const buffered: { id: string; outcome: { release: ReleaseSummary } | { error: ErrorInfo } }[] = []
@@ -65,15 +78,20 @@ export async function runPublish(argv: string[]): Promise<number> {
     })
     const release = await result
     bar.done()
-    if (values.json) {
-      process.stdout.write(`${JSON.stringify({ ok: true, release })}\n`)
-    } else {
+    if (!values.json) {
       process.stdout.write(`${release.infoHash}\n`)
       process.stderr.write(
         `Seeding "${release.name}": ${release.fileCount} file(s), ${formatBytes(release.totalSize)}\n` +
           `  torrent: ${release.torrentUrl}\n  magnet:  ${release.magnet}\n`,
       )
     }
+    if (waitSpec) {
+      const waited = await waitForRollout(conn, release, waitSpec, { json: values.json ?? false })
+      // One JSON line for a script: wait's fields plus the release.
+      if (values.json) process.stdout.write(`${JSON.stringify({ ...waited.json, release })}\n`)
+      return waited.code
+    }
+    if (values.json) process.stdout.write(`${JSON.stringify({ ok: true, release })}\n`)
     return 0
   } finally {
     conn.close()

@@ -13,7 +13,11 @@ export const SERVE_USAGE = `swarmdrop serve ${INSTANCE_FLAGS_USAGE}
   (default: the desktop app's folder, or $SWARMDROP_DATA_DIR).
 
   Ports: HTTP (feed, .torrent files, web seed, tracker) on TCP and UDP, default 7070;
-  BitTorrent peers on TCP, default 6881. Open both in the firewall.`
+  BitTorrent peers on TCP, default 6881. Open both in the firewall.
+
+  --watch DIR[=CHANNEL] (repeatable; replaces the watch folders in Settings for this run) publishes
+  each file or folder put into DIR to CHANNEL (default: the default channel) once it has stopped
+  changing for 10 s; one changed later is published again and its old release retired.`
 
 const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard', import.meta.url))
 
@@ -37,6 +41,7 @@ export async function runServe(argv: string[]): Promise<number> {
   say(`  feed:       ${ep.feedUrl}`)
   say(`  tracker:    ${ep.announceUrls.join('  ')}`)
   say(`  ports:      HTTP ${engine.httpPort} (TCP+UDP), peers ${engine.peerPort} (TCP)`)
+  for (const w of engine.settings().watchFolders) say(`  watching:   ${w.dir} (channel ${w.channel})`)
   if (!ep.dashboardUrl) say(`  dashboard:  ${admin.baseUrl} (no dashboard build: run "npm run build")`)
   // The sign-in link holds the admin token: shown to a person at a terminal, never written to a
   // log or a service journal, where anyone who can read it could drive this instance.

@@ -40,11 +40,15 @@ import { checkRelease } from './release-check.js'
 import { absPathOf, infoBytes, newReleaseRecord, pieceHashesOf, ReleaseStore, type ReleaseRecord } from './release-store.js'
 import { Seeder } from './seeder.js'
 import { DEFAULT_SETTINGS, generateFeedKey, SettingsStore, validateSettings } from './settings-store.js'
+import { retentionPlan } from './retention.js'
+import { limitInForce, type LimitInForce } from './upload-schedule.js'
 import { scanSources } from './source-scanner.js'
 import { encodeTorrent, magnetUri } from './torrent-file.js'
 import { Tracker, type AnnounceEvent } from './tracker.js'
 import { FleetTracker, systemResolver, type HostResolver } from './fleet-tracker.js'
+import { HookRunner, rolloutCompleteEvent, stalledEvent } from './hooks.js'
 import { PRODUCT } from './product.js'
+import { coreActions, WatchFolders } from './watch-folders.js'
 
 export interface EngineOptions {
   dataDir: string
@@ -56,12 +60,20 @@ export interface EngineOptions {
   log?: (line: string) => void
   /** Host names for the fleet view; default the system's resolver. */
   resolver?: HostResolver
+  /** Watch folders: how long an entry must stay unchanged, and how often folders are polled (tests shorten both). */
+  watch?: { settleMs?: number; pollMs?: number }
+  /** No progress for this long marks a server's download stalled (default 5 min; tests shorten it). */
+  stallAfterMs?: number
+  /** The clock the upload schedule reads; tests move it. */
+  now?: () => number
 }
 
 /** Settings that a running engine applies at once; the others need a restart. */
-const LIVE_SETTINGS: readonly (keyof Settings)[] = ['feedKey', 'announceIntervalSeconds', 'uploadLimit']
+const LIVE_SETTINGS: readonly (keyof Settings)[] = ['feedKey', 'announceIntervalSeconds', 'uploadLimit', 'retention', 'hooks', 'watchFolders', 'uploadSchedule']
 const PROGRESS_INTERVAL_MS = 100
 const SNAPSHOT_INTERVAL_MS = 1000
+/** Age limits are checked this often, besides after each publish. */
+const RETENTION_EVERY_MS = 3600_000
 /** Servers remembered per release for completion notices; far above any LAN fleet. */
 const MAX_PEERS_REMEMBERED = 100_000
 
@@ -124,10 +136,15 @@ export class Engine implements CoreApi {
    */
   private readonly completions = new Map<string, { downloading: BoundedSet; completed: BoundedSet }>()
   private readonly fleet: FleetTracker
+  /** New entries of the watch folders become releases (watch-folders.ts). */
+  private readonly watch: WatchFolders
+  /** Rollout-complete and stall hooks (settings.hooks), fire and forget. */
+  private readonly hooks: HookRunner
   /** What the LAN server lists, per release, rebuilt only when the record changes (never per request). */
   private readonly publishedCache = new Map<string, { record: ReleaseRecord; release: PublishedRelease }>()
   private dashboardUrl: string | null = null
   private snapshotTimer: NodeJS.Timeout | null = null
+  private retentionTimer: NodeJS.Timeout | null = null
   private closing: Promise<void> | null = null
   /** Resolves once every stored release has been checked and re-seeded (or marked as an error). */
   restored: Promise<void> = Promise.resolve()
@@ -145,7 +162,17 @@ export class Engine implements CoreApi {
       intervalSeconds: settings.announceIntervalSeconds,
       isAllowed: (infoHash) => this.isPublished(infoHash),
     })
-    this.fleet = new FleetTracker({ dataDir: parts.options.dataDir, resolver: parts.options.resolver ?? systemResolver, log: (line) => this.log(line) })
+    this.fleet = new FleetTracker({ dataDir: parts.options.dataDir, resolver: parts.options.resolver ?? systemResolver, log: (line) => this.log(line), stallAfterMs: parts.options.stallAfterMs })
+    this.watch = new WatchFolders({
+      stateFile: path.join(parts.options.dataDir, 'watch.json'),
+      folders: settings.watchFolders,
+      actions: coreActions(this),
+      settleMs: parts.options.watch?.settleMs,
+      pollMs: parts.options.watch?.pollMs,
+      log: (line) => this.log(line),
+    })
+    this.hooks = new HookRunner({ settings: () => this.settings().hooks, log: (line) => this.log(line) })
+    this.on('release.rolloutComplete', (e) => this.hooks.fire(rolloutCompleteEvent(e)))
     this.tracker.on('announce', (ev) => this.onAnnounce(ev))
     this.lan = new LanServer({
       port: settings.httpPort,
@@ -154,7 +181,7 @@ export class Engine implements CoreApi {
       feedKey: () => this.settings().feedKey,
       releases: () => this.publishedReleases(),
       onSourceChanged: (infoHash, err) => this.sourceChanged(infoHash, toErrorInfo(err)),
-      uploadLimit: () => this.settings().uploadLimit,
+      uploadLimit: () => this.limitNow().limit,
       tracker: this.tracker,
       feedTitle: `${PRODUCT.name} releases`,
     })
@@ -171,7 +198,12 @@ export class Engine implements CoreApi {
     await this.fleet.load()
     this.syncFleetReleases()
     await this.lan.listen()
+    this.retentionTimer = setInterval(() => void this.applyRetention().catch((err: unknown) => this.log(`error: retention: ${toErrorInfo(err).message}`)), RETENTION_EVERY_MS)
+    this.retentionTimer.unref()
+    this.applyUploadLimit()
     this.snapshotTimer = setInterval(() => {
+      // The schedule's hour may have turned: cheap to check every second.
+      this.applyUploadLimit()
       this.fleetTick()
       if (this.events.listenerCount('snapshot') > 0) this.emit('snapshot', this.snapshot())
     }, SNAPSHOT_INTERVAL_MS)
@@ -188,6 +220,10 @@ export class Engine implements CoreApi {
     this.restored = (async () => {
       for (const record of todo) await this.reseed(record)
     })()
+    // Only once the library is back: a watched entry's release may have changed or gone while we were down.
+    void this.restored.then(() => {
+      if (!this.closing) this.watch.start()
+    })
   }
 
   /** @internal used by startEngine when listening fails. */
@@ -253,6 +289,11 @@ export class Engine implements CoreApi {
     'fleet.server': async (req) => this.fleet.server(req.ip),
     'fleet.roster.set': async (req) => this.fleet.setRoster(req.servers),
     'fleet.rename': async (req) => this.fleet.rename(req.ip, req.name),
+    'releases.retireOld': async (req) => ({
+      retired: await this.retireAll(
+        retentionPlan(this.store.all(), this.channelNames().filter((c) => req.channel === undefined || c === req.channel).map((channel) => ({ channel, keepLast: req.keepLast ?? null, olderThanDays: req.olderThanDays ?? null })), Date.now()),
+      ),
+    }),
   }
 
   settings(): Settings {
@@ -283,12 +324,14 @@ export class Engine implements CoreApi {
     return {
       at: Date.now(),
       releases: records.map((r) => this.summary(r)),
+      uploadLimitNow: this.limitNow(),
       damagedReleases: this.store.damaged,
       rollouts: this.rollouts(),
       swarms,
       peers,
       settings: this.settings(),
       endpoints: this.endpoints(),
+      watchFolders: this.watch.status(),
     }
   }
 
@@ -296,6 +339,9 @@ export class Engine implements CoreApi {
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.snapshotTimer) clearInterval(this.snapshotTimer)
+      await this.hooks.close()
+      if (this.retentionTimer) clearInterval(this.retentionTimer)
+      await this.watch.stop()
       for (const job of this.jobs.values()) job.abort()
       await this.fleet.close()
       await this.restored.catch(() => undefined)
@@ -384,6 +430,7 @@ export class Engine implements CoreApi {
       // Its first announces arrive at once: the fleet view must already have its column.
       this.syncFleetReleases()
       this.log(`published ${record.title} (${record.infoHash})`)
+      await this.applyRetention()
       this.emit('publish.done', { jobId, release: this.summary(record) })
     } catch (err) {
       const error = toErrorInfo(err)
@@ -482,7 +529,8 @@ export class Engine implements CoreApi {
       if (!LIVE_SETTINGS.includes(key)) restartRequired.push(key)
     }
     if (before.announceIntervalSeconds !== after.announceIntervalSeconds) this.tracker.setInterval(after.announceIntervalSeconds)
-    if (before.uploadLimit !== after.uploadLimit) this.seeder.setUploadLimit(after.uploadLimit)
+    this.applyUploadLimit()
+    if (valid.watchFolders !== undefined) this.watch.setFolders(after.watchFolders)
     if (before.feedKey !== after.feedKey) {
       this.torrentCache.clear()
       this.lan.releasesChanged()
@@ -546,6 +594,46 @@ export class Engine implements CoreApi {
     return out.reverse()
   }
 
+  /** The upload limit in force now: the schedule's alternative limit in its hours, else the normal one. */
+  private limitNow(): LimitInForce {
+    return limitInForce(this.settings(), new Date((this.options.now ?? Date.now)()))
+  }
+
+  private appliedLimit: number | null = null
+  private webSeedSample = { at: Date.now(), bytes: 0 }
+
+  /**
+   * One limit for BitTorrent and the web seed together: the web seed takes what it needs of it (it
+   * reads the limit on every chunk), and BitTorrent gets the rest, re-set every second from what
+   * the web seed sent in the last one (never below a tenth, so neither side starves).
+   */
+  private applyUploadLimit(): void {
+    const { limit } = this.limitNow()
+    const now = Date.now()
+    const bytes = this.lan.webSeedBytes
+    const seconds = Math.max(0.001, (now - this.webSeedSample.at) / 1000)
+    const webSeedRate = (bytes - this.webSeedSample.bytes) / seconds
+    this.webSeedSample = { at: now, bytes }
+    const forBitTorrent = limit > 0 ? Math.max(Math.round(limit / 10), Math.round(limit - webSeedRate)) : 0
+    if (forBitTorrent === this.appliedLimit) return
+    this.appliedLimit = forBitTorrent
+    this.seeder.setUploadLimit(forBitTorrent)
+  }
+
+  /** The settings' retention rules, now: after each publish and once an hour. */
+  private async applyRetention(): Promise<void> {
+    const rules = this.settings().retention
+    if (rules.length === 0) return
+    const retired = await this.retireAll(retentionPlan(this.store.all(), rules, Date.now()))
+    for (const r of retired) this.log(`retention: retired ${r.name} (its files stay where they are)`)
+  }
+
+  private async retireAll(infoHashes: string[]): Promise<ReleaseSummary[]> {
+    const out: ReleaseSummary[] = []
+    for (const infoHash of infoHashes) out.push(await this.retire(infoHash))
+    return out
+  }
+
   /** The default channel, then every other one that has a release not retired, by name. */
   private channelNames(): string[] {
     const names = new Set(this.store.all().filter((r) => r.state !== 'retired').map((r) => r.channel))
@@ -592,7 +680,7 @@ export class Engine implements CoreApi {
   private fleetTick(): void {
     this.syncFleetReleases()
     for (const r of this.store.all()) if (this.seeder.isSeeding(r.infoHash)) this.fleet.onWires(r.infoHash, this.seeder.wireSignals(r.infoHash))
-    const { changed, completed } = this.fleet.tick(() => this.rollouts())
+    const { changed, completed, stalled } = this.fleet.tick(() => this.rollouts())
     if (changed) this.emit('fleet.changed', changed)
     for (const s of completed) {
       const record = this.store.get(s.infoHash)
@@ -600,6 +688,12 @@ export class Engine implements CoreApi {
       const tookMs = s.lastCompletionMs ?? 0
       this.log(`${record.title} reached all ${s.expected} expected server(s) in ${Math.round(tookMs / 1000)} s`)
       this.emit('release.rolloutComplete', { infoHash: s.infoHash, name: record.title, servers: s.expected, tookMs })
+    }
+    for (const s of stalled) {
+      const record = this.store.get(s.infoHash)
+      if (!record) continue
+      this.log(`${s.name} stalled on ${record.title} at ${Math.floor(s.percent * 100)}% (no progress for ${Math.round(s.stalledForMs / 1000)} s)`)
+      this.hooks.fire(stalledEvent(record.title, s))
     }
   }
 

@@ -10,7 +10,7 @@ import path from 'node:path'
 import type { FleetRow, RolloutSummary, TimelineEntry } from '../../shared/contract.js'
 import { SwarmdropError } from '../../shared/errors.js'
 import { writeFileAtomic } from './atomic-write.js'
-import { FleetModel, type AnnounceSignal, type FleetState, type ReleaseInfo, type WireSignal } from './fleet.js'
+import { FleetModel, type AnnounceSignal, type FleetState, type ReleaseInfo, type StallSignal, type WireSignal } from './fleet.js'
 import type { LanRequestLog } from './lan-server.js'
 
 /** Names for addresses and addresses for names. Injected, so tests never query a real resolver. */
@@ -33,12 +33,16 @@ export const noResolver: HostResolver = { reverse: async () => null, lookup: asy
 const SAVE_EVERY_MS = 5_000
 /** More changed rows than this in one second: the UI is told to fetch the whole fleet instead. */
 const MAX_ROWS_PER_EVENT = 2_000
+/** Stalls already reported (server + release); far above any LAN fleet, so a churning swarm cannot grow it forever. */
+const MAX_STALLS_REMEMBERED = 100_000
 
 export interface FleetTrackerOptions {
   dataDir: string
   resolver: HostResolver
   log: (line: string) => void
   now?: () => number
+  /** No progress for this long is a stall (default fleet.ts's STALL_AFTER_MS). */
+  stallAfterMs?: number
 }
 
 export class FleetTracker {
@@ -49,9 +53,16 @@ export class FleetTracker {
   private lastSave = 0
   private readonly resolving = new Set<string>()
   private readonly rolloutNotified = new Set<string>()
+  /** "<ip> <infoHash>" of every stall reported, so a download that stalls, resumes and stalls again is reported once. */
+  private readonly stallNotified = new Set<string>()
+  /**
+   * Set by load(): rollouts the saved history shows complete were reported by an earlier run, so
+   * the first tick takes them as already reported (a restart must not re-run the hooks).
+   */
+  private restoredHistory = false
 
   constructor(private readonly options: FleetTrackerOptions) {
-    this.model = new FleetModel(options.now)
+    this.model = new FleetModel(options.now, options.stallAfterMs)
     this.file = path.join(options.dataDir, 'fleet.json')
   }
 
@@ -67,6 +78,7 @@ export class FleetTracker {
       const state = JSON.parse(text) as FleetState
       if (state.version !== 1 || !Array.isArray(state.servers)) throw new Error('not a Swarmdrop fleet file')
       this.model.restore(state)
+      this.restoredHistory = true
       this.savedVersion = this.model.currentVersion
       this.sentVersion = this.model.currentVersion
     } catch (err) {
@@ -97,11 +109,20 @@ export class FleetTracker {
   }
 
   /**
-   * Once a second: stalls, then what changed since the last call (null when nothing did), and
-   * the releases that have just reached every expected server.
+   * Once a second: stalls, then what changed since the last call (null when nothing did), the
+   * releases that have just reached every expected server, and the downloads that have just
+   * stalled (each server + release once).
    */
-  tick(summaries: () => RolloutSummary[]): { changed: { since: number; version: number; rows: FleetRow[] } | null; completed: RolloutSummary[] } {
-    this.model.tick()
+  tick(summaries: () => RolloutSummary[]): { changed: { since: number; version: number; rows: FleetRow[] } | null; completed: RolloutSummary[]; stalled: StallSignal[] } {
+    const stalled: StallSignal[] = []
+    for (const s of this.model.tick()) {
+      const key = `${s.ip} ${s.infoHash}`
+      if (this.stallNotified.has(key)) continue
+      this.stallNotified.add(key)
+      // Insertion order is Set iteration order: forget the oldest beyond the bound.
+      if (this.stallNotified.size > MAX_STALLS_REMEMBERED) this.stallNotified.delete(this.stallNotified.values().next().value as string)
+      stalled.push(s)
+    }
     let changed: { since: number; version: number; rows: FleetRow[] } | null = null
     const version = this.model.currentVersion
     if (version > this.sentVersion) {
@@ -113,11 +134,12 @@ export class FleetTracker {
     for (const s of summaries()) {
       if (s.expected > 0 && s.expectedComplete === s.expected && !this.rolloutNotified.has(s.infoHash)) {
         this.rolloutNotified.add(s.infoHash)
-        completed.push(s)
+        if (!this.restoredHistory) completed.push(s)
       }
     }
+    this.restoredHistory = false
     void this.saveSoon()
-    return { changed, completed }
+    return { changed, completed, stalled }
   }
 
   rows(): { version: number; rows: FleetRow[] } {
@@ -156,6 +178,7 @@ export class FleetTracker {
   forgetRelease(infoHash: string): void {
     this.model.forgetRelease(infoHash)
     this.rolloutNotified.delete(infoHash)
+    for (const key of this.stallNotified) if (key.endsWith(` ${infoHash}`)) this.stallNotified.delete(key)
   }
 
   async close(): Promise<void> {

@@ -88,6 +88,17 @@ export interface AnnounceSignal {
   downloaded: number
 }
 
+/** A download that has just turned stalled. */
+export interface StallSignal {
+  ip: string
+  /** As in the fleet view: the user's name, else the reverse-DNS name, else the IP. */
+  name: string
+  infoHash: string
+  percent: number
+  /** How long since its last progress. */
+  stalledForMs: number
+}
+
 export interface WireSignal {
   ip: string
   peerId: string | null
@@ -106,7 +117,11 @@ export class FleetModel {
   /** Bytes sent over wires so far this run, per server and release (wires come and go). */
   private readonly wireBytes = new Map<string, number>()
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** `stallAfterMs` is injectable so tests (and the engine's option) need not wait five minutes. */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly stallAfterMs: number = STALL_AFTER_MS,
+  ) {}
 
   get currentVersion(): number {
     return this.version
@@ -222,19 +237,25 @@ export class FleetModel {
     this.changed(s)
   }
 
-  /** Marks downloads with no progress for STALL_AFTER_MS as stalled; call every few seconds. */
-  tick(): void {
+  /**
+   * Marks downloads with no progress for `stallAfterMs` as stalled; call every few seconds.
+   * Returns the cells that turned stalled in this call (the engine's stall hook).
+   */
+  tick(): StallSignal[] {
     const at = this.now()
+    const stalled: StallSignal[] = []
     for (const s of this.servers.values()) {
       for (const [infoHash, p] of s.progress) {
-        if (p.state === 'downloading' && p.lastProgressAt !== null && at - p.lastProgressAt > STALL_AFTER_MS) {
+        if (p.state === 'downloading' && p.lastProgressAt !== null && at - p.lastProgressAt > this.stallAfterMs) {
           p.state = 'stalled'
           p.rate = 0
           this.note(s, { at, kind: 'stalled', infoHash, percent: p.percent })
           this.changed(s)
+          stalled.push({ ip: s.ip, name: s.name ?? s.hostname ?? s.ip, infoHash, percent: p.percent, stalledForMs: at - p.lastProgressAt })
         }
       }
     }
+    return stalled
   }
 
   // --- the roster -------------------------------------------------------------------------

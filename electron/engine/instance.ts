@@ -13,8 +13,9 @@ import { AdminServer } from './admin-server.js'
 import { adminToken, cleanUploadLeftovers, removeInstance, resolveDataDir, uploadsDir, writeInstance } from './data-dir.js'
 import { startEngine, type Engine } from './engine.js'
 import { noResolver, systemResolver } from './fleet-tracker.js'
+import { parseWatchFlags } from './watch-folders.js'
 
-export const INSTANCE_FLAGS_USAGE = '[--data-dir DIR] [--address HOST] [--http-port N] [--peer-port N] [--no-reverse-dns]'
+export const INSTANCE_FLAGS_USAGE = '[--data-dir DIR] [--address HOST] [--http-port N] [--peer-port N] [--no-reverse-dns] [--watch DIR[=CHANNEL]]...'
 
 export interface InstanceFlags {
   dataDir: string
@@ -25,7 +26,7 @@ export interface InstanceFlags {
 }
 
 /**
- * `--data-dir`, `--address`, `--http-port`, `--peer-port`. `strict` refuses anything else (the
+ * `--data-dir`, `--address`, `--http-port`, `--peer-port`, `--watch` (repeatable). `strict` refuses anything else (the
  * CLI); the Electron shell passes false, because Chromium and Electron add switches of their own.
  */
 export function parseInstanceFlags(argv: string[], options: { strict: boolean }): InstanceFlags {
@@ -39,6 +40,7 @@ export function parseInstanceFlags(argv: string[], options: { strict: boolean })
       'http-port': { type: 'string' },
       'peer-port': { type: 'string' },
       'no-reverse-dns': { type: 'boolean' },
+      watch: { type: 'string', multiple: true },
     },
   })
   if (options.strict && positionals.length > 0) throw new SwarmdropError('INVALID_ARGUMENT', `unexpected argument "${positionals.join(' ')}"`)
@@ -55,6 +57,8 @@ export function parseInstanceFlags(argv: string[], options: { strict: boolean })
   if (httpPort !== undefined) overrides.httpPort = httpPort
   const peerPort = portFlag('peer-port', text('peer-port'))
   if (peerPort !== undefined) overrides.peerPort = peerPort
+  // Replaces the stored list for this run, like every other flag.
+  if (values.watch !== undefined) overrides.watchFolders = parseWatchFlags([values.watch].flat())
   return { dataDir: resolveDataDir(text('data-dir')), overrides, reverseDns: values['no-reverse-dns'] !== true }
 }
 

@@ -115,6 +115,7 @@ export class LanServer extends EventEmitter<LanServerEvents> {
   private readonly options: LanServerOptions
   private readonly server: http.Server
   private readonly webSeed: WebSeed
+  private sentByWebSeed = 0
   private boundPort: number | null = null
   /** Per channel: its lastBuildDate and what its last render listed. */
   private readonly builds = new Map<string, { lastBuild: number; signature: string | null }>()
@@ -155,6 +156,11 @@ export class LanServer extends EventEmitter<LanServerEvents> {
 
   get port(): number {
     return this.boundPort ?? this.options.port
+  }
+
+  /** Body bytes the web seed has sent so far: the engine shares the upload limit with BitTorrent by it. */
+  get webSeedBytes(): number {
+    return this.sentByWebSeed
   }
 
   /** The default channel's lastBuildDate. */
@@ -240,7 +246,10 @@ export class LanServer extends EventEmitter<LanServerEvents> {
       userAgent: req.headers['user-agent'] ?? null,
       range: typeof req.headers.range === 'string' ? req.headers.range : null,
     }
-    countBodyBytes(res, (n) => (log.bytes += n))
+    countBodyBytes(res, (n) => {
+      log.bytes += n
+      if (log.kind === 'webseed') this.sentByWebSeed += n
+    })
     res.on('close', () => {
       log.status = res.statusCode
       this.emit('request', log)

@@ -5,9 +5,13 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { FEED_KEY_MIN_LENGTH, type Settings } from '../../shared/contract.js'
+import { CHANNEL_PATTERN } from '../../shared/request-validation.js'
+import { HOURS_PER_WEEK } from './upload-schedule.js'
 import { randomBytes } from 'node:crypto'
 import { SwarmdropError } from '../../shared/errors.js'
 import { writeFileAtomic } from './atomic-write.js'
+import { DEFAULT_HOOKS, validateHookSettings } from './hooks.js'
+import { checkWatchFolders } from './watch-folders.js'
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
   address: null,
@@ -21,6 +25,10 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   // Measured (docs and issue 3): webtorrent's uTP is >10× slower than its TCP; the seeder dials
   // each announcing server over TCP instead.
   utp: false,
+  hooks: DEFAULT_HOOKS,
+  retention: [],
+  uploadSchedule: null,
+  watchFolders: [],
 }
 
 /** Throws INVALID_ARGUMENT naming the setting and the allowed range. */
@@ -63,6 +71,47 @@ export function validateSettings(patch: Partial<Settings>): Partial<Settings> {
           throw invalid(`uploadLimit must be bytes per second (0 = unlimited), got ${String(value)}`)
         }
         out.uploadLimit = Math.round(value)
+        break
+      case 'uploadSchedule': {
+        if (value === null) {
+          out.uploadSchedule = null
+          break
+        }
+        const schedule = (typeof value === 'object' ? value : {}) as { altLimit?: unknown; hours?: unknown }
+        if (typeof schedule.altLimit !== 'number' || !Number.isInteger(schedule.altLimit) || schedule.altLimit < 0) {
+          throw invalid('uploadSchedule.altLimit must be bytes per second (0 = unlimited)')
+        }
+        if (!Array.isArray(schedule.hours) || schedule.hours.length !== HOURS_PER_WEEK || !schedule.hours.every((h) => typeof h === 'boolean')) {
+          throw invalid(`uploadSchedule.hours must be ${HOURS_PER_WEEK} true/false values, Monday 00:00 first`)
+        }
+        out.uploadSchedule = { altLimit: schedule.altLimit, hours: [...(schedule.hours as boolean[])] }
+        break
+      }
+      case 'retention': {
+        if (!Array.isArray(value)) throw invalid('retention must be a list of { channel, keepLast, olderThanDays } rules')
+        const rules = value.map((r: unknown, i: number) => {
+          const rule = (typeof r === 'object' && r !== null ? r : {}) as Record<string, unknown>
+          const count = (x: unknown, what: string): number | null => {
+            if (x === null || x === undefined) return null
+            if (typeof x !== 'number' || !Number.isInteger(x) || x < 1) throw invalid(`retention[${i}].${what} must be a whole number from 1 up, or null`)
+            return x
+          }
+          if (typeof rule.channel !== 'string' || !CHANNEL_PATTERN.test(rule.channel)) throw invalid(`retention[${i}].channel must be a channel name`)
+          const keepLast = count(rule.keepLast, 'keepLast')
+          const olderThanDays = count(rule.olderThanDays, 'olderThanDays')
+          if (keepLast === null && olderThanDays === null) throw invalid(`retention[${i}] sets neither keepLast nor olderThanDays`)
+          return { channel: rule.channel, keepLast, olderThanDays }
+        })
+        if (new Set(rules.map((r) => r.channel)).size !== rules.length) throw invalid('retention has two rules for the same channel')
+        out.retention = rules
+        break
+      }
+      case 'watchFolders':
+        out.watchFolders = checkWatchFolders(value, invalid)
+        break
+      case 'hooks':
+        // hooks.ts owns the rules (URL schemes, timeout range); the object is replaced as a whole.
+        out.hooks = validateHookSettings(value)
         break
       case 'utp':
         if (typeof value !== 'boolean') throw invalid(`utp must be true or false, got ${String(value)}`)

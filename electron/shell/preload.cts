@@ -27,6 +27,7 @@ const COMMANDS = [
   'fleet.server',
   'fleet.roster.set',
   'fleet.rename',
+  'releases.retireOld',
 ] as const satisfies readonly CommandName[]
 
 const EVENTS = [

@@ -70,7 +70,8 @@ export function trayModel(snapshot: Snapshot): TrayModel {
 
   const lines = [`Swarmdrop: ${plural(seeding, 'release')} seeding${paused > 0 ? `, ${paused} paused` : ''}`]
   lines.push(`${plural(serversDownloading, 'server')} downloading`)
-  lines.push(`Upload ${formatRate(uploadRate)}`)
+  const { limit, source } = snapshot.uploadLimitNow
+  lines.push(`Upload ${formatRate(uploadRate)}${limit > 0 ? ` (limit ${formatRate(limit)}${source === 'schedule' ? ', by the schedule' : ''})` : ''}`)
   if (errored.length > 0) {
     const first = errored[0]
     const reason = first?.error?.message ?? 'unknown error'

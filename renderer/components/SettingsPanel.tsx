@@ -1,6 +1,7 @@
 import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'react'
 import { FEED_KEY_MIN_LENGTH, type Settings } from '../../shared/contract.js'
 import { useDashboard } from '../app-context.js'
+import { ScheduleGrid } from './ScheduleGrid.js'
 
 type FieldStatus = { kind: 'applied' | 'restart' | 'error'; message: string }
 
@@ -120,6 +121,7 @@ export function SettingsPanel() {
         status={status.utp}
         onChange={(utp) => void apply({ utp })}
       />
+      <ScheduleGrid />
     </section>
   )
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { blur, byLabel, click, fakeBackend, fromCore, mount, submit, text, typeInto, type Mounted } from './mount.js'
+import { blur, button, byLabel, click, fakeBackend, fromCore, mount, submit, text, typeInto, type Mounted } from './mount.js'
 import { App } from '../../renderer/App.js'
 import { FakeSwarmdropApi, makeSnapshot } from '../support/fake-api.js'
 import type { Settings } from '../../shared/contract.js'
@@ -27,6 +27,24 @@ function settingsApi(): FakeSwarmdropApi {
 const status = (c: Element, key: string) => text(c.querySelector(`[data-setting="${key}"] .field-status`) as Element)
 
 describe('settings', () => {
+  test('the weekly schedule: mark hours on the grid, set the alternative limit, save', async () => {
+    const api = settingsApi()
+    view = await mount(<App initialView="settings" />, fakeBackend(api))
+    const cell = (label: string) => view?.container.querySelector(`button[aria-label="${label}"]`) as HTMLButtonElement
+    for (const label of ['Mon 09:00', 'Mon 10:00', 'Fri 17:00']) {
+      await fromCore(() => cell(label).dispatchEvent(new MouseEvent('mousedown', { bubbles: true })))
+      await fromCore(() => cell(label).dispatchEvent(new MouseEvent('mouseup', { bubbles: true })))
+    }
+    assert.equal(cell('Mon 09:00').getAttribute('aria-pressed'), 'true')
+    assert.equal(cell('Tue 09:00').getAttribute('aria-pressed'), 'false')
+    await typeInto(byLabel(view.container, 'Alternative limit (KiB/s)'), '20480')
+    await click(button(view.container, 'Save schedule'))
+    const [patch] = api.callsOf('settings.update') as { uploadSchedule: { altLimit: number; hours: boolean[] } }[]
+    assert.equal(patch?.uploadSchedule.altLimit, 20480 * 1024)
+    assert.deepEqual(patch?.uploadSchedule.hours.flatMap((on, h) => (on ? [h] : [])), [9, 10, 4 * 24 + 17])
+    assert.match(text(view.container), /Saved: the schedule applies from now on\./)
+  })
+
   test('a short feed key is refused before it is sent; Generate asks the core for a random one', async () => {
     const api = settingsApi()
     const generated = 'Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4eHk'

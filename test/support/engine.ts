@@ -1,12 +1,12 @@
 /** Starting a real engine on free loopback ports, and publishing through its CoreApi. */
 import type { ReleaseSummary } from '../../shared/contract.js'
 import type { ErrorInfo } from '../../shared/errors.js'
-import { startEngine, type Engine } from '../../electron/engine/engine.js'
+import { startEngine, type Engine, type EngineOptions } from '../../electron/engine/engine.js'
 import { noResolver } from '../../electron/engine/fleet-tracker.js'
 import type { Settings } from '../../shared/contract.js'
 import { freePorts } from './ports.js'
 
-export async function startTestEngine(dataDir: string, settings: Partial<Settings> = {}): Promise<Engine> {
+export async function startTestEngine(dataDir: string, settings: Partial<Settings> = {}, options: Pick<EngineOptions, 'watch' | 'log' | 'now' | 'stallAfterMs'> = {}): Promise<Engine> {
   const [httpPort, peerPort] = await freePorts(2)
   return startEngine({
     dataDir,
@@ -14,6 +14,7 @@ export async function startTestEngine(dataDir: string, settings: Partial<Setting
     overrides: { address: '127.0.0.1', httpPort, peerPort, announceIntervalSeconds: 5, ...settings },
     // Tests never ask a real DNS server anything.
     resolver: noResolver,
+    ...options,
   })
 }
 

@@ -89,11 +89,12 @@ export function makeSnapshot(patch: Partial<Snapshot> = {}): Snapshot {
   return {
     at: Date.now(),
     releases: [],
-    damagedReleases: [],
+    damagedReleases: [], uploadLimitNow: { limit: 0, source: 'normal' },
+    watchFolders: [],
     rollouts: [],
     swarms: [],
     peers: [],
-    settings: { address: null, httpPort: 8080, peerPort: 6881, feedKey: null, announceIntervalSeconds: 30, uploadLimit: 0, utp: true },
+    settings: { address: null, httpPort: 8080, peerPort: 6881, feedKey: null, announceIntervalSeconds: 30, uploadLimit: 0, utp: true, hooks: { command: null, webhookUrl: null, timeoutSeconds: 10 }, retention: [], uploadSchedule: null, watchFolders: [] },
     endpoints: { address: '10.0.0.5', httpPort: 8080, peerPort: 6881, feedUrl: FEED_URL, channels: [], announceUrls: ['http://10.0.0.5:8080/announce'], dashboardUrl: null },
     ...patch,
   }

@@ -18,6 +18,8 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   rtorrent: 'rtorrent',
   ip: 'iproute2',
   tc: 'iproute2',
+  'systemd-analyze': 'systemd',
+  'systemd-sysusers': 'systemd',
 }
 
 export function toolPath(name: string): string {

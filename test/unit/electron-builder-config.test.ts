@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, readFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -206,5 +207,128 @@ test('tests, benchmarks and sources are not packaged', () => {
   const excluded = ['dist/test/unit/availability.test.js', 'dist/test/support/fake-api.js', 'dist/bench/run.js', 'electron/engine/seeder.ts', 'renderer/App.tsx', 'test-artifacts/log.txt', 'electron-builder.yml']
   for (const m of matchersFor(loadConfig())) {
     for (const p of excluded) assert.ok(!m.included(p), `${p} is left out`)
+  }
+})
+
+// ---- targets, artifact names, icons -----------------------------------------------------------
+
+test('targets: AppImage and deb on Linux, an NSIS installer on Windows, a dmg on macOS; npm run dist builds, then packages', () => {
+  const config = loadConfig()
+  assert.deepEqual(config.linux?.target, ['AppImage', 'deb'])
+  assert.deepEqual(config.win?.target, ['nsis'])
+  assert.deepEqual(config.mac?.target, ['dmg'])
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; scripts: Record<string, string> }
+  // The build first (electron-builder packages dist/ as it finds it), and never a publish to a release host.
+  assert.equal(pkg.scripts.dist, 'npm run build && electron-builder --publish never')
+})
+
+interface MacroModule {
+  expandMacro(pattern: string, arch: string | null, appInfo: Record<string, string>, extra: Record<string, string>): string
+}
+interface ArchModule {
+  Arch: Record<string, number>
+  getArtifactArchName(arch: number, ext: string): string
+}
+const { expandMacro } = fromAppBuilderLib('./out/util/macroExpander.js') as MacroModule
+const { Arch, getArtifactArchName } = fromAppBuilderLib('builder-util') as ArchModule
+
+test('artifact names: each target names its file with the version and the architecture, as electron-builder expands them', () => {
+  const config = loadConfig()
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string }
+  assert.match(config.artifactName ?? '', /\$\{version\}.*\$\{arch\}.*\.\$\{ext\}$/, 'the default for any other target')
+  const appInfo = { name: pkg.name, version: pkg.version, productName: config.productName ?? '', sanitizedProductName: config.productName ?? '' }
+  const targets: [string, string | null | undefined, string][] = [
+    ['AppImage', config.appImage?.artifactName, 'AppImage'],
+    ['deb', config.deb?.artifactName, 'deb'],
+    ['nsis', config.nsis?.artifactName, 'exe'],
+    ['dmg', config.dmg?.artifactName, 'dmg'],
+  ]
+  const names: string[] = []
+  for (const [target, pattern, ext] of targets) {
+    assert.ok(pattern, `${target} has an artifactName`)
+    // electron-builder's own expansion (macroExpander) and architecture names (x86_64 for an AppImage, amd64 for a .deb).
+    for (const arch of ['x64', 'arm64']) names.push(expandMacro(pattern, getArtifactArchName(Arch[arch] as number, ext), appInfo, { os: 'linux', ext }))
+  }
+  const v = pkg.version
+  assert.deepEqual(names, [
+    `Swarmdrop-${v}-x86_64.AppImage`,
+    `Swarmdrop-${v}-arm64.AppImage`,
+    `swarmdrop_${v}_amd64.deb`,
+    `swarmdrop_${v}_arm64.deb`,
+    `Swarmdrop-Setup-${v}-x64.exe`,
+    `Swarmdrop-Setup-${v}-arm64.exe`,
+    `Swarmdrop-${v}-x64.dmg`,
+    `Swarmdrop-${v}-arm64.dmg`,
+  ])
+})
+
+/** Width and height of a PNG, from its IHDR chunk. */
+function pngSize(buf: Buffer): { width: number; height: number } {
+  assert.deepEqual([...buf.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG')
+  assert.equal(buf.toString('ascii', 12, 16), 'IHDR')
+  return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) }
+}
+
+const ICON_SOURCE = path.join(ROOT, 'assets', 'icon.svg')
+
+test('icons: Linux gets a folder of NxN.png from 16 to 1024, macOS an .icns up to 1024, Windows an .ico up to 256', () => {
+  const config = loadConfig()
+  assert.ok(existsSync(ICON_SOURCE), 'the one source, assets/icon.svg')
+
+  const linux = path.join(ROOT, String(config.linux?.icon))
+  for (const size of [16, 32, 48, 64, 128, 256, 512, 1024]) {
+    const file = path.join(linux, `${size}x${size}.png`)
+    assert.ok(existsSync(file), file)
+    assert.deepEqual(pngSize(readFileSync(file)), { width: size, height: size }, file)
+  }
+
+  // .icns: "icns", total length, then (type, length, PNG) entries.
+  const icns = readFileSync(path.join(ROOT, String(config.mac?.icon)))
+  assert.equal(icns.toString('ascii', 0, 4), 'icns')
+  assert.equal(icns.readUInt32BE(4), icns.length)
+  const icnsSizes = new Map<string, number>()
+  for (let offset = 8; offset < icns.length; ) {
+    const type = icns.toString('ascii', offset, offset + 4)
+    const length = icns.readUInt32BE(offset + 4)
+    icnsSizes.set(type, pngSize(icns.subarray(offset + 8, offset + length)).width)
+    offset += length
+  }
+  // 512@2x (ic10) is what a Retina Finder shows; ic07-ic09 the plain sizes.
+  assert.deepEqual(Object.fromEntries(['ic07', 'ic08', 'ic09', 'ic10', 'ic14'].map((t) => [t, icnsSizes.get(t)])), { ic07: 128, ic08: 256, ic09: 512, ic10: 1024, ic14: 512 })
+
+  // .ico: a directory of images; 256 as PNG, the small ones as 32-bit BMPs (width, height × 2 for the mask).
+  for (const icon of [config.win?.icon, config.nsis?.installerIcon, config.nsis?.uninstallerIcon]) {
+    const ico = readFileSync(path.join(ROOT, String(icon)))
+    assert.deepEqual([ico.readUInt16LE(0), ico.readUInt16LE(2)], [0, 1], `${icon} is an icon file`)
+    const sizes: number[] = []
+    for (let i = 0; i < ico.readUInt16LE(4); i++) {
+      const entry = 6 + 16 * i
+      const size = ico[entry] === 0 ? 256 : (ico[entry] as number)
+      const image = ico.subarray(ico.readUInt32LE(entry + 12), ico.readUInt32LE(entry + 12) + ico.readUInt32LE(entry + 8))
+      if (image[0] === 0x89) assert.deepEqual(pngSize(image), { width: size, height: size })
+      else assert.deepEqual([image.readUInt32LE(0), image.readInt32LE(4), image.readInt32LE(8), image.readUInt16LE(14)], [40, size, size * 2, 32], `${icon}: ${size} px BMP`)
+      sizes.push(size)
+    }
+    assert.deepEqual(sizes, [16, 24, 32, 48, 64, 128, 256], String(icon))
+  }
+  // The window and notification icon the shell loads (electron/shell/main.ts).
+  assert.deepEqual(pngSize(readFileSync(path.join(ROOT, 'assets', 'icon.png'))), { width: 512, height: 512 })
+})
+
+test('every app icon is rendered from assets/icon.svg: make-icons.mjs --check finds none out of date', () => {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'assets', 'make-icons.mjs'), '--check'], { encoding: 'utf8' })
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`)
+  assert.match(r.stdout, /all \d+ icons match their sources/)
+})
+
+test('the icons the shell loads at run time are packaged; the icon sources are not', () => {
+  const main = readFileSync(path.join(ROOT, 'electron', 'shell', 'main.ts'), 'utf8')
+  assert.match(main, /const ASSETS_DIR = path\.join\(ROOT, 'assets'\)/, 'the shell reads its icons from assets/ next to package.json')
+  const needed = ['assets/icon.png', ...readdirSync(path.join(ROOT, 'assets')).filter((f) => /^tray-.*\.png$/.test(f)).map((f) => `assets/${f}`)]
+  assert.ok(needed.length > 8, needed.join(', '))
+  const packagingOnly = ['assets/icon.svg', 'assets/make-icons.mjs', 'assets/icon.icns', 'assets/icon.ico', 'assets/icons/512x512.png']
+  for (const m of matchersFor(loadConfig())) {
+    for (const p of needed) assert.ok(m.included(p), `${p} is packaged`)
+    for (const p of packagingOnly) assert.ok(!m.included(p), `${p} is left out of the app`)
   }
 })

@@ -60,3 +60,67 @@ test('names, roster by host name, history across a restart, and deltas with sinc
   assert.deepEqual(fresh.rows().rows, [])
   assert.match(lines.at(-1) ?? '', /^error: the fleet history .*fleet\.json is damaged \(.*\); starting a new one$/)
 })
+
+test('stalls: reported once per server and release, after the injected stall time, and again once the release is forgotten', async (t) => {
+  const { dir, cleanup } = await tempDir()
+  t.after(cleanup)
+  let now = 1_000_000
+  const fleet = new FleetTracker({ dataDir: dir, resolver: fakeResolver, log: () => undefined, now: () => now, stallAfterMs: 10_000 })
+  fleet.setReleases([{ infoHash: A, totalSize: 1000, publishedAt: now }])
+  const announce = (ip: string, left: number): void =>
+    fleet.onAnnounce({ infoHash: A, ip, port: 6881, peerId: Buffer.from('-qB4520-aaaaaaaaaaaa').toString('hex'), event: 'update', left, downloaded: 1000 - left })
+  announce('10.0.0.11', 600)
+  announce('10.0.0.12', 900)
+  now += 10_000
+  assert.deepEqual(fleet.tick(() => []).stalled, [], 'not before the stall time has passed')
+  now += 1
+  const first = fleet.tick(() => []).stalled
+  assert.deepEqual(
+    first.map((s) => [s.ip, s.infoHash, s.percent, s.stalledForMs]),
+    [
+      ['10.0.0.11', A, 0.4, 10_001],
+      ['10.0.0.12', A, 0.1, 10_001],
+    ],
+  )
+  // One moves on and stalls again: its cell turns stalled a second time, the report does not repeat.
+  announce('10.0.0.11', 300)
+  now += 10_001
+  assert.deepEqual(fleet.tick(() => []).stalled, [])
+  assert.equal(fleet.rows().rows.find((r) => r.ip === '10.0.0.11')?.cells[A]?.state, 'stalled')
+  // A release retired and published again is a new rollout: its stalls count anew.
+  fleet.forgetRelease(A)
+  announce('10.0.0.11', 200)
+  now += 10_001
+  assert.deepEqual(fleet.tick(() => []).stalled.map((s) => s.ip), ['10.0.0.11'])
+  await fleet.close()
+})
+
+test('a rollout complete before a restart is not reported again after it (hooks and notifications run once)', async (t) => {
+  const { dir, cleanup } = await tempDir()
+  t.after(cleanup)
+  const publishedAt = Date.now()
+  const start = async (): Promise<FleetTracker> => {
+    const fleet = new FleetTracker({ dataDir: dir, resolver: fakeResolver, log: () => undefined })
+    await fleet.load()
+    fleet.setReleases([{ infoHash: A, totalSize: 1000, publishedAt }])
+    return fleet
+  }
+  const summaries = (fleet: FleetTracker) => () => [fleet.model.summary(A, 0)].filter((s) => s !== null)
+  const first = await start()
+  await first.setRoster(['10.0.0.12'])
+  first.onAnnounce({ infoHash: A, ip: '10.0.0.12', port: 6881, peerId: Buffer.from('-qB4520-aaaaaaaaaaaa').toString('hex'), event: 'completed', left: 0, downloaded: 1000 })
+  assert.deepEqual(first.tick(summaries(first)).completed.map((s) => s.infoHash), [A])
+  assert.deepEqual(first.tick(summaries(first)).completed, [])
+  await first.close()
+
+  const second = await start()
+  assert.equal(second.model.summary(A, 0)?.expectedComplete, 1, 'the completion came back from fleet.json')
+  assert.deepEqual(second.tick(summaries(second)).completed, [], 'reported by the earlier run')
+  // A rollout completed during this run is still reported: a second server joins the roster and completes.
+  await second.setRoster(['10.0.0.12', '10.0.0.11'])
+  second.forgetRelease(A)
+  second.setReleases([{ infoHash: A, totalSize: 1000, publishedAt }])
+  for (const ip of ['10.0.0.12', '10.0.0.11']) second.onAnnounce({ infoHash: A, ip, port: 6881, peerId: Buffer.from('-qB4520-aaaaaaaaaaaa').toString('hex'), event: 'completed', left: 0, downloaded: 1000 })
+  assert.deepEqual(second.tick(summaries(second)).completed.map((s) => s.infoHash), [A])
+  await second.close()
+})

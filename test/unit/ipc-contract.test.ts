@@ -81,6 +81,7 @@ test('every contract command crosses the bridge with its request intact and come
     'fleet.server': { ip: '10.0.0.11' },
     'fleet.roster.set': { servers: ['10.0.0.11', 'web-02.lan'] },
     'fleet.rename': { ip: '10.0.0.11', name: 'web-01' },
+    'releases.retireOld': { channel: 'beta', keepLast: 3, olderThanDays: 30 },
   }
   for (const command of COMMAND_NAMES) {
     const request = requests[command]

@@ -55,10 +55,12 @@ function snapshot(releases: ReleaseSummary[], swarms: SwarmStats[] = [], peers: 
     at: Date.now(),
     releases,
     damagedReleases: [],
+    uploadLimitNow: { limit: 0, source: "normal" },
+    watchFolders: [],
     rollouts: [],
     swarms,
     peers,
-    settings: { address: null, httpPort: 8080, peerPort: 6881, feedKey: 'k3y', announceIntervalSeconds: 60, uploadLimit: 0, utp: true },
+    settings: { address: null, httpPort: 8080, peerPort: 6881, feedKey: 'k3y', announceIntervalSeconds: 60, uploadLimit: 0, utp: true, hooks: { command: null, webhookUrl: null, timeoutSeconds: 10 }, retention: [], uploadSchedule: null, watchFolders: [] },
     endpoints: { address: '192.168.1.20', httpPort: 8080, peerPort: 6881, feedUrl, channels: [], announceUrls: ['http://192.168.1.20:8080/announce'], dashboardUrl: null },
   }
 }
