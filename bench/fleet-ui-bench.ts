@@ -505,10 +505,3 @@ export async function benchFleetUi(): Promise<BenchResult[]> {
     await new Promise<void>((resolve) => server.close(() => resolve()))
   }
 }
-
-// `node dist/bench/fleet-ui-bench.js` runs it alone.
-if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  for (const r of await benchFleetUi()) {
-    console.log(`${r.name}\n  ours ${r.ours.toFixed(2)} | reference ${r.reference.toFixed(1)} (${r.unit}) | ratio ${r.ratio.toFixed(2)}\n  ${r.note ?? ''}`)
-  }
-}
