@@ -456,6 +456,8 @@ export class Engine implements CoreApi {
     for (const p of this.tracker.peers(infoHash)) {
       if (p.peerId !== this.seeder.peerId && !p.complete) this.seeder.dial(infoHash, p.ip, p.port)
     }
+    // After a restart the tracker knows nobody yet; the fleet's history does.
+    for (const p of this.fleet.model.knownPeers(infoHash)) this.seeder.dial(infoHash, p.ip, p.port)
   }
 
   private async reseed(record: ReleaseRecord): Promise<void> {

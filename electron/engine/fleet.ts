@@ -74,6 +74,8 @@ export interface FleetState {
     lastFeedPoll: number | null
     /** Kept so a server that announced before a restart is not taken for a firewalled one after it. */
     lastAnnounce?: number | null
+    /** Where its client listened for each release, so a restarted publisher can reconnect at once. */
+    ports?: { infoHash: string; port: number }[]
     completions: { infoHash: string; completedAt: number }[]
   }[]
 }
@@ -340,6 +342,20 @@ export class FleetModel {
     }
   }
 
+  /**
+   * The servers known to listen for this release (from their announces, kept across restarts):
+   * a restarted publisher dials them, so their progress is seen without waiting for their next
+   * announce, which some clients put off for many minutes after a failed one.
+   */
+  knownPeers(infoHash: string): { ip: string; port: number }[] {
+    const out: { ip: string; port: number }[] = []
+    for (const s of this.servers.values()) {
+      const port = s.progress.get(infoHash)?.port
+      if (port) out.push({ ip: s.ip, port })
+    }
+    return out
+  }
+
   timeline(ip: string): TimelineEntry[] {
     return [...(this.servers.get(normalizeIp(ip))?.timeline ?? [])]
   }
@@ -392,6 +408,7 @@ export class FleetModel {
         lastSeen: s.lastSeen,
         lastFeedPoll: s.lastFeedPoll,
         lastAnnounce: s.lastAnnounce,
+        ports: [...s.progress.entries()].filter(([, p]) => p.port !== null).map(([infoHash, p]) => ({ infoHash, port: p.port as number })),
         completions: [...s.progress.entries()].filter(([, p]) => p.state === 'complete' && p.completedAt !== null).map(([infoHash, p]) => ({ infoHash, completedAt: p.completedAt as number })),
       })),
     }
@@ -407,6 +424,7 @@ export class FleetModel {
       s.lastSeen = saved.lastSeen
       s.lastFeedPoll = saved.lastFeedPoll
       s.lastAnnounce = saved.lastAnnounce ?? null
+      for (const known of saved.ports ?? []) this.cell(s, known.infoHash).port = known.port
       for (const c of saved.completions) {
         const p = this.cell(s, c.infoHash)
         p.state = 'complete'

@@ -147,6 +147,9 @@ test('history survives a restart: completions, first and last seen, names and th
     { name: row?.name, expected: row?.expected, state: row?.cells[A]?.state, completedAt: row?.cells[A]?.completedAt, firstSeen: row?.firstSeen, clients: row?.clients },
     { name: 'web-01', expected: true, state: 'complete', completedAt: T0 + 5000, firstSeen: T0, clients: ['Transmission 3.00', 'qBittorrent 4.5.2'] },
   )
+  // Where its client listens, so a restarted publisher can dial it before its next announce.
+  assert.deepEqual(again.knownPeers(A), [{ ip: '10.0.0.11', port: 51413 }])
+  assert.equal(again.rows()[0]?.firewallHint, false, 'it announced before the restart')
 })
 
 test('5,000 servers × 20 releases: every one is kept, and a change sends one row, not the matrix', () => {
