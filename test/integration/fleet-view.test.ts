@@ -25,11 +25,13 @@ import { startAria2, type Aria2Run } from '../support/aria2.js'
 import { supervise, type Supervised } from '../support/child-process.js'
 import { pseudoRandom } from '../support/fixtures.js'
 import { createLan, type Lan } from '../support/netns.js'
+import { qbittorrentConf } from '../support/qbittorrent.js'
 import { startRtorrent, type Rtorrent } from '../support/rtorrent.js'
 import { BIN, runProcess, type CliResult } from '../support/run-cli.js'
 import { startServeProcess, type ServeProcess } from '../support/serve-process.js'
 import { tempDir } from '../support/temp.js'
 import { toolPath } from '../support/tools.js'
+import { transmissionSettings } from '../support/transmission.js'
 
 const ORIGIN_IP = '10.77.0.1'
 const HTTP_PORT = 7070
@@ -170,47 +172,27 @@ test('the fleet view of a mixed real fleet: completions from announces and wires
   // --- the servers' clients, each in its own namespace --------------------------------------
   const dl = (host: string, release: number): string => path.join(dir, `dl-${host}-${release}`)
 
-  // qBittorrent: RSS subscription with an auto-download rule (config from test/support/qbittorrent.ts).
+  // qBittorrent: RSS subscription with an auto-download rule; one client per namespace IP.
   const qbtProfile = path.join(dir, 'qbt')
   const qbtSave = path.join(dir, 'dl-qbt')
   await mkdir(path.join(qbtProfile, 'qBittorrent', 'config'), { recursive: true })
   await mkdir(qbtSave, { recursive: true })
   await writeFile(
     path.join(qbtProfile, 'qBittorrent', 'config', 'qBittorrent.conf'),
-    `[LegalNotice]\nAccepted=true\n\n[BitTorrent]\nSession\\Port=6882\nSession\\DHTEnabled=false\nSession\\LSDEnabled=false\nSession\\PeXEnabled=false\nSession\\DefaultSavePath=${qbtSave}\nSession\\TempPathEnabled=false\nSession\\AnnounceToAllTrackers=true\nSession\\QueueingSystemEnabled=false\n\n[Network]\nPortForwardingEnabled=false\n\n[Preferences]\nWebUI\\Address=127.0.0.1\nWebUI\\Port=8080\nWebUI\\LocalHostAuth=false\nWebUI\\CSRFProtection=false\nWebUI\\HostHeaderValidation=false\nConnection\\ResolvePeerCountries=false\n\n[RSS]\nSession\\EnableProcessing=true\nSession\\RefreshInterval=1\nAutoDownloader\\EnableProcessing=true\n`,
+    qbittorrentConf({ savePath: qbtSave, webUiPort: 8080, peerPort: 6882, sharedIp: false }),
   )
   const qbt = supervise(spawn(toolPath('ip'), ['netns', 'exec', nsOf('qbt'), toolPath('qbittorrent-nox'), `--profile=${qbtProfile}`], { stdio: ['ignore', 'pipe', 'pipe'] }))
   started.push(qbt)
   const qbtApi = 'http://127.0.0.1:8080/api/v2'
 
-  // Transmission: the daemon fetches the .torrent URL itself (settings from test/support/transmission.ts).
+  // Transmission: the daemon fetches the .torrent URL itself; it listens on its namespace IP.
   const trConfig = path.join(dir, 'tr')
   const trDownload = path.join(dir, 'dl-tr')
   await mkdir(trConfig, { recursive: true })
   await mkdir(trDownload, { recursive: true })
   await writeFile(
     path.join(trConfig, 'settings.json'),
-    JSON.stringify({
-      'rpc-enabled': true,
-      'rpc-bind-address': '127.0.0.1',
-      'rpc-port': 9091,
-      'rpc-authentication-required': false,
-      'rpc-whitelist-enabled': false,
-      'rpc-host-whitelist-enabled': false,
-      'peer-port': 51413,
-      'peer-port-random-on-start': false,
-      'port-forwarding-enabled': false,
-      'dht-enabled': false,
-      'lpd-enabled': false,
-      'pex-enabled': false,
-      'utp-enabled': false,
-      'blocklist-enabled': false,
-      'download-dir': trDownload,
-      'incomplete-dir-enabled': false,
-      'watch-dir-enabled': false,
-      'ratio-limit-enabled': false,
-      'message-level': 2,
-    }),
+    JSON.stringify(transmissionSettings({ downloadDir: trDownload, rpcPort: 9091, peerPort: 51413, loopbackOnly: false })),
   )
   const tr = supervise(spawn(toolPath('ip'), ['netns', 'exec', nsOf('tr'), toolPath('transmission-daemon'), '-f', '-g', trConfig, '--logfile', path.join(trConfig, 'daemon.log')], { stdio: ['ignore', 'pipe', 'pipe'] }))
   started.push(tr)

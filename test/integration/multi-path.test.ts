@@ -9,10 +9,9 @@ import assert from 'node:assert/strict'
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { createTorrent } from '../../electron/engine/create.js'
-import { startAria2 } from '../support/aria2.js'
+import { aria2Download } from '../support/aria2.js'
 import { publish, startTestEngine, waitFor } from '../support/engine.js'
 import { pseudoRandom } from '../support/fixtures.js'
-import { freePorts } from '../support/ports.js'
 import { tempDir } from '../support/temp.js'
 
 test('several paths as one release round-trip through aria2c, byte-identical, and survive a restart', { timeout: 120_000 }, async (t) => {
@@ -53,12 +52,7 @@ test('several paths as one release round-trip through aria2c, byte-identical, an
   await assert.rejects(createTorrent([binary, notes]), /give the release a name/)
 
   const download = async (into: string, torrentUrl: string): Promise<void> => {
-    const [port] = await freePorts(1)
-    const aria = startAria2({ torrent: torrentUrl, dir: into, listenPort: port as number })
-    const timer = setTimeout(() => void aria.stop(), 60_000)
-    const code = await aria.exited
-    clearTimeout(timer)
-    assert.equal(code, 0, aria.output())
+    await aria2Download(torrentUrl, into)
     const root = path.join(into, 'agent-2.4.1-bundle')
     assert.deepEqual(await readFile(path.join(root, 'agent')), await readFile(binary))
     assert.deepEqual(await readFile(path.join(root, 'CHANGES.md')), await readFile(notes))

@@ -11,7 +11,7 @@ import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Engine } from '../../electron/engine/engine.js'
 import type { ReleaseSummary, Settings, WatchFolderStatus } from '../../shared/contract.js'
-import { startAria2 } from '../support/aria2.js'
+import { aria2Download } from '../support/aria2.js'
 import { startTestEngine, waitFor } from '../support/engine.js'
 import { feedItems } from '../support/feed-items.js'
 import { pseudoRandom } from '../support/fixtures.js'
@@ -64,14 +64,7 @@ const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex
 const folderStatus = (w: Watched): WatchFolderStatus | undefined => w.engine.snapshot().watchFolders[0]
 const live = (w: Watched): ReleaseSummary[] => w.engine.snapshot().releases.filter((r) => r.state !== 'retired')
 
-async function download(torrentUrl: string, into: string): Promise<void> {
-  const [port] = await freePorts(1)
-  const aria = startAria2({ torrent: torrentUrl, dir: into, listenPort: port as number })
-  const timer = setTimeout(() => void aria.stop(), 60_000)
-  const code = await aria.exited
-  clearTimeout(timer)
-  assert.equal(code, 0, aria.output())
-}
+const download = (torrentUrl: string, into: string): Promise<void> => aria2Download(torrentUrl, into)
 
 test('a file written in chunks over seconds is published once, after it stopped changing, with the right bytes', async (t) => {
   toolPath('aria2c')

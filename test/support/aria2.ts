@@ -1,6 +1,7 @@
 /** aria2c as a real downloader (or seeder, for the benchmark), headless, on its own port. */
 import { spawn } from 'node:child_process'
 import { supervise, type Supervised } from './child-process.js'
+import { freePorts } from './ports.js'
 import { toolPath } from './tools.js'
 
 export interface Aria2Options {
@@ -45,4 +46,17 @@ export function startAria2(o: Aria2Options): Aria2Run {
   ]
   const [cmd, argv] = o.netns ? [toolPath('ip'), ['netns', 'exec', o.netns, toolPath('aria2c'), ...args]] : [toolPath('aria2c'), args]
   return supervise(spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] }), 5000)
+}
+
+/**
+ * One download to completion, as a server would run it: aria2c from a .torrent URL into `dir`,
+ * given `timeoutMs` before it is stopped; throws with its output unless it exited 0.
+ */
+export async function aria2Download(torrent: string, dir: string, timeoutMs = 60_000): Promise<void> {
+  const [port] = await freePorts(1)
+  const aria = startAria2({ torrent, dir, listenPort: port as number })
+  const timer = setTimeout(() => void aria.stop(), timeoutMs)
+  const code = await aria.exited
+  clearTimeout(timer)
+  if (code !== 0) throw new Error(`aria2c exited ${code}:\n${aria.output()}`)
 }

@@ -25,11 +25,13 @@ export interface Qbt {
   stop(): Promise<void>
 }
 
-export async function startQbittorrent(o: { profile: string; savePath: string; webUiPort: number; peerPort: number; protocol?: 'TCP' | 'Both' }): Promise<Qbt> {
-  const confDir = path.join(o.profile, 'qBittorrent', 'config')
-  await mkdir(confDir, { recursive: true })
-  await mkdir(o.savePath, { recursive: true })
-  const conf = `[LegalNotice]
+/**
+ * qBittorrent.conf for a headless test client. `sharedIp`: several clients on one address
+ * (loopback), so qBittorrent must allow more than one connection per IP; hosts of a namespace
+ * LAN each have their own and keep qBittorrent's default.
+ */
+export function qbittorrentConf(o: { savePath: string; webUiPort: number; peerPort: number; protocol?: 'TCP' | 'Both'; sharedIp: boolean }): string {
+  return `[LegalNotice]
 Accepted=true
 
 [BitTorrent]
@@ -40,10 +42,8 @@ Session\\PeXEnabled=false
 Session\\DefaultSavePath=${o.savePath}
 Session\\TempPathEnabled=false
 Session\\AnnounceToAllTrackers=true
-Session\\MultiConnectionsPerIp=true
-Session\\QueueingSystemEnabled=false
-Session\\BTProtocol=${o.protocol ?? 'Both'}
-
+${o.sharedIp ? 'Session\\MultiConnectionsPerIp=true\n' : ''}Session\\QueueingSystemEnabled=false
+${o.protocol ? `Session\\BTProtocol=${o.protocol}\n` : ''}
 [Network]
 PortForwardingEnabled=false
 
@@ -60,6 +60,13 @@ Session\\EnableProcessing=true
 Session\\RefreshInterval=1
 AutoDownloader\\EnableProcessing=true
 `
+}
+
+export async function startQbittorrent(o: { profile: string; savePath: string; webUiPort: number; peerPort: number; protocol?: 'TCP' | 'Both' }): Promise<Qbt> {
+  const confDir = path.join(o.profile, 'qBittorrent', 'config')
+  await mkdir(confDir, { recursive: true })
+  await mkdir(o.savePath, { recursive: true })
+  const conf = qbittorrentConf({ ...o, protocol: o.protocol ?? 'Both', sharedIp: true })
   await writeFile(path.join(confDir, 'qBittorrent.conf'), conf)
   const proc = supervise(spawn(toolPath('qbittorrent-nox'), [`--profile=${o.profile}`], { stdio: ['ignore', 'pipe', 'pipe'] }))
   const { child } = proc

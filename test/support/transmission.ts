@@ -13,18 +13,19 @@ export interface Transmission {
   stop(): Promise<void>
 }
 
-export async function startTransmission(o: { configDir: string; downloadDir: string; rpcPort: number; peerPort: number }): Promise<Transmission> {
-  await mkdir(o.configDir, { recursive: true })
-  await mkdir(o.downloadDir, { recursive: true })
-  const settings = {
+/**
+ * settings.json for a headless test daemon: RPC on loopback without auth, no DHT/LPD/PeX/uTP, no
+ * limits. `loopbackOnly`: peers on 127.0.0.1 too; a namespace LAN host listens on its own IP.
+ */
+export function transmissionSettings(o: { downloadDir: string; rpcPort: number; peerPort: number; loopbackOnly: boolean }): Record<string, unknown> {
+  return {
     'rpc-enabled': true,
     'rpc-bind-address': '127.0.0.1',
     'rpc-port': o.rpcPort,
     'rpc-authentication-required': false,
     'rpc-whitelist-enabled': false,
     'rpc-host-whitelist-enabled': false,
-    'bind-address-ipv4': '127.0.0.1',
-    'bind-address-ipv6': '::1',
+    ...(o.loopbackOnly ? { 'bind-address-ipv4': '127.0.0.1', 'bind-address-ipv6': '::1' } : {}),
     'peer-port': o.peerPort,
     'peer-port-random-on-start': false,
     'port-forwarding-enabled': false,
@@ -41,6 +42,12 @@ export async function startTransmission(o: { configDir: string; downloadDir: str
     'speed-limit-up-enabled': false,
     'message-level': 2,
   }
+}
+
+export async function startTransmission(o: { configDir: string; downloadDir: string; rpcPort: number; peerPort: number }): Promise<Transmission> {
+  await mkdir(o.configDir, { recursive: true })
+  await mkdir(o.downloadDir, { recursive: true })
+  const settings = transmissionSettings({ ...o, loopbackOnly: true })
   await writeFile(path.join(o.configDir, 'settings.json'), JSON.stringify(settings, null, 2))
   const child = spawn(toolPath('transmission-daemon'), ['-f', '-g', o.configDir, '--logfile', path.join(o.configDir, 'daemon.log')], { stdio: 'ignore' })
   const remoteBin = toolPath('transmission-remote')
