@@ -6,7 +6,7 @@ import { UsageError } from './cli-errors.js'
 
 export const STATUS_USAGE = `swarmdrop status [--data-dir DIR] [--json]
 
-  Shows the running instance's feed URL, ports, every release with its state, peers, upload and
+  Shows the running instance's feed URL, ports, each watch folder's state, every release with its state, peers, upload and
   rollout, and the fleet: which server has which release (the whole snapshot and every server's
   row with --json).`
 
@@ -31,6 +31,7 @@ export async function runStatus(argv: string[]): Promise<number> {
     out.push(`  tracker:   ${snap.endpoints.announceUrls.join('  ')}`)
     out.push(`  ports:     HTTP ${snap.settings.httpPort}, peers ${snap.settings.peerPort}`)
     if (snap.endpoints.dashboardUrl) out.push(`  dashboard: ${snap.endpoints.dashboardUrl}`)
+    for (const w of snap.watchFolders) out.push(`  watching:  ${w.dir} (channel ${w.channel}): ${w.state}, ${w.message}`)
     out.push('')
     for (const d of snap.damagedReleases) out.push(`damaged record ${d.name}: ${d.reason}${d.keptAt ? ` (kept at ${d.keptAt})` : ''}`)
     if (snap.releases.length === 0 && snap.damagedReleases.length === 0) out.push('No releases yet: publish one with "swarmdrop publish <path>".')

@@ -146,3 +146,30 @@ test('serve/publish/status/retire: restart keeps every release seeding and the f
     await cleanup()
   }
 })
+
+test('serve --watch: status names each watch folder with its channel and state, and the entry it published', async (t) => {
+  const { dir, cleanup } = await tempDir()
+  t.after(cleanup)
+  const dataDir = path.join(dir, 'data')
+  const drop = path.join(dir, 'drop')
+  await mkdir(drop)
+  const [httpPort, peerPort] = await freePorts(2)
+  const serve = await startServeProcess(['--data-dir', dataDir, '--address', '127.0.0.1', '--http-port', String(httpPort), '--peer-port', String(peerPort), '--watch', `${drop}=nightly`])
+  t.after(() => serve.stop())
+  assert.match(serve.output(), new RegExp(`watching: +${drop} \\(channel nightly\\)`))
+  const text = async (): Promise<string> => {
+    const r = await runCli(['status', '--data-dir', dataDir])
+    assert.equal(r.code, 0, r.stderr)
+    return r.stdout
+  }
+  assert.match(await text(), new RegExp(`watching: +${drop} \\(channel nightly\\): watching, `))
+  await writeFile(path.join(drop, 'agent.bin'), pseudoRandom(100_000, 'agent'))
+  const deadline = Date.now() + 60_000
+  let last = ''
+  while (!/: published, published "agent\.bin"/.test(last) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500))
+    last = await text()
+  }
+  assert.match(last, new RegExp(`watching: +${drop} \\(channel nightly\\): published, published "agent\\.bin"`))
+  assert.match(last, /seeding +agent\.bin/)
+})
