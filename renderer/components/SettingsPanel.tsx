@@ -1,6 +1,8 @@
 import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'react'
 import { FEED_KEY_MIN_LENGTH, type Settings } from '../../shared/contract.js'
 import { useDashboard } from '../app-context.js'
+import { HooksEditor } from './HooksEditor.js'
+import { RetentionEditor } from './RetentionEditor.js'
 import { ScheduleGrid } from './ScheduleGrid.js'
 
 type FieldStatus = { kind: 'applied' | 'restart' | 'error'; message: string }
@@ -122,6 +124,8 @@ export function SettingsPanel() {
         onChange={(utp) => void apply({ utp })}
       />
       <ScheduleGrid />
+      <RetentionEditor />
+      <HooksEditor />
     </section>
   )
 }

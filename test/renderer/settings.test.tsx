@@ -127,4 +127,50 @@ describe('settings', () => {
     await fromCore(() => api.push(makeSnapshot({ settings: { ...api.snapshot.settings, announceIntervalSeconds: 60 } })))
     assert.equal(interval.value, '45')
   })
+
+  test('hooks: a command and a webhook are saved together; empty boxes mean none; a refusal from the core is shown', async () => {
+    const api = settingsApi()
+    view = await mount(<App initialView="settings" />, fakeBackend(api))
+    await typeInto(byLabel(view.container, 'Command'), '  /usr/local/bin/notify-deploy --channel ops ')
+    await typeInto(byLabel(view.container, 'Timeout (seconds)'), '30')
+    await click(button(view.container, 'Save hooks'))
+    assert.deepEqual(api.callsOf('settings.update'), [{ hooks: { command: '/usr/local/bin/notify-deploy --channel ops', webhookUrl: null, timeoutSeconds: 30 } }])
+    assert.match(status(view.container, 'hooks'), /Saved: hooks run on the next rollout complete or stall\./)
+
+    await typeInto(byLabel(view.container, 'Timeout (seconds)'), 'soon')
+    await click(button(view.container, 'Save hooks'))
+    assert.equal(api.callsOf('settings.update').length, 1, 'a timeout that is not a number is refused before it is sent')
+    assert.match(status(view.container, 'hooks'), /whole number of seconds/)
+
+    api.fail('settings.update', { code: 'INVALID_ARGUMENT', message: 'hooks.webhookUrl must be an http:// or https:// URL, or null for none' })
+    await typeInto(byLabel(view.container, 'Timeout (seconds)'), '30')
+    await typeInto(byLabel(view.container, 'Webhook URL'), 'ftp://chat.example/hook')
+    await click(button(view.container, 'Save hooks'))
+    assert.match(status(view.container, 'hooks'), /hooks\.webhookUrl must be an http:\/\/ or https:\/\/ URL/)
+  })
+
+  test('retention: add a rule for a known channel, set keep-last and age, save; a rule that keeps everything is refused', async () => {
+    const api = settingsApi()
+    api.snapshot = makeSnapshot({ settings: { ...api.snapshot.settings, watchFolders: [{ dir: '/srv/drop', channel: 'nightly' }] } })
+    view = await mount(<App initialView="settings" />, fakeBackend(api))
+    assert.match(text(view.container), /No rules: every release is kept until you retire it\./)
+    const picker = view.container.querySelector('select[aria-label="Channel for a new rule"]') as HTMLSelectElement
+    assert.deepEqual(Array.from(picker.options).map((o) => o.value), ['', 'default', 'nightly'])
+    await fromCore(() => {
+      Object.getOwnPropertyDescriptor(window.HTMLSelectElement.prototype, 'value')?.set?.call(picker, 'nightly')
+      picker.dispatchEvent(new window.Event('change', { bubbles: true }))
+    })
+    const keep = view.container.querySelector('input[aria-label="Keep last (nightly)"]') as HTMLInputElement
+    const age = view.container.querySelector('input[aria-label="Older than, days (nightly)"]') as HTMLInputElement
+    assert.equal(keep.value, '5', 'a new rule starts at keep the last 5')
+    await typeInto(keep, '')
+    await click(button(view.container, 'Save retention'))
+    assert.equal(api.callsOf('settings.update').length, 0)
+    assert.match(status(view.container, 'retention'), /The rule for "nightly" keeps everything/)
+    await typeInto(keep, '3')
+    await typeInto(age, '14')
+    await click(button(view.container, 'Save retention'))
+    assert.deepEqual(api.callsOf('settings.update'), [{ retention: [{ channel: 'nightly', keepLast: 3, olderThanDays: 14 }] }])
+    assert.match(status(view.container, 'retention'), /Saved: applied now and every hour\./)
+  })
 })
