@@ -4,3 +4,9 @@
 export function normalizeIp(ip: string): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip
 }
+
+/** 127.0.0.0/8 and ::1: one machine, where several clients share an address. */
+export function isLoopback(ip: string): boolean {
+  const host = normalizeIp(ip)
+  return host === '::1' || host.startsWith('127.')
+}

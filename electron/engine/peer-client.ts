@@ -1,7 +1,9 @@
 /**
  * Client name and version from a BitTorrent peer id: the one adapter over bittorrent-peerid.
  * aria2's ("A2-1-36-0-...") and our own ("-SD0100-") peer ids are not in that package's table,
- * so they are decoded here.
+ * so they are decoded here; so are the Azureus-style versions it leaves empty, rTorrent's
+ * libtorrent ("-lt0D80-": 0.13.8) and libtorrent-rasterbar's ("-LT1220-": 1.2.2) among them,
+ * since a fleet view that cannot tell two client versions apart cannot explain a slow server.
  */
 import peerid from 'bittorrent-peerid'
 
@@ -26,9 +28,24 @@ export function peerClient(peerId: string | null | undefined): PeerClient {
   } catch {
     return { client: 'unknown', version: null }
   }
-  const client = typeof decoded.client === 'string' && decoded.client !== '' ? decoded.client : 'unknown'
-  const version = typeof decoded.version === 'string' && decoded.version !== '' ? decoded.version : null
+  const client = typeof decoded.client === 'string' && decoded.client !== '' ? RENAMED[decoded.client] ?? decoded.client : 'unknown'
+  const version = typeof decoded.version === 'string' && decoded.version.trim() !== '' ? decoded.version.trim() : azureusVersion(raw)
   return { client, version }
+}
+
+/** bittorrent-peerid's names that read as a guess ("*") or name two things at once. */
+const RENAMED: Record<string, string> = { 'libTorrent (Rakshasa) / rTorrent*': 'libtorrent (rTorrent)' }
+
+/**
+ * "-XXabcd-": each of a, b, c, d is one digit in base 36 (0-9, then A/a = 10 ...), the last one
+ * left out when it is 0, as libtorrent and libtorrent-rasterbar write them.
+ */
+function azureusVersion(raw: string): string | null {
+  const m = /^-[A-Za-z~]{2}([0-9A-Za-z]{4})-/.exec(raw)
+  if (!m) return null
+  const digits = [...(m[1] as string)].map((c) => parseInt(c, 36))
+  if (digits[3] === 0) digits.pop()
+  return digits.join('.')
 }
 
 /** The printable 8-byte prefix ("-qB4520-"), for logs. */

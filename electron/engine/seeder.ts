@@ -14,6 +14,7 @@ import WebTorrent from 'webtorrent'
 import type { PeerInfo, SwarmStats, Transport } from '../../shared/contract.js'
 import { availabilityCells } from '../../shared/availability.js'
 import { SwarmdropError } from '../../shared/errors.js'
+import { isLoopback, normalizeIp } from './ip-address.js'
 import { listenError } from './listen-error.js'
 import { FileHandlePool, ReadOnlyChunkStore, type StoredFile } from './chunk-store.js'
 import type { WireSignal } from './fleet.js'
@@ -206,14 +207,25 @@ export class Seeder extends EventEmitter<SeederEvents> {
     await new Promise<void>((resolve) => s.torrent.destroy({ destroyStore: false }, () => resolve()))
   }
 
-  /** Connects to a peer over TCP (or uTP when enabled) now, instead of waiting for it to dial us. */
-  dial(infoHash: string, ip: string, port: number): boolean {
+  /**
+   * Connects to a peer over TCP (or uTP when enabled) now, instead of waiting for it to dial us;
+   * false when it is already connected. A server is one address on a LAN: a wire it opened to us
+   * comes from a temporary port, never the one it announced, so matching on the port would dial
+   * it a second time. Loopback is the exception (tests run several clients on one host), where
+   * the announced port, or the peer id once known, tells them apart.
+   */
+  dial(infoHash: string, ip: string, port: number, peerId?: string): boolean {
     const s = this.seeding.get(infoHash)
     if (!s || !s.torrent.ready) return false
-    const addr = ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`
-    const connected = s.torrent.wires.some((w) => w.remoteAddress === ip && w.remotePort === port)
+    const host = normalizeIp(ip)
+    const sameHost = !isLoopback(host)
+    const connected = s.torrent.wires.some((w) => {
+      if (peerId !== undefined && w.peerId === peerId) return true
+      const wireHost = normalizeIp(w.remoteAddress ?? '')
+      return wireHost === host && (sameHost || w.remotePort === port)
+    })
     if (connected) return false
-    return s.torrent.addPeer(addr)
+    return s.torrent.addPeer(host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`)
   }
 
   setUploadLimit(bytesPerSecond: number): void {
@@ -249,7 +261,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
     if (!s) return []
     const out: PeerInfo[] = []
     for (const wire of s.torrent.wires) {
-      const ip = wire.remoteAddress ?? ''
+      const ip = normalizeIp(wire.remoteAddress ?? '')
       const port = wire.remotePort ?? 0
       let have = 0
       for (let i = 0; i < s.pieceCount; i++) if (wire.peerPieces.get(i)) have++
@@ -281,7 +293,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private signalOf(wire: WtWire, pieceCount: number): WireSignal {
     let have = 0
     for (let i = 0; i < pieceCount; i++) if (wire.peerPieces.get(i)) have++
-    return { ip: wire.remoteAddress ?? '', peerId: wire.peerId ?? null, progress: pieceCount > 0 ? have / pieceCount : 0, rate: wire.uploadSpeed(), uploaded: wire.uploaded ?? 0 }
+    return { ip: normalizeIp(wire.remoteAddress ?? ''), peerId: wire.peerId ?? null, progress: pieceCount > 0 ? have / pieceCount : 0, rate: wire.uploadSpeed(), uploaded: wire.uploaded ?? 0 }
   }
 
   async close(): Promise<void> {

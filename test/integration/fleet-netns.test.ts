@@ -68,8 +68,27 @@ test('a namespace LAN: the seeder announces its LAN address, servers show up by 
     for (const [i, s] of SERVERS.entries()) {
       arias.push(startAria2({ torrent: release.torrentUrl, dir: path.join(dir, `dl-${s}`), listenPort: 6990 + i, netns: lan.hosts[s]?.ns }))
     }
+    // While they download: the seeder holds one wire per server, each by its plain IPv4 address
+    // (a server that dialed us is not dialed again from its announce).
+    const wiresSeen: string[][] = []
+    let downloading = true
+    const sampling = (async () => {
+      while (downloading) {
+        const [c, a] = inOrigin(process.execPath, [BIN, 'status', '--data-dir', dataDir, '--json'])
+        const r = await runProcess(c, a)
+        if (r.code === 0) wiresSeen.push((JSON.parse(r.stdout) as Snapshot).peers.filter((p) => p.infoHash === release.infoHash).map((p) => p.ip))
+        await new Promise((resolve) => setTimeout(resolve, 300))
+      }
+    })()
     const codes = await Promise.all(arias.map((a) => a.exited))
+    downloading = false
+    await sampling
     codes.forEach((code, i) => assert.equal(code, 0, arias[i]?.output()))
+    const serverIps = new Set(SERVERS.map((s) => lan.hosts[s]?.ip))
+    const doubled = wiresSeen.filter((ips) => new Set(ips).size !== ips.length || ips.some((ip) => !serverIps.has(ip)))
+    t.diagnostic(`wires sampled ${wiresSeen.length} times: ${JSON.stringify(wiresSeen.slice(0, 3))}`)
+    assert.ok(wiresSeen.some((ips) => ips.length > 0), 'the seeder had wires while the servers downloaded')
+    assert.deepEqual(doubled, [], 'one wire per server, by its IPv4 address')
     const original = await readFile(file)
     for (const s of SERVERS) assert.deepEqual(await readFile(path.join(dir, `dl-${s}`, 'agent-3.0.0.run')), original, `${s} has an identical copy`)
 

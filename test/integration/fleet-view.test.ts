@@ -56,9 +56,9 @@ const CLIENT_NAMES: Record<ServerName, { some: RegExp[]; every: RegExp }> = {
   qbt: { some: [/^qBittorrent \d+\.\d+\.\d+$/], every: /^qBittorrent / },
   tr: { some: [/^Transmission \d+\.\d+$/], every: /^Transmission / },
   aria2: { some: [/^aria2 \d+\.\d+\.\d+$/], every: /^aria2 / },
-  // Peer id -lt0D80- decodes (bittorrent-peerid) to "libTorrent (Rakshasa) / rTorrent*" with no
-  // version; the .torrent fetch's User-Agent "rtorrent/0.9.8/0.13.8" to "rTorrent 0.9.8".
-  rt: { some: [/^libTorrent \(Rakshasa\) \/ rTorrent\*$/, /^rTorrent 0\.9\.8$/], every: /rTorrent/i },
+  // Peer id -lt0D80- decodes to "libtorrent (rTorrent) 0.13.8" (the library's version); the
+  // .torrent fetch's User-Agent "rtorrent/0.9.8/0.13.8" to "rTorrent 0.9.8".
+  rt: { some: [/^libtorrent \(rTorrent\) 0\.13\.8$/, /^rTorrent 0\.9\.8$/], every: /rTorrent/i },
 }
 
 type StatusJson = Snapshot & { ok: boolean; dataDir: string; fleet: FleetRow[] }
