@@ -10,6 +10,7 @@ import { benchRenderer } from './renderer-bench.js'
 import { benchLan } from './lan-bench.js'
 import { benchSoak } from './soak-bench.js'
 import { benchFleetUi } from './fleet-ui-bench.js'
+import { benchFleet } from './fleet-bench.js'
 
 const SUITES: Record<string, () => Promise<BenchResult[]>> = {
   create: benchCreate,
@@ -19,6 +20,7 @@ const SUITES: Record<string, () => Promise<BenchResult[]>> = {
   lan: benchLan,
   soak: benchSoak,
   'fleet-ui': benchFleetUi,
+  fleet: benchFleet,
 }
 
 const wanted = process.argv.slice(2)

@@ -1,0 +1,379 @@
+/**
+ * `npm run bench -- fleet`: rollouts of a fresh random release to real fleets in network
+ * namespaces, against the physical limit and against copying the file over HTTP.
+ *
+ * A publisher and up to 8 servers, each in its own namespace on one bridge, every link capped with
+ * tc tbf (100 Mbit/s unless SWARMDROP_FLEET_RATE says otherwise). The link's real rate is measured
+ * first and gives the Kumar–Ross bound T >= max(S/U, S/d, N·S/(U + N·u)). Each fleet gets its own
+ * `swarmdrop serve` (a fresh data dir, from the build this file was compiled into) and fresh
+ * clients: qBittorrent subscribed to the feed by RSS, Transmission 3.00, aria2 1.36 and rTorrent
+ * 0.9.8 given the .torrent URL. A release is published and timed until every server has it, from
+ * the fleet view (sampled every 0.5 s inside the publisher's namespace), checked against each
+ * client's own completion hook and the SHA-1 of every copy on disk. The publisher's upload is read
+ * from the engine and from its veth's tx counter. The reference is an HTTP fan-out of a file of
+ * the same size from the publisher to the same N namespaces, in the same run.
+ *
+ * Env: SWARMDROP_FLEET_MIB (release size, default 200), SWARMDROP_FLEETS (comma list of
+ * aria2x4, qbtx4, mixed4, mixed8, aria2x8, qbtx8; default all), SWARMDROP_FLEET_RATE (tc rate,
+ * default 100mbit), SWARMDROP_FLEET_RESULTS (where the table, JSON and SVGs go; default a new
+ * temporary folder). Nothing fails on a slow run: a fleet that does not finish is reported so.
+ */
+import { spawnSync } from 'node:child_process'
+import { createHash, randomFillSync } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Supervised } from '../test/support/child-process.js'
+import { toolPath } from '../test/support/tools.js'
+import type { BenchResult } from './bench-result.js'
+import { CLIENT_LABEL, startClient, type ClientKind, type FleetClient } from './fleet-clients.js'
+import { buildFleetLan, httpFanOut, httpUrl, measureLinkRate, PUBLISHER, removeLeftovers, startHttpServer, type FleetLan } from './fleet-lan.js'
+import { judgedMs, kumarRossBound, renderProgressSvg, renderTable, type FleetOutcome, type ProgressSeries } from './fleet-report.js'
+import type { FleetSample } from './fleet-sampler.js'
+
+const CLI = fileURLToPath(new URL('./fleet-swarmdrop-cli.js', import.meta.url))
+const SAMPLER = fileURLToPath(new URL('./fleet-sampler.js', import.meta.url))
+const SAMPLE_MS = 500
+const HTTP_PORT = 7070
+const PEER_PORT = 6881
+const LINK_PROBE_BYTES = 16 * 1024 * 1024
+/** After every client says it is done, how long the fleet view gets to see the last completion. */
+const FLEET_VIEW_GRACE_MS = 20_000
+
+const MIXED: ClientKind[] = ['qbt', 'tr', 'aria2', 'rt']
+const FLEETS: Record<string, { label: string; kinds: ClientKind[] }> = {
+  aria2x4: { label: '4 × aria2', kinds: ['aria2', 'aria2', 'aria2', 'aria2'] },
+  qbtx4: { label: '4 × qBittorrent (RSS)', kinds: ['qbt', 'qbt', 'qbt', 'qbt'] },
+  mixed4: { label: 'mixed qBittorrent / Transmission / aria2 / rTorrent, N=4', kinds: MIXED },
+  mixed8: { label: 'mixed, N=8', kinds: [...MIXED, ...MIXED] },
+  aria2x8: { label: '8 × aria2', kinds: Array<ClientKind>(8).fill('aria2') },
+  qbtx8: { label: '8 × qBittorrent (RSS)', kinds: Array<ClientKind>(8).fill('qbt') },
+}
+
+interface Rates {
+  publisherUp: number
+  serverUp: number
+  serverDown: number
+}
+
+interface FleetRun {
+  id: string
+  outcome: FleetOutcome
+  infoHash: string
+  /** Per server: its client, when the client and the fleet view saw it finish (s after publishing), what it took from whom. */
+  servers: { host: string; ip: string; client: ClientKind; clientsSeen: string[]; clientDoneS: number | null; fleetViewDoneS: number | null; fromPublisher: number | null; fromOthers: number | null; sha1Ok: boolean }[]
+  rollout: unknown
+  series: ProgressSeries[]
+  svg: string
+}
+
+function cpuModel(): string {
+  const r = spawnSync('lscpu', [], { encoding: 'utf8' })
+  const model = /^Model name:\s*(.+)$/m.exec(r.stdout ?? '')?.[1]?.trim()
+  return `${model ?? os.cpus()[0]?.model ?? 'unknown'} (${os.cpus().length} logical CPUs)`
+}
+
+const mbit = (bytesPerSecond: number): string => `${((bytesPerSecond * 8) / 1e6).toFixed(1)} Mbit/s`
+
+/** A fresh random file; returns its SHA-1 so each server's copy can be checked. */
+async function writeRandomFile(file: string, size: number): Promise<string> {
+  const hash = createHash('sha1')
+  const chunk = Buffer.allocUnsafe(8 * 1024 * 1024)
+  const fh = await open(file, 'w')
+  try {
+    for (let done = 0; done < size; ) {
+      const part = chunk.subarray(0, Math.min(chunk.length, size - done))
+      randomFillSync(part)
+      hash.update(part)
+      await fh.write(part)
+      done += part.length
+    }
+  } finally {
+    await fh.close()
+  }
+  return hash.digest('hex')
+}
+
+async function sha1Of(file: string): Promise<string | null> {
+  try {
+    const hash = createHash('sha1')
+    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
+    return hash.digest('hex')
+  } catch {
+    return null
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms))
+}
+
+/** New sampler lines since the last call. */
+function sampleReader(sampler: Supervised): () => FleetSample[] {
+  let consumed = 0
+  let partial = ''
+  return () => {
+    const out = sampler.output()
+    const text = partial + out.slice(consumed)
+    consumed = out.length
+    const lines = text.split('\n')
+    partial = lines.pop() ?? ''
+    const samples: FleetSample[] = []
+    for (const line of lines) {
+      if (!line.startsWith('{')) continue
+      const parsed = JSON.parse(line) as { sample?: FleetSample }
+      if (parsed.sample) samples.push(parsed.sample)
+    }
+    return samples
+  }
+}
+
+async function runFleet(o: { id: string; net: FleetLan; dir: string; size: number; rates: Rates; httpMs: number | null; log: (line: string) => void }): Promise<FleetRun> {
+  const { id, net, size, rates, log } = o
+  const fleet = FLEETS[id] as { label: string; kinds: ClientKind[] }
+  const hosts = net.servers.slice(0, fleet.kinds.length)
+  const ips = hosts.map((h) => net.ipOf(h))
+  const boundMs = 1000 * kumarRossBound({ size, servers: hosts.length, ...rates })
+  const dir = path.join(o.dir, id)
+  const dataDir = path.join(dir, 'data')
+  await mkdir(path.join(dir, 'pub'), { recursive: true })
+  const node = process.execPath
+  const started: { stop(): Promise<unknown> }[] = []
+  try {
+    const serve = net.start(PUBLISHER, node, [CLI, 'serve', '--data-dir', dataDir, '--address', net.ipOf(PUBLISHER), '--http-port', String(HTTP_PORT), '--peer-port', String(PEER_PORT), '--no-reverse-dns'], 10_000)
+    started.push(serve)
+    await serve.waitForOutput(/swarmdrop: ready/, 30_000, 'swarmdrop serve to be ready')
+    const feedUrl = (await serve.waitForOutput(/feed:\s+(\S+)/, 1000, 'the feed URL'))[1] as string
+    const sampler = net.start(PUBLISHER, node, [SAMPLER, dataDir, String(SAMPLE_MS), ips.join(',')], 2000)
+    started.push(sampler)
+    await sampler.waitForOutput(/"roster"/, 15_000, 'the fleet sampler to connect')
+    const clients: FleetClient[] = []
+    await Promise.all(
+      fleet.kinds.map(async (kind, i) => {
+        const c = await startClient(kind, net, hosts[i] as string, path.join(dir, hosts[i] as string), feedUrl)
+        clients.push(c)
+        started.push(c)
+      }),
+    )
+    clients.sort((a, b) => hosts.indexOf(a.host) - hosts.indexOf(b.host))
+
+    const file = path.join(dir, 'pub', `agent-${id}-${Date.now()}.bin`)
+    const sha1 = await writeRandomFile(file, size)
+    const tx0 = await net.txBytes(PUBLISHER)
+    const published = await net.run(PUBLISHER, node, [CLI, 'publish', file, '--data-dir', dataDir, '--json'])
+    if (published.code !== 0) throw new Error(`publish: ${published.stderr}`)
+    const publishedAt = Date.now()
+    const release = (JSON.parse(published.stdout) as { release: { infoHash: string; name: string; torrentUrl: string; totalSize: number } }).release
+    await Promise.all(clients.map((c) => c.take(release.torrentUrl)))
+    log(`  ${fleet.label}: published ${release.infoHash.slice(0, 12)}, bound ${(boundMs / 1000).toFixed(1)} s; waiting for ${hosts.length} servers`)
+
+    const readSamples = sampleReader(sampler)
+    const samples: FleetSample[] = []
+    const timeoutMs = Math.max(120_000, 20 * boundMs)
+    const doneAt = new Map<string, number>()
+    let clientsAllAt: number | null = null
+    const cellsOf = (s: FleetSample | undefined): (FleetSample['rows'][number]['cells'][string] | undefined)[] =>
+      ips.map((ip) => s?.rows.find((r) => r.ip === ip || r.ip.endsWith(`:${ip}`))?.cells[release.infoHash])
+    let lastReport = 0
+    for (;;) {
+      samples.push(...readSamples())
+      for (const c of clients) {
+        const at = doneAt.has(c.host) ? undefined : await c.finishedAt()
+        if (at) doneAt.set(c.host, at)
+      }
+      const now = Date.now()
+      if (clientsAllAt === null && doneAt.size === clients.length) clientsAllAt = now
+      const fleetViewAll = cellsOf(samples.at(-1)).every((c) => c?.state === 'complete')
+      if (fleetViewAll && clientsAllAt !== null) break
+      if (clientsAllAt !== null && now - clientsAllAt > FLEET_VIEW_GRACE_MS) break
+      if (now - publishedAt > timeoutMs) break
+      if (now - lastReport > 10_000) {
+        lastReport = now
+        const pct = cellsOf(samples.at(-1)).map((c) => `${Math.floor((c?.percent ?? 0) * 100)}%`)
+        log(`    +${((now - publishedAt) / 1000).toFixed(0)} s: fleet view ${pct.join(' ')}; clients done ${doneAt.size}/${clients.length}`)
+      }
+      await sleep(SAMPLE_MS)
+    }
+    // One more sample, so the counters include the last bytes sent.
+    await sleep(SAMPLE_MS + 100)
+    samples.push(...readSamples())
+    const tx1 = await net.txBytes(PUBLISHER)
+    const last = samples.at(-1)
+    const rollout = last?.rollouts.find((r) => r.infoHash === release.infoHash)
+    const cells = cellsOf(last)
+    const fleetViewAll = cells.every((c) => c?.state === 'complete')
+    // The rollout's times count from the engine's publishedAt, which the summary does not carry:
+    // recover it from the last completion, else use when `publish` returned.
+    const completedAts = cells.map((c) => c?.completedAt ?? null)
+    const latest = Math.max(...completedAts.map((t) => t ?? -Infinity))
+    const t0 = rollout?.lastCompletionMs != null && Number.isFinite(latest) ? latest - rollout.lastCompletionMs : publishedAt
+    const clientsMs = doneAt.size === clients.length ? Math.max(...doneAt.values()) - t0 : null
+    const uploaded = last?.swarms.find((s) => s.infoHash === release.infoHash)?.uploaded ?? null
+
+    const servers: FleetRun['servers'] = []
+    for (const [i, c] of clients.entries()) {
+      const row = last?.rows.find((r) => r.ip === ips[i] || r.ip.endsWith(`:${ips[i]}`))
+      const cell = cells[i]
+      const copy = await sha1Of(path.join(c.downloadDir, release.name))
+      servers.push({
+        host: c.host,
+        ip: ips[i] as string,
+        client: c.kind,
+        clientsSeen: row?.clients ?? [],
+        clientDoneS: doneAt.has(c.host) ? ((doneAt.get(c.host) as number) - t0) / 1000 : null,
+        fleetViewDoneS: cell?.completedAt != null ? (cell.completedAt - t0) / 1000 : null,
+        fromPublisher: cell?.fromPublisher ?? null,
+        fromOthers: cell?.fromOthers ?? null,
+        sha1Ok: copy === sha1,
+      })
+    }
+    const notes: string[] = []
+    const bad = servers.filter((s) => !s.sha1Ok).map((s) => s.host)
+    if (bad.length) notes.push(`copy missing or different on ${bad.join(', ')}`)
+    if (!fleetViewAll) notes.push(`fleet view saw ${cells.filter((c) => c?.state === 'complete').length}/${hosts.length} complete`)
+    if (clientsMs === null) notes.push(`clients done ${doneAt.size}/${hosts.length} after ${((Date.now() - publishedAt) / 1000).toFixed(0)} s`)
+    const outcome: FleetOutcome = {
+      fleet: fleet.label,
+      servers: hosts.length,
+      fleetViewMs: fleetViewAll && rollout?.lastCompletionMs != null ? rollout.lastCompletionMs : null,
+      clientsMs,
+      boundMs,
+      copiesEngine: uploaded === null ? null : uploaded / size,
+      copiesVeth: (tx1 - tx0) / size,
+      httpMs: o.httpMs,
+      ...(notes.length ? { note: notes.join('; ') } : {}),
+    }
+    const series: ProgressSeries[] = ips.map((ip, i) => ({
+      label: `${ip} ${CLIENT_LABEL[fleet.kinds[i] as ClientKind]}`,
+      points: samples.map((s): [number, number] => {
+        const cell = s.rows.find((r) => r.ip === ip || r.ip.endsWith(`:${ip}`))?.cells[release.infoHash]
+        return [(s.at - t0) / 1000, cell?.percent ?? 0]
+      }).filter(([t]) => t >= 0),
+    }))
+    const judged = judgedMs(outcome)
+    const svg = renderProgressSvg({
+      title: `${fleet.label}: ${(size / 2 ** 20).toFixed(0)} MiB, ${judged === null ? 'not complete' : `${(judged / 1000).toFixed(1)} s`} (bound ${(boundMs / 1000).toFixed(1)} s)`,
+      series,
+      boundSeconds: boundMs / 1000,
+    })
+    return { id, outcome, infoHash: release.infoHash, servers, rollout, series, svg }
+  } finally {
+    for (const s of started.reverse()) await s.stop().catch(() => undefined)
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+export async function benchFleet(): Promise<BenchResult[]> {
+  const mib = Number(process.env.SWARMDROP_FLEET_MIB ?? 200)
+  const size = Math.round(mib * 2 ** 20)
+  const rate = process.env.SWARMDROP_FLEET_RATE ?? '100mbit'
+  const ids = (process.env.SWARMDROP_FLEETS ?? Object.keys(FLEETS).join(',')).split(',').map((s) => s.trim()).filter(Boolean)
+  const unknown = ids.filter((id) => !FLEETS[id])
+  if (unknown.length || !(size > 0)) throw new Error(`SWARMDROP_FLEETS: unknown ${unknown.join(', ')} (choose from ${Object.keys(FLEETS).join(', ')}); SWARMDROP_FLEET_MIB must be > 0`)
+  for (const tool of ['ip', 'tc', 'curl', 'qbittorrent-nox', 'transmission-daemon', 'transmission-remote', 'aria2c', 'rtorrent']) toolPath(tool)
+  const resultsDir = process.env.SWARMDROP_FLEET_RESULTS ?? (await mkdtemp(path.join(os.tmpdir(), 'swarmdrop-fleet-results-')))
+  await mkdir(resultsDir, { recursive: true })
+  const log = (line: string): void => console.log(line)
+  log(`cpu: ${cpuModel()}`)
+  const leftovers = removeLeftovers()
+  if (leftovers.length) log(`removed leftovers of a killed run: ${leftovers.join(', ')}`)
+
+  const maxN = Math.max(...ids.map((id) => (FLEETS[id] as { kinds: ClientKind[] }).kinds.length))
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'swarmdrop-fleet-'))
+  let net: FleetLan | null = null
+  // Ctrl-C or a kill: the namespaces go, with every process in them (serve, clients, samplers).
+  const onSignal = (signal: NodeJS.Signals): void => {
+    console.error(`\nfleet bench: ${signal}, removing the namespaces`)
+    net?.destroy()
+    process.exit(130)
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  try {
+    net = buildFleetLan(maxN, rate, dir)
+    const theNet = net
+    log(`fleet LAN: publisher ${net.ipOf(PUBLISHER)} and ${maxN} servers, every link capped at ${rate} (tc tbf)`)
+
+    // --- the link's real rate, and the bound it gives -------------------------------------------
+    const probeDir = path.join(dir, 'http')
+    await mkdir(probeDir, { recursive: true })
+    const httpServers = [await startHttpServer(net, PUBLISHER, probeDir), await startHttpServer(net, 's1', probeDir)]
+    const httpMsByN = new Map<number, number>()
+    let rates: Rates
+    try {
+      const down = await measureLinkRate(net, PUBLISHER, 's1', LINK_PROBE_BYTES)
+      const across = await measureLinkRate(net, 's1', maxN > 1 ? 's2' : PUBLISHER, LINK_PROBE_BYTES)
+      // A transfer shows the lesser of the sender's upload and the receiver's download, so a
+      // server's download is at least the larger of the two: the bound stays a lower bound.
+      rates = { publisherUp: down, serverUp: across, serverDown: Math.max(down, across) }
+      log(`link rate measured: publisher → server ${mbit(down)}, server → server ${mbit(across)} (median of 3 × ${LINK_PROBE_BYTES / 2 ** 20} MiB)`)
+
+      // --- the reference: HTTP fan-out of a file of the same size -------------------------------
+      const name = 'release.bin'
+      await writeRandomFile(path.join(probeDir, name), size)
+      for (const n of [...new Set(ids.map((id) => (FLEETS[id] as { kinds: ClientKind[] }).kinds.length))].sort((a, b) => a - b)) {
+        const outDir = path.join(dir, 'http-out')
+        await mkdir(outDir, { recursive: true })
+        const ms = await httpFanOut(theNet, theNet.servers.slice(0, n), httpUrl(theNet, PUBLISHER, `/files/${name}`), (h) => path.join(outDir, `${h}.bin`), size)
+        await rm(outDir, { recursive: true, force: true })
+        httpMsByN.set(n, ms)
+        log(`HTTP fan-out of ${mib} MiB to ${n} servers: ${(ms / 1000).toFixed(1)} s (ideal ${((n * size) / rates.publisherUp).toFixed(1)} s at the measured rate)`)
+      }
+      await rm(path.join(probeDir, name))
+    } finally {
+      for (const s of httpServers) await s.stop()
+    }
+
+    // --- the fleets -----------------------------------------------------------------------------
+    const runs: FleetRun[] = []
+    for (const id of ids) {
+      const n = (FLEETS[id] as { kinds: ClientKind[] }).kinds.length
+      try {
+        const run = await runFleet({ id, net, dir, size, rates, httpMs: httpMsByN.get(n) ?? null, log })
+        runs.push(run)
+        const svgPath = path.join(resultsDir, `fleet-${id}.svg`)
+        await writeFile(svgPath, run.svg)
+        const t = judgedMs(run.outcome)
+        log(`  ${run.outcome.fleet}: ${t === null ? 'not complete' : `${(t / 1000).toFixed(1)} s`}, ${t === null ? '-' : (t / run.outcome.boundMs).toFixed(2)} × bound, ${run.outcome.copiesEngine?.toFixed(2) ?? '-'} copies (veth ${run.outcome.copiesVeth.toFixed(2)})${run.outcome.note ? `; ${run.outcome.note}` : ''}; plot ${svgPath}`)
+      } catch (err) {
+        log(`  ${FLEETS[id]?.label}: failed: ${(err as Error).message.split('\n').slice(0, 6).join('\n    ')}`)
+      }
+    }
+
+    const table = renderTable(runs.map((r) => r.outcome))
+    const header = `${mib} MiB release, links ${rate} (publisher → server ${mbit(rates.publisherUp)}, server → server ${mbit(rates.serverUp)} measured); cpu ${cpuModel()}`
+    log(`\n${header}\n\n${table}\n`)
+    const json = {
+      cpu: cpuModel(),
+      node: process.version,
+      releaseBytes: size,
+      linkCap: rate,
+      measuredRates: rates,
+      httpFanOutMs: Object.fromEntries(httpMsByN),
+      fleets: runs.map((r) => ({ id: r.id, ...r.outcome, infoHash: r.infoHash, servers: r.servers, rollout: r.rollout, progress: r.series })),
+    }
+    const jsonPath = path.join(resultsDir, 'fleet-bench.json')
+    await writeFile(jsonPath, `${JSON.stringify(json, null, 2)}\n`)
+    await writeFile(path.join(resultsDir, 'fleet-bench.md'), `${header}\n\n${table}\n`)
+    log(`results: ${jsonPath} (table fleet-bench.md, plots fleet-*.svg in ${resultsDir})`)
+
+    return runs.map((r) => {
+      const t = judgedMs(r.outcome)
+      const http = r.outcome.httpMs
+      return {
+        name: `fleet ${r.outcome.fleet}: time to all complete vs HTTP fan-out to the same ${r.outcome.servers} namespaces`,
+        ours: t === null ? NaN : t / 1000,
+        reference: http === null ? NaN : http / 1000,
+        ratio: t !== null && http !== null ? t / http : NaN,
+        unit: 's',
+        note: `${t === null ? '-' : (t / r.outcome.boundMs).toFixed(2)} × bound (${(r.outcome.boundMs / 1000).toFixed(1)} s), ${r.outcome.copiesEngine?.toFixed(2) ?? '-'} copies sent by the publisher (veth ${r.outcome.copiesVeth.toFixed(2)}); targets: ≤ 1.3× bound mixed, ≤ 1.1× homogeneous, ≤ 1.2 copies, ≥ ${(0.8 * r.outcome.servers).toFixed(1)}× faster than HTTP${r.outcome.note ? `; ${r.outcome.note}` : ''}`,
+      }
+    })
+  } finally {
+    net?.destroy()
+    process.removeListener('SIGINT', onSignal)
+    process.removeListener('SIGTERM', onSignal)
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The servers' BitTorrent clients for the fleet benchmark, one per namespace, each taking a
+ * release the way a real server would: qBittorrent by its RSS subscription to the feed,
+ * Transmission, aria2 and rTorrent given the .torrent URL. Every client keeps seeding once done
+ * (as servers do), and each records the moment it finished by itself (a completion hook writing a
+ * timestamp), so the fleet view's timings can be checked against the clients' own.
+ */
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { startAria2, type Aria2Run } from '../test/support/aria2.js'
+import type { Supervised } from '../test/support/child-process.js'
+import { qbittorrentConf } from '../test/support/qbittorrent.js'
+import { startRtorrent, type Rtorrent } from '../test/support/rtorrent.js'
+import { toolPath } from '../test/support/tools.js'
+import { transmissionSettings } from '../test/support/transmission.js'
+import type { FleetLan } from './fleet-lan.js'
+
+export type ClientKind = 'qbt' | 'tr' | 'aria2' | 'rt'
+
+export const CLIENT_LABEL: Record<ClientKind, string> = {
+  qbt: 'qBittorrent (RSS)',
+  tr: 'Transmission',
+  aria2: 'aria2',
+  rt: 'rTorrent',
+}
+
+export interface FleetClient {
+  kind: ClientKind
+  host: string
+  /** Where the release's files land. */
+  downloadDir: string
+  /** Hands a just-published release to the client, its own way. */
+  take(torrentUrl: string): Promise<void>
+  /** When the client itself finished the download (ms since the epoch), or null. */
+  finishedAt(): Promise<number | null>
+  stop(): Promise<void>
+}
+
+const QBT_API = 'http://127.0.0.1:8080/api/v2'
+const PEER_PORT = 6890
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms))
+}
+
+/** A shell script any client can run on completion: it stamps the time (ms) into `marker`. */
+async function completionHook(dir: string): Promise<{ script: string; read: () => Promise<number | null> }> {
+  const script = path.join(dir, 'on-complete.sh')
+  const marker = path.join(dir, 'completed-at')
+  await writeFile(script, `#!/bin/sh\n[ -f '${marker}' ] || date +%s%3N > '${marker}'\n`)
+  await chmod(script, 0o755)
+  return {
+    script,
+    read: async () => {
+      const text = await readFile(marker, 'utf8').catch(() => '')
+      const ms = Number(text.trim())
+      return text.trim() && Number.isFinite(ms) ? ms : null
+    },
+  }
+}
+
+async function until(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    if (await check().catch(() => false)) return
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await sleep(200)
+  }
+}
+
+export async function startClient(kind: ClientKind, net: FleetLan, host: string, dir: string, feedUrl: string): Promise<FleetClient> {
+  await mkdir(dir, { recursive: true })
+  const downloadDir = path.join(dir, 'download')
+  await mkdir(downloadDir, { recursive: true })
+  const hook = await completionHook(dir)
+  const base = { kind, host, downloadDir, finishedAt: hook.read }
+  switch (kind) {
+    case 'qbt': {
+      const confDir = path.join(dir, 'profile', 'qBittorrent', 'config')
+      await mkdir(confDir, { recursive: true })
+      // qBittorrent's "run external program on torrent finished".
+      const autoRun = `\n[AutoRun]\nenabled=true\nprogram=${hook.script}\n`
+      await writeFile(path.join(confDir, 'qBittorrent.conf'), qbittorrentConf({ savePath: downloadDir, webUiPort: 8080, peerPort: PEER_PORT, sharedIp: false }) + autoRun)
+      const proc = net.start(host, toolPath('qbittorrent-nox'), [`--profile=${path.join(dir, 'profile')}`])
+      const curl = async (endpoint: string, form?: Record<string, string>): Promise<string> => {
+        const data = Object.entries(form ?? {}).flatMap(([k, v]) => ['--data-urlencode', `${k}=${v}`])
+        const r = await net.run(host, toolPath('curl'), ['-sS', '--fail', ...data, `${QBT_API}/${endpoint}`])
+        if (r.code !== 0) throw new Error(`qBittorrent ${endpoint} in ${host}: ${r.stderr}`)
+        return r.stdout
+      }
+      try {
+        await until(`qBittorrent's WebUI in ${host}`, 20_000, async () => (await curl('app/version')) !== '')
+        await curl('rss/addFeed', { url: feedUrl, path: 'swarmdrop' })
+        await curl('rss/setRule', { ruleName: 'swarmdrop', ruleDef: JSON.stringify({ enabled: true, mustContain: '', affectedFeeds: [feedUrl], savePath: downloadDir }) })
+      } catch (err) {
+        await proc.stop()
+        throw new Error(`${(err as Error).message}\n${proc.output()}`)
+      }
+      return {
+        ...base,
+        // Its subscription picks the release up; a refresh stands for the poll that would find it.
+        take: async () => void (await curl('rss/refreshItem', { itemPath: 'swarmdrop' })),
+        stop: async () => void (await proc.stop()),
+      }
+    }
+    case 'tr': {
+      const configDir = path.join(dir, 'config')
+      await mkdir(configDir, { recursive: true })
+      const settings = {
+        ...transmissionSettings({ downloadDir, rpcPort: 9091, peerPort: PEER_PORT, loopbackOnly: false }),
+        'script-torrent-done-enabled': true,
+        'script-torrent-done-filename': hook.script,
+      }
+      await writeFile(path.join(configDir, 'settings.json'), JSON.stringify(settings, null, 2))
+      const proc: Supervised = net.start(host, toolPath('transmission-daemon'), ['-f', '-g', configDir, '--logfile', path.join(configDir, 'daemon.log')])
+      const remote = async (...args: string[]): Promise<string> => {
+        const r = await net.run(host, toolPath('transmission-remote'), ['127.0.0.1:9091', ...args])
+        if (r.code !== 0) throw new Error(`transmission-remote ${args.join(' ')} in ${host}: ${r.stderr || r.stdout}`)
+        return r.stdout
+      }
+      try {
+        await until(`transmission-daemon's RPC in ${host}`, 20_000, async () => (await remote('-si')) !== '')
+      } catch (err) {
+        await proc.stop()
+        throw err
+      }
+      return { ...base, take: async (url) => void (await remote('-a', url)), stop: async () => void (await proc.stop()) }
+    }
+    case 'aria2': {
+      let run: Aria2Run | null = null
+      return {
+        ...base,
+        take: async (url) => {
+          run = startAria2({ torrent: url, dir: downloadDir, listenPort: PEER_PORT, seed: true, netns: net.nsOf(host), extra: [`--on-bt-download-complete=${hook.script}`] })
+        },
+        stop: async () => void (await run?.stop()),
+      }
+    }
+    case 'rt': {
+      const rt: Rtorrent = await startRtorrent({ dir: path.join(dir, 'rt'), downloadDir, peerPort: PEER_PORT, netns: net.nsOf(host) })
+      try {
+        await rt.call('method.set_key', '', 'event.download.finished', 'swarmdrop_bench', `execute.nothrow=${hook.script}`)
+      } catch (err) {
+        await rt.stop()
+        throw err
+      }
+      return { ...base, take: (url) => rt.load(url), stop: async () => void (await rt.stop()) }
+    }
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The fleet benchmark's arithmetic and drawing, kept free of processes and namespaces so it can be
+ * tested on its own: the Kumar–Ross bound, the results table, and the per-fleet progress plot.
+ */
+
+/** Rates in bytes per second, size in bytes; the result in seconds. */
+export interface BoundInput {
+  size: number
+  servers: number
+  /** The publisher's upload. */
+  publisherUp: number
+  /** Each server's upload and download. */
+  serverUp: number
+  serverDown: number
+}
+
+/**
+ * The least time any distribution scheme needs to get `size` bytes to every server (Kumar and
+ * Ross, 2006): the publisher must send one copy, the slowest server must receive one, and all N
+ * copies must cross the total upload capacity.
+ */
+export function kumarRossBound(b: BoundInput): number {
+  if (b.size <= 0 || b.servers <= 0) return 0
+  return Math.max(b.size / b.publisherUp, b.size / b.serverDown, (b.servers * b.size) / (b.publisherUp + b.servers * b.serverUp))
+}
+
+export interface FleetOutcome {
+  fleet: string
+  servers: number
+  /** Publish to the last completion the fleet view saw (ms), or null if it never saw them all. */
+  fleetViewMs: number | null
+  /** Publish to the last completion the clients themselves reported (ms), or null. */
+  clientsMs: number | null
+  boundMs: number
+  /** Publisher's upload per the engine (swarm uploaded), in copies of the release. */
+  copiesEngine: number | null
+  /** Publisher's veth tx bytes (frames, so with TCP/IP headers), in copies. */
+  copiesVeth: number
+  /** The HTTP fan-out of the same size to the same N hosts (ms), or null if not run. */
+  httpMs: number | null
+  note?: string
+}
+
+/** The time a fleet is judged by: the fleet view's when it saw every completion, else the clients'. */
+export function judgedMs(o: FleetOutcome): number | null {
+  return o.fleetViewMs ?? o.clientsMs
+}
+
+const sec = (ms: number | null): string => (ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`)
+const fixed = (v: number | null, digits = 2): string => (v === null || !Number.isFinite(v) ? '-' : v.toFixed(digits))
+
+/** A Markdown table, the shape of the one in issue 11 plus the cross-check columns. */
+export function renderTable(rows: FleetOutcome[]): string {
+  const head = ['fleet', 'all complete (fleet view)', 'clients done', '× bound', 'copies sent (engine)', 'copies (veth tx)', 'HTTP fan-out', 'vs HTTP']
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`]
+  for (const o of rows) {
+    const t = judgedMs(o)
+    const speedup = t !== null && o.httpMs !== null && t > 0 ? `${(o.httpMs / t).toFixed(2)}×` : '-'
+    lines.push(`| ${[o.fleet, sec(o.fleetViewMs), sec(o.clientsMs), fixed(t === null ? null : t / o.boundMs), fixed(o.copiesEngine), fixed(o.copiesVeth), sec(o.httpMs), speedup].join(' | ')} |`)
+  }
+  return lines.join('\n')
+}
+
+export interface ProgressSeries {
+  label: string
+  /** [seconds since publish, fraction 0..1], in time order. */
+  points: [number, number][]
+}
+
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22']
+
+function escapeXml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+}
+
+/** A step that lands on a round number of seconds, about `ticks` of them across `span`. */
+function tickStep(span: number, ticks: number): number {
+  const raw = span / ticks
+  const mag = 10 ** Math.floor(Math.log10(raw))
+  return ([1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag) as number
+}
+
+/**
+ * Each server's progress over time as one line, with the bound as a dashed vertical line: a
+ * server's line ending right of the bound is time lost against the physical limit.
+ */
+export function renderProgressSvg(o: { title: string; series: ProgressSeries[]; boundSeconds: number; width?: number; height?: number }): string {
+  const width = o.width ?? 800
+  const height = o.height ?? 420
+  const m = { left: 56, right: 190, top: 36, bottom: 44 }
+  const plotW = width - m.left - m.right
+  const plotH = height - m.top - m.bottom
+  const lastT = Math.max(o.boundSeconds, ...o.series.flatMap((s) => s.points.map(([t]) => t)), 1)
+  const step = tickStep(lastT, 8)
+  const maxT = Math.ceil(lastT / step) * step
+  const x = (t: number): number => m.left + (Math.max(0, t) / maxT) * plotW
+  const y = (f: number): number => m.top + (1 - Math.min(1, Math.max(0, f))) * plotH
+  const r = (v: number): string => v.toFixed(1)
+  const out: string[] = []
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`)
+  out.push(`<rect width="${width}" height="${height}" fill="#fff"/>`)
+  out.push(`<text x="${m.left}" y="22" font-size="14" font-weight="bold">${escapeXml(o.title)}</text>`)
+  for (let t = 0; t <= maxT + 1e-9; t += step) {
+    out.push(`<line x1="${r(x(t))}" y1="${m.top}" x2="${r(x(t))}" y2="${m.top + plotH}" stroke="#eee"/>`)
+    out.push(`<text x="${r(x(t))}" y="${m.top + plotH + 16}" text-anchor="middle">${Number(t.toFixed(6))}</text>`)
+  }
+  for (let p = 0; p <= 100; p += 25) {
+    out.push(`<line x1="${m.left}" y1="${r(y(p / 100))}" x2="${m.left + plotW}" y2="${r(y(p / 100))}" stroke="#eee"/>`)
+    out.push(`<text x="${m.left - 6}" y="${r(y(p / 100) + 4)}" text-anchor="end">${p}%</text>`)
+  }
+  out.push(`<rect x="${m.left}" y="${m.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#888"/>`)
+  out.push(`<text x="${m.left + plotW / 2}" y="${height - 8}" text-anchor="middle">seconds since publishing</text>`)
+  const bx = r(x(o.boundSeconds))
+  out.push(`<line x1="${bx}" y1="${m.top}" x2="${bx}" y2="${m.top + plotH}" stroke="#000" stroke-dasharray="5,4"/>`)
+  out.push(`<text x="${r(x(o.boundSeconds) + 4)}" y="${m.top + plotH - 6}">bound ${o.boundSeconds.toFixed(1)} s</text>`)
+  o.series.forEach((s, i) => {
+    const color = PALETTE[i % PALETTE.length] as string
+    if (s.points.length > 0) out.push(`<polyline fill="none" stroke="${color}" stroke-width="1.8" points="${s.points.map(([t, f]) => `${r(x(t))},${r(y(f))}`).join(' ')}"/>`)
+    const ly = m.top + 10 + i * 18
+    out.push(`<line x1="${m.left + plotW + 12}" y1="${ly}" x2="${m.left + plotW + 32}" y2="${ly}" stroke="${color}" stroke-width="3"/>`)
+    out.push(`<text x="${m.left + plotW + 38}" y="${ly + 4}">${escapeXml(s.label)}</text>`)
+  })
+  out.push('</svg>')
+  return `${out.join('\n')}\n`
+}

@@ -1,0 +1,104 @@
+/**
+ * The fleet benchmark's pure pieces: the Kumar–Ross bound it judges rollouts by, the table it
+ * prints, and the progress plot it draws from the fleet view's samples.
+ */
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { judgedMs, kumarRossBound, renderProgressSvg, renderTable, type FleetOutcome } from '../../bench/fleet-report.js'
+
+const MIB = 2 ** 20
+
+describe('kumarRossBound', () => {
+  test('equal links everywhere: one copy over one link, whatever N (issue 11: 200 MiB at 95.9 Mbit/s is 17.5 s)', () => {
+    const r = 95.9e6 / 8
+    for (const servers of [1, 4, 8, 100]) {
+      const t = kumarRossBound({ size: 200 * MIB, servers, publisherUp: r, serverUp: r, serverDown: r })
+      assert.equal(t.toFixed(1), '17.5', `N=${servers}`)
+    }
+  })
+
+  test('each of the three terms can be the one that binds', () => {
+    // A slow publisher: it must send at least one copy.
+    assert.equal(kumarRossBound({ size: 1000, servers: 100, publisherUp: 1, serverUp: 10, serverDown: 100 }), 1000)
+    // A slow download: the slowest server must receive one copy.
+    assert.equal(kumarRossBound({ size: 1000, servers: 2, publisherUp: 100, serverUp: 100, serverDown: 5 }), 200)
+    // Slow server uploads and many servers: N copies through the total upload capacity.
+    assert.equal(kumarRossBound({ size: 1000, servers: 100, publisherUp: 10, serverUp: 1, serverDown: 100 }), (100 * 1000) / (10 + 100))
+  })
+
+  test('nothing to send or nobody to send it to takes no time', () => {
+    assert.equal(kumarRossBound({ size: 0, servers: 4, publisherUp: 1, serverUp: 1, serverDown: 1 }), 0)
+    assert.equal(kumarRossBound({ size: 1000, servers: 0, publisherUp: 1, serverUp: 1, serverDown: 1 }), 0)
+  })
+})
+
+const outcome = (over: Partial<FleetOutcome>): FleetOutcome => ({
+  fleet: '4 × aria2',
+  servers: 4,
+  fleetViewMs: 20_300,
+  clientsMs: 19_800,
+  boundMs: 17_500,
+  copiesEngine: 1.08,
+  copiesVeth: 1.09,
+  httpMs: 70_035,
+  ...over,
+})
+
+describe('renderTable', () => {
+  test('a row: times in seconds, × bound and × HTTP from the fleet view time', () => {
+    const lines = renderTable([outcome({})]).split('\n')
+    assert.equal(lines.length, 3)
+    assert.match(lines[0] ?? '', /^\| fleet \| all complete \(fleet view\) \|.*\| vs HTTP \|$/)
+    assert.equal(lines[2], '| 4 × aria2 | 20.3 s | 19.8 s | 1.16 | 1.08 | 1.09 | 70.0 s | 3.45× |')
+  })
+
+  test('when the fleet view missed a completion the clients\' time is used, and an unfinished fleet has no ratios', () => {
+    const missed = outcome({ fleetViewMs: null, clientsMs: 35_000 })
+    assert.equal(judgedMs(missed), 35_000)
+    const [, , row1, row2] = renderTable([missed, outcome({ fleetViewMs: null, clientsMs: null, copiesEngine: null, httpMs: null })]).split('\n')
+    assert.equal(row1, '| 4 × aria2 | - | 35.0 s | 2.00 | 1.08 | 1.09 | 70.0 s | 2.00× |')
+    assert.equal(row2, '| 4 × aria2 | - | - | - | - | 1.09 | - | - |')
+  })
+})
+
+describe('renderProgressSvg', () => {
+  const svg = renderProgressSvg({
+    title: 'mixed <N=2> & more',
+    boundSeconds: 17.5,
+    series: [
+      { label: '10.77.0.11 qBittorrent', points: [[0, 0], [10, 0.5], [21, 1]] },
+      { label: '10.77.0.12 rTorrent & co', points: [[0, 0], [30, 1]] },
+      { label: '10.77.0.13 never started', points: [] },
+    ],
+  })
+
+  test('one line per server with points, a legend entry per server, text escaped', () => {
+    assert.equal(svg.match(/<polyline /g)?.length, 2)
+    assert.ok(svg.includes('10.77.0.12 rTorrent &amp; co'))
+    assert.ok(svg.includes('10.77.0.13 never started'))
+    assert.ok(svg.includes('mixed &lt;N=2&gt; &amp; more'))
+    assert.ok(!/<[^>]*<[^>]*>/.test(svg.replace(/<text[^>]*>[^<]*<\/text>/g, '')), 'no markup inside markup')
+  })
+
+  test('the axis spans the slowest server, and every point lies inside the plot area', () => {
+    assert.ok(svg.includes('>30</text>'), 'a tick at 30 s, where the last server finished')
+    const viewBox = /viewBox="0 0 (\d+) (\d+)"/.exec(svg)
+    const [w, h] = [Number(viewBox?.[1]), Number(viewBox?.[2])]
+    for (const m of svg.matchAll(/points="([^"]+)"/g)) {
+      for (const pair of (m[1] ?? '').split(' ')) {
+        const [x, y] = pair.split(',').map(Number)
+        assert.ok((x ?? -1) >= 0 && (x ?? w + 1) <= w && (y ?? -1) >= 0 && (y ?? h + 1) <= h, `${pair} inside ${w}x${h}`)
+      }
+    }
+  })
+
+  test('the bound is a dashed vertical line at its time: between 0 s and the 30 s of the last server', () => {
+    const bound = /<line x1="([\d.]+)" y1="(\d+)" x2="([\d.]+)" y2="(\d+)" stroke="#000" stroke-dasharray/.exec(svg)
+    assert.ok(bound, 'a dashed bound line')
+    const zero = Number(/<line x1="([\d.]+)"[^>]*stroke="#eee"/.exec(svg)?.[1])
+    const thirty = Number(new RegExp(`<line x1="([\\d.]+)"[^>]*stroke="#eee"/>\\n<text[^>]*>30</text>`).exec(svg)?.[1])
+    const x = Number(bound[1])
+    assert.equal(bound[1], bound[3])
+    assert.ok(Math.abs(x - (zero + ((thirty - zero) * 17.5) / 30)) < 0.2, `bound at x=${x}, 0 s at ${zero}, 30 s at ${thirty}`)
+  })
+})
