@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto'
 import { SwarmdropError } from '../../shared/errors.js'
 import { fsError } from './source-scanner.js'
 import { SHA1_LANES, sha1Lanes } from './sha1-lanes.js'
+import { nativeAddon } from './native-addon.js'
 import { CONTROL, type HashChunk, type HashWorkerData } from './hash-protocol.js'
 
 type SourceEntry = HashWorkerData['files'][number]
@@ -22,6 +23,9 @@ export class PieceHasher {
   private readonly chunkDigests: Buffer
   /** Offsets of non-empty files; empty files contribute no bytes to any piece. */
   private readonly spans: { index: number; start: number; length: number }[] = []
+  /** Per span, for reading runs of whole files natively: lengths and mtimes as the addon takes them. */
+  private readonly spanLengths: Float64Array
+  private readonly spanMtimes: Float64Array
   private openIndex = -1
   private openFd = -1
 
@@ -35,6 +39,8 @@ export class PieceHasher {
       if (f.length > 0) this.spans.push({ index, start: offset, length: f.length })
       offset += f.length
     })
+    this.spanLengths = Float64Array.from(this.spans, (span) => span.length)
+    this.spanMtimes = Float64Array.from(this.spans, (span) => this.file(span.index).mtimeMs)
   }
 
   /** Hashes pieces [first, end) and returns the bytes read. */
@@ -42,7 +48,7 @@ export class PieceHasher {
     return sha1Lanes ? this.hashChunkNative(chunk) : this.hashChunkStreaming(chunk)
   }
 
-  /** Reads the chunk into memory, then the native kernel hashes its pieces three at a time. */
+  /** Reads the chunk into memory, then the native kernel hashes its pieces side by side. */
   private hashChunkNative({ first, end }: HashChunk): number {
     const { pieceLength, totalSize } = this.data
     const start = first * pieceLength
@@ -64,6 +70,14 @@ export class PieceHasher {
     while (offset < stop) {
       const span = this.spans[s] as (typeof this.spans)[number]
       const within = offset - span.start
+      if (within === 0 && span.index !== this.openIndex) {
+        const end = this.readWholeFiles(s, stop, into, offset - start)
+        if (end > s) {
+          s = end
+          offset = s < this.spans.length ? (this.spans[s] as (typeof this.spans)[number]).start : stop
+          continue
+        }
+      }
       const want = Math.min(stop - offset, span.length - within)
       const fd = this.fdFor(span.index)
       let got = 0
@@ -75,6 +89,27 @@ export class PieceHasher {
       offset += want
       if (offset === span.start + span.length) s++
     }
+  }
+
+  /**
+   * Small files: the run of whole files from span `first` that ends by `stop` is read natively in
+   * one call (open, read, fstat, close each, without a JavaScript call per step). Returns the span
+   * after the run, or `first` when there is no run or a file failed: the caller then reads from
+   * `first` one file at a time, which reports the failure with its path and cause.
+   */
+  private readWholeFiles(first: number, stop: number, into: Buffer, at: number): number {
+    if (!nativeAddon) return first
+    let end = first
+    while (end < this.spans.length) {
+      const span = this.spans[end] as (typeof this.spans)[number]
+      if (span.start + span.length > stop) break
+      end++
+    }
+    // One file is as cheap from JavaScript, and leaves it open for the next chunk if it spans one.
+    if (end - first < 2) return first
+    const paths = this.spans.slice(first, end).map((span) => this.file(span.index).absPath)
+    const failed = nativeAddon.readFiles(paths.join('\0'), this.spanLengths.subarray(first, end), this.spanMtimes.subarray(first, end), into, at)
+    return failed < 0 ? end : first + failed
   }
 
   /** node:crypto, one piece at a time, reading at most 1 MiB at once. */
@@ -165,7 +200,7 @@ function changed(absPath: string): SwarmdropError {
   return new SwarmdropError('FILE_CHANGED', `${absPath} changed while it was being hashed. Wait until it is complete, then publish again.`)
 }
 
-/** Claim about 4 MiB at a time, in whole triples of pieces when the native kernel hashes them. */
+/** Claim about 4 MiB at a time, in whole groups of the native kernel's lanes when it hashes them. */
 export function claimStep(pieceLength: number): number {
   const pieces = Math.max(1, Math.floor((4 * 1024 * 1024) / pieceLength))
   return sha1Lanes ? Math.max(SHA1_LANES, pieces - (pieces % SHA1_LANES)) : pieces

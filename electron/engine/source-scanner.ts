@@ -13,6 +13,7 @@ import { lstatSync, readdirSync, realpathSync, statSync, type Dirent, type Stats
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import path from 'node:path'
 import { SwarmdropError } from '../../shared/errors.js'
+import { nativeAddon } from './native-addon.js'
 
 export interface SourceFile {
   /** Path components inside the release; empty for a single-file release. */
@@ -121,17 +122,22 @@ async function walk(dir: string, rel: string[], ancestors: Set<string>, out: Sou
   } catch (err) {
     throw fsError(err, dir)
   }
-  for (const entry of entries) {
+  // `dir` is already absolute and normalised, and a name has no separator: plain concatenation
+  // gives path.join's result at a fraction of its cost, which shows over 10,000 files.
+  const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep
+  const stats = statBatch(prefix, entries)
+  for (let i = 0; i < entries.length; i++) {
     if (++state.sinceYield >= ENTRIES_PER_YIELD) {
       state.sinceYield = 0
       await yieldToLoop()
     }
+    const entry = entries[i] as Dirent
     const entryName = entry.name
-    const abs = path.join(dir, entryName)
+    const abs = prefix + entryName
     if (entry.isSymbolicLink()) refuseLinkOutside(abs, state.realRoot)
-    const st = statFollow(abs, abs)
-    if (st.isDirectory()) {
-      const key = dirKey(st)
+    const st = (stats && batchedStat(stats, i)) ?? entryStatOf(statFollow(abs, abs))
+    if (st.kind === 'dir') {
+      const key = `${st.dev}:${st.ino}`
       if (ancestors.has(key)) {
         let target = abs
         try {
@@ -142,12 +148,44 @@ async function walk(dir: string, rel: string[], ancestors: Set<string>, out: Sou
         throw new SwarmdropError('SYMLINK_LOOP', `Symlink loop: ${abs} leads back to ${target}, which contains it. Remove the link or publish a folder without it.`)
       }
       await walk(abs, [...rel, entryName], new Set(ancestors).add(key), out, state)
-    } else if (st.isFile()) {
+    } else if (st.kind === 'file') {
       out.push({ path: [...rel, entryName], absPath: abs, length: st.size, mtimeMs: st.mtimeMs, ino: st.ino })
     } else {
       throw notRegular(abs)
     }
   }
+}
+
+/** What the walk needs of a stat, from node:fs or from the native batch. */
+interface EntryStat {
+  kind: 'file' | 'dir' | 'other'
+  size: number
+  mtimeMs: number
+  ino: number
+  dev: number
+}
+
+function entryStatOf(st: Stats): EntryStat {
+  return { kind: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other', size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, dev: st.dev }
+}
+
+/**
+ * One native call stats every entry of a folder (following links, like statSync). Null without
+ * the addon; an entry whose stat failed is stated again through node:fs, whose error is reported.
+ */
+function statBatch(prefix: string, entries: Dirent[]): Float64Array | null {
+  if (!nativeAddon || entries.length === 0) return null
+  const out = new Float64Array(entries.length * 5)
+  const done = nativeAddon.statPaths(entries.map((e) => prefix + e.name).join('\0'), out)
+  return done === entries.length ? out : null
+}
+
+const KINDS = ['other', 'file', 'dir'] as const
+
+function batchedStat(stats: Float64Array, i: number): EntryStat | null {
+  const kind = KINDS[stats[i * 5] as number]
+  if (kind === undefined) return null
+  return { kind, size: stats[i * 5 + 1] as number, mtimeMs: stats[i * 5 + 2] as number, ino: stats[i * 5 + 3] as number, dev: stats[i * 5 + 4] as number }
 }
 
 function statFollow(abs: string, shown: string): Stats {

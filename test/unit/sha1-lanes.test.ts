@@ -9,27 +9,34 @@ import { readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { sha1Lanes } from '../../electron/engine/sha1-lanes.js'
+import { nativeAddon } from '../../electron/engine/native-addon.js'
 import { runCli } from '../support/run-cli.js'
 import { pseudoRandom } from '../support/fixtures.js'
 import { tempDir } from '../support/temp.js'
 
-const cpuHasShaExtensions = process.arch === 'x64' && /\bsha_ni\b/.test(readFileSync('/proc/cpuinfo', 'utf8'))
+const cpuFlags = process.arch === 'x64' ? readFileSync('/proc/cpuinfo', 'utf8') : ''
+const cpuHasShaExtensions = /\bsha_ni\b/.test(cpuFlags)
+const cpuHasAvx2 = /\bavx2\b/.test(cpuFlags)
 
-test('the native SHA-1 kernel is built and loaded wherever the CPU has SHA extensions', () => {
-  // `npm run build` compiles it; on an x86-64 machine with SHA-NI, missing it means hashing at half speed.
-  if (cpuHasShaExtensions) assert.ok(sha1Lanes, 'dist/native/sha1_lanes.node is missing or failed to load: run "node native/build.mjs" to see why')
+test('a native SHA-1 kernel is built and loaded wherever the CPU has SHA extensions or AVX2', () => {
+  // `npm run build` compiles it; on such an x86-64 machine, missing it means hashing at about half speed.
+  if (cpuHasShaExtensions || cpuHasAvx2) assert.ok(sha1Lanes, 'dist/native/sha1_lanes.node is missing or failed to load: run "node native/build.mjs" to see why')
   else assert.equal(sha1Lanes, null)
+  if (sha1Lanes) assert.equal(sha1Lanes.kernel, cpuHasShaExtensions ? 'sha-ni' : 'avx2')
 })
 
-test('native digests equal node:crypto for every padding edge and lane count', () => {
-  const kernel = sha1Lanes
-  if (!kernel) {
-    assert.equal(cpuHasShaExtensions, false, 'the kernel must exist on this CPU')
-    return
-  }
+const kernels = [
+  { name: 'SHA-NI, 3 lanes', available: cpuHasShaExtensions, fn: nativeAddon?.sha1Pieces },
+  { name: 'AVX2, 8 lanes', available: cpuHasAvx2, fn: nativeAddon?.sha1PiecesAvx2 },
+]
+
+for (const { name, available, fn } of kernels) test(`native digests (${name}) equal node:crypto for every padding edge and lane count`, () => {
+  if (!available) return
+  assert.ok(fn, 'the kernel must exist on this CPU')
+  const kernel = { sha1Pieces: fn }
   let checked = 0
   for (const pieceLength of [64, 128, 1000, 16384, 262144]) {
-    for (const count of [1, 2, 3, 4, 5, 6, 7]) {
+    for (const count of [1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17]) {
       for (const last of [1, 55, 56, 63, 64, 65, 119, 120, pieceLength]) {
         if (last > pieceLength) continue
         const data = randomBytes((count - 1) * pieceLength + last)
@@ -54,13 +61,14 @@ test('create gives the same torrent with the native kernel and with node:crypto'
     const file = path.join(dir, 'bundle.bin')
     await writeFile(file, pseudoRandom(9 * 1024 * 1024 + 777, 'lanes'))
     const hashes: string[] = []
-    for (const native of ['1', '0']) {
+    for (const native of ['1', 'avx2', '0']) {
       const r = await runCli(['create', file, '--piece-length', '65536', '-o', path.join(dir, `t${native}.torrent`)], { env: { ...process.env, SWARMDROP_NATIVE_SHA1: native } })
       assert.equal(r.code, 0, r.stderr)
       hashes.push(r.stdout.trim())
     }
     assert.match(hashes[0] as string, /^[0-9a-f]{40}$/)
     assert.equal(hashes[0], hashes[1])
+    assert.equal(hashes[0], hashes[2])
   } finally {
     await cleanup()
   }
