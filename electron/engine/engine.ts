@@ -45,6 +45,7 @@ import { limitInForce, type LimitInForce } from './upload-schedule.js'
 import { scanSources } from './source-scanner.js'
 import { encodeTorrent, magnetUri } from './torrent-file.js'
 import { Tracker, type AnnounceEvent } from './tracker.js'
+import { DialLimiter } from './dial-limiter.js'
 import { FleetTracker, systemResolver, type HostResolver } from './fleet-tracker.js'
 import { HookRunner, rolloutCompleteEvent, stalledEvent } from './hooks.js'
 import { PRODUCT } from './product.js'
@@ -135,6 +136,8 @@ export class Engine implements CoreApi {
    * Bounded, and dropped with the release, so a churning or hostile swarm cannot grow them forever.
    */
   private readonly completions = new Map<string, { downloading: BoundedSet; completed: BoundedSet }>()
+  /** Announces come every few seconds per server; a dial per announce would be a connect each time. */
+  private readonly dials = new DialLimiter()
   private readonly fleet: FleetTracker
   /** New entries of the watch folders become releases (watch-folders.ts). */
   private readonly watch: WatchFolders
@@ -750,7 +753,7 @@ export class Engine implements CoreApi {
     }
     // Dial each server that still needs pieces over TCP now: no wait for its uTP attempt, and
     // Transmission (which never dials loopback peers) gets connected too.
-    if (ev.event !== 'stopped' && ev.left !== 0 && this.seeder.isSeeding(ev.infoHash)) this.seeder.dial(ev.infoHash, ev.ip, ev.port)
+    if (ev.event !== 'stopped' && ev.left !== 0 && this.seeder.isSeeding(ev.infoHash)) this.dials.attempt(ev.infoHash, ev.ip, ev.port, () => this.seeder.dial(ev.infoHash, ev.ip, ev.port, ev.peerId))
   }
 
   private emit<E extends EventName>(event: E, payload: Events[E]): void {
