@@ -7,12 +7,16 @@
  * udp6-on-an-IPv4-host `bind EINVAL` and its `reuseAddr: true`, which would let a second instance
  * silently share the port instead of failing with PORT_IN_USE.
  *
- * On top of the library this adapter adds: a whitelist (the published info-hashes) that also
- * applies to scrapes, including the "scrape everything" form; a `min interval`; peer lists that
- * never contain the announcing peer itself (the seeder must never be told to dial itself); clear
- * one-line failure reasons for malformed HTTP and UDP announces (the library drops malformed UDP
- * packets without a reply, and hands some malformed HTTP ones its internal peer records); real
- * BEP 15 connection ids; and a typed 'announce' event.
+ * The swarms are ours (swarm.ts), not the library's: its swarm listed every peer on each announce,
+ * so a reply cost O(swarm size). HTTP announces, the hot path of a fleet, are answered here in full
+ * (parse once, whitelist, update the swarm, a compact reply built from bytes kept per peer); the
+ * library still parses UDP packets and scrapes, reaching our swarms through a small handle.
+ *
+ * On top of that this adapter adds: a whitelist (the published info-hashes) that also applies to
+ * scrapes, including the "scrape everything" form; a `min interval`; peer lists that never contain
+ * the announcing peer itself (the seeder must never be told to dial itself); clear one-line
+ * failure reasons for malformed HTTP and UDP announces (the library drops malformed UDP packets
+ * without a reply); real BEP 15 connection ids; and a typed 'announce' event.
  *
  * UDP connection ids. BEP 15's connect step exists so that a tracker only acts on announces from
  * an address that has just proved it can receive packets there: UDP source addresses are trivially
@@ -44,10 +48,18 @@ import { EventEmitter } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Server as TrackerServer } from 'bittorrent-tracker'
 import { SwarmdropError } from '../../shared/errors.js'
+import { bencode } from './bencode.js'
+import { normalizeIp } from './ip-address.js'
 import { listenError } from './listen-error.js'
+import { Swarm, type SwarmAnnounce, type SwarmPeer } from './swarm.js'
 
-/** Peers kept per swarm before the oldest are dropped. */
+/** Peers kept per swarm before the longest-silent is dropped. */
 export const MAX_PEERS_PER_SWARM = 100_000
+/** A peer not heard from for this long has left (bittorrent-tracker's peersCacheTtl). */
+const PEER_TTL_MS = 20 * 60_000
+/** Peers in a reply: bittorrent-tracker's default and cap, kept so replies look as they did. */
+const DEFAULT_REPLY_PEERS = 50
+const MAX_REPLY_PEERS = 82
 
 export interface AnnounceEvent {
   infoHash: string
@@ -100,45 +112,47 @@ const MAX_NUMWANT = 0xffffffff
 const SINGLE_VALUED = new Set(['info_hash', 'peer_id', 'port', 'left', 'uploaded', 'downloaded', 'compact', 'numwant', 'event', 'ip', 'key', 'trackerid'])
 
 /** The parts of bittorrent-tracker's Server this adapter uses (it ships no types). */
-interface LibPeer {
-  ip: string
-  port: number
-  peerId: string
-  complete: boolean
-  type: string
-  /** Added by LanSwarm: the last `left` the peer reported (the library keeps only `complete`). */
-  left?: number
-}
-interface LibSwarm {
-  peers: { keys: string[]; peek(key: string): LibPeer | undefined }
-}
-interface LibSwarmInternals extends LibSwarm {
-  announce(params: LibParams, cb?: LibCallback): void
-  _getPeers(numwant: number, ownPeerId: string, isWebRTC: boolean): LibPeer[]
-}
 interface LibParams {
   info_hash: string | string[] | null | undefined
   peer_id: string
   ip: string
   port: number
   left: number
+  numwant?: number
   downloaded?: string | number
   uploaded?: string | number
   type: string
   event: string
-  /** Set by LanSwarm once the swarm took the announce. */
+  /** Set by our swarm handle once the swarm took the announce. */
   accepted?: boolean
 }
 type LibCallback = (err: Error | null, response?: Record<string, unknown>) => void
+/** What the library calls on a swarm (UDP announces and scrapes): a handle over our Swarm. */
+interface LibSwarmHandle {
+  announce(params: LibParams, cb: LibCallback): void
+  scrape(params: LibParams, cb: LibCallback): void
+}
 interface LibServer extends EventEmitter {
   intervalMs: number
-  torrents: Record<string, LibSwarm | undefined>
   udp4: dgram.Socket | null
   udp6: dgram.Socket | null
   destroyed: boolean
   onHttpRequest(req: IncomingMessage, res: ServerResponse, opts: { action: 'announce' | 'scrape' }): void
   onUdpRequest(msg: Buffer, rinfo: dgram.RemoteInfo): void
   close(cb?: () => void): void
+}
+
+/** An HTTP announce that passed parseAnnounce: every field checked and converted. */
+interface HttpAnnounce {
+  infoHash: string
+  peerId: string
+  port: number
+  left: number
+  uploaded: number
+  downloaded: number
+  compact: 0 | 1
+  numwant: number
+  event: AnnounceEvent['event']
 }
 
 const LIB_EVENT: Record<string, AnnounceEvent['event']> = {
@@ -162,6 +176,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   private minIntervalSeconds: number | null
   private udpSocket: dgram.Socket | null = null
   private readonly connectionIds = new ConnectionIds()
+  private readonly swarms = new Map<string, Swarm>()
   private closed = false
   udpPort: number | null = null
 
@@ -173,6 +188,8 @@ export class Tracker extends EventEmitter<TrackerEvents> {
       intervalMs: 1000 * checkInterval(options.intervalSeconds ?? 30),
       isAllowed: (infoHash) => this.isAllowed(infoHash),
       minIntervalSeconds: () => this.effectiveMinInterval(),
+      swarm: (infoHash) => this.swarm(infoHash),
+      dropSwarm: (infoHash) => this.swarms.delete(infoHash),
     })
     // Client mistakes are warnings, never crashes; the client already got a failure reason.
     this.server.on('warning', (err: Error) => this.emit('warning', err))
@@ -193,13 +210,56 @@ export class Tracker extends EventEmitter<TrackerEvents> {
       return
     }
     if (action === 'announce') {
-      const problem = announceProblem(query)
-      if (problem) {
-        failHttp(res, 200, problem)
-        return
-      }
+      const announce = parseAnnounce(query)
+      if (typeof announce === 'string') return failHttp(res, 200, announce)
+      return this.announceHttp(req, res, announce)
     }
     this.server.onHttpRequest(req, res, { action })
+  }
+
+  /**
+   * HTTP announces are answered here, not by the library: it parses the query a second time,
+   * builds each compact reply from peer address strings (ipaddr.js per peer) and bencodes a
+   * generic dictionary. This is the hot path of a fleet; the reply is the library's, byte for byte
+   * in structure (complete, incomplete, interval, min interval, peers, peers6).
+   */
+  private announceHttp(req: IncomingMessage, res: ServerResponse, a: HttpAnnounce): void {
+    if (this.closed) return void res.end()
+    if (!this.isAllowed(a.infoHash)) {
+      // A retired release's swarm goes too.
+      this.swarms.delete(a.infoHash)
+      this.emit('warning', new Error(UNKNOWN_TORRENT))
+      return failHttp(res, 200, UNKNOWN_TORRENT)
+    }
+    const ip = normalizeIp(req.socket.remoteAddress ?? '')
+    const swarm = this.swarm(a.infoHash)
+    swarm.announce({ ip, port: a.port, peerId: a.peerId, left: a.left, event: a.event })
+    // A peer that is leaving needs no peers.
+    const peers = a.event === 'stopped' ? [] : swarm.sample(Math.min(a.numwant || DEFAULT_REPLY_PEERS, MAX_REPLY_PEERS), a.peerId)
+    const head = `d8:completei${swarm.complete}e10:incompletei${swarm.incomplete}e8:intervali${Math.ceil(this.server.intervalMs / 1000)}e12:min intervali${this.effectiveMinInterval()}e`
+    res.end(a.compact === 1 ? compactReply(head, peers) : dictReply(head, peers))
+    this.emit('announce', {
+      infoHash: a.infoHash,
+      ip,
+      port: a.port,
+      peerId: a.peerId,
+      clientPrefix: clientPrefix(a.peerId),
+      event: a.event,
+      left: a.left,
+      downloaded: a.downloaded,
+      uploaded: a.uploaded,
+      protocol: 'http',
+      at: Date.now(),
+    })
+  }
+
+  private swarm(infoHash: string): Swarm {
+    let swarm = this.swarms.get(infoHash)
+    if (!swarm) {
+      swarm = new Swarm(infoHash, { maxPeers: MAX_PEERS_PER_SWARM, ttlMs: PEER_TTL_MS })
+      this.swarms.set(infoHash, swarm)
+    }
+    return swarm
   }
 
   /** Starts the UDP tracker (BEP 15). Use the HTTP port's number, so one number serves both. */
@@ -245,15 +305,9 @@ export class Tracker extends EventEmitter<TrackerEvents> {
 
   peers(infoHash: string): TrackerPeer[] {
     if (!this.isAllowed(infoHash)) return []
-    const swarm = this.server.torrents[infoHash]
+    const swarm = this.swarms.get(infoHash)
     if (!swarm) return []
-    const out: TrackerPeer[] = []
-    for (const key of swarm.peers.keys) {
-      const peer = swarm.peers.peek(key)
-      if (!peer) continue
-      out.push({ ip: peer.ip, port: peer.port, peerId: peer.peerId, left: peer.left ?? (peer.complete ? 0 : -1), complete: peer.complete })
-    }
-    return out
+    return swarm.peers().map((p) => ({ ip: p.ip, port: p.port, peerId: p.peerId, left: p.left, complete: p.complete }))
   }
 
   setInterval(seconds: number): void {
@@ -350,63 +404,51 @@ class ConnectionIds {
   }
 }
 
-function createLibServer(config: { intervalMs: number; isAllowed: (infoHash: string) => boolean; minIntervalSeconds: () => number }): LibServer {
+function createLibServer(config: {
+  intervalMs: number
+  isAllowed: (infoHash: string) => boolean
+  minIntervalSeconds: () => number
+  swarm: (infoHash: string) => Swarm
+  dropSwarm: (infoHash: string) => void
+}): LibServer {
   const { isAllowed } = config
-  // bittorrent-tracker calls `new Server.Swarm(...)` in createSwarm; subclass it to drop the
-  // announcing peer from its own peer list (the library only does that for WebRTC peers) and to
-  // add BEP 3's `min interval`.
-  const BaseSwarm = (TrackerServer as { Swarm: new (infoHash: string, server: unknown) => object }).Swarm
-  const base = BaseSwarm.prototype as LibSwarmInternals
-  class LanSwarm extends BaseSwarm {
-    announce(params: LibParams & { addr: string }, cb?: LibCallback): void {
-      base.announce.call(this, params, cb && ((err, response) => {
-        // Keep `left` on the library's own peer record, so it is evicted together with the peer.
-        const peer = (this as unknown as LibSwarm).peers.peek(params.addr)
-        if (peer && Number.isFinite(params.left)) peer.left = params.left
-        if (!err) params.accepted = true
-        if (response) response['min interval'] = config.minIntervalSeconds()
-        cb(err, response)
-      }))
-    }
-    _getPeers(numwant: number, ownPeerId: string, isWebRTC: boolean): LibPeer[] {
-      return base._getPeers.call(this, numwant + 1, ownPeerId, isWebRTC).filter((p) => p.peerId !== ownPeerId).slice(0, numwant)
-    }
-  }
   const server = new TrackerServer({
     http: false,
     udp: false,
     ws: false,
     stats: false,
     interval: config.intervalMs,
-    // The library keeps 1,000 peers per swarm by default and evicts the rest as if they had
-    // stopped: a fleet of 2,000 would show half its servers as gone. Sized for any LAN fleet.
-    peersCacheLength: MAX_PEERS_PER_SWARM,
     filter: (infoHash: string, _params: unknown, cb: (err: Error | null) => void) => {
       if (isAllowed(infoHash)) return cb(null)
       // A retired release's swarm goes too: the library never prunes swarms.
-      delete (server as LibServer).torrents[infoHash]
+      config.dropSwarm(infoHash)
       cb(new Error(UNKNOWN_TORRENT))
     },
   }) as LibServer & {
-    createSwarm(infoHash: string, cb: (err: Error | null, swarm: object) => void): void
+    getSwarm(infoHash: string, cb: (err: Error | null, swarm?: LibSwarmHandle) => void): void
+    createSwarm(infoHash: string, cb: (err: Error | null, swarm: LibSwarmHandle) => void): void
     _onScrape(params: LibParams, cb: LibCallback): void
-    _onAnnounce(params: LibParams & { compact?: number }, cb: LibCallback): void
   }
-  server.createSwarm = (infoHash, cb) => {
-    process.nextTick(() => {
-      const swarm = new LanSwarm(infoHash, server)
-      server.torrents[infoHash] = swarm as unknown as LibSwarm
-      cb(null, swarm)
-    })
+  // The library's swarms are replaced by ours (swarm.ts), shared with the HTTP fast path: it only
+  // ever reaches a swarm through getSwarm/createSwarm, and gets a handle speaking its interface.
+  const handle = (swarm: Swarm): LibSwarmHandle => ({
+    announce(params, cb) {
+      const event = LIB_SWARM_EVENT[params.event]
+      if (!event) return cb(new Error('invalid event'))
+      swarm.announce({ ip: params.ip, port: params.port, peerId: params.peer_id, left: Number.isFinite(params.left) ? params.left : -1, event })
+      params.accepted = true
+      const peers = event === 'stopped' ? [] : swarm.sample(params.numwant ?? DEFAULT_REPLY_PEERS, params.peer_id)
+      cb(null, { complete: swarm.complete, incomplete: swarm.incomplete, peers: peers.map((p) => ({ ip: p.ip, port: p.port, peerId: p.peerId })), 'min interval': config.minIntervalSeconds() })
+    },
+    scrape(_params, cb) {
+      cb(null, { complete: swarm.complete, incomplete: swarm.incomplete })
+    },
+  })
+  server.getSwarm = (infoHash, cb) => {
+    const swarm = isAllowed(infoHash) ? config.swarm(infoHash) : null
+    cb(null, swarm ? handle(swarm) : undefined)
   }
-  const libAnnounce = server._onAnnounce.bind(server)
-  server._onAnnounce = (params, cb) => {
-    // Any compact value but 0 or 1 makes the library answer with its raw peer records (meant for
-    // its WebSocket server, which is off). announceProblem already refuses those; this is the
-    // backstop, so a path that skips it can never leak them.
-    if (params.compact !== 0 && params.compact !== 1) params.compact = 1
-    libAnnounce(params, cb)
-  }
+  server.createSwarm = (infoHash, cb) => cb(null, handle(config.swarm(infoHash)))
   const libScrape = server._onScrape.bind(server)
   server._onScrape = (params, cb) => {
     // Without info_hash the library would list every swarm it knows.
@@ -418,21 +460,56 @@ function createLibServer(config: { intervalMs: number; isAllowed: (infoHash: str
   return server
 }
 
+/** The library's event names (after it maps "empty" to "update") as our swarm's. */
+const LIB_SWARM_EVENT: Record<string, SwarmAnnounce['event'] | undefined> = {
+  started: 'started',
+  completed: 'completed',
+  stopped: 'stopped',
+  update: 'update',
+  paused: 'update',
+}
+
+/** A compact reply (BEP 23, with BEP 7's peers6): `head` is the dictionary up to the peers. */
+function compactReply(head: string, peers: SwarmPeer[]): Buffer {
+  let v4 = 0
+  let v6 = 0
+  for (const p of peers) {
+    if (!p.compact) continue
+    if (p.v6) v6 += p.compact.length
+    else v4 += p.compact.length
+  }
+  const v4Head = `${head}5:peers${v4}:`
+  const v6Head = `6:peers6${v6}:`
+  const out = Buffer.allocUnsafe(v4Head.length + v4 + v6Head.length + v6 + 1)
+  let at = out.write(v4Head, 0, 'latin1')
+  for (const p of peers) if (p.compact && !p.v6) at += p.compact.copy(out, at)
+  at += out.write(v6Head, at, 'latin1')
+  for (const p of peers) if (p.compact && p.v6) at += p.compact.copy(out, at)
+  out.write('e', at, 'latin1')
+  return out
+}
+
+/** BEP 3's original form (compact=0): a list of dictionaries, IPv4 and IPv6 together. */
+function dictReply(head: string, peers: SwarmPeer[]): Buffer {
+  const list = bencode(peers.map((p) => ({ ip: p.ip, 'peer id': Buffer.from(p.peerId, 'hex'), port: p.port })))
+  return Buffer.concat([Buffer.from(`${head}5:peers`, 'latin1'), list, Buffer.from('e', 'latin1')])
+}
+
 /**
- * Checks an HTTP announce query so the client gets a precise one-line failure reason, and the
- * library only ever sees values it handles: it throws on some bad fields, silently misreads others
- * (a repeated field becomes an array), and answers any compact other than 0 or 1 with its internal
- * peer records. compact must be 0 or 1 (absent means 0, BEP 3's dictionary form); we refuse other
- * values rather than guess, since no real client sends them. numwant above what we ever return is
- * a wish and is capped; only a value that is not a 32-bit unsigned integer is refused.
+ * Parses and checks an HTTP announce query, so the client gets a precise one-line failure reason
+ * and the swarm only ever sees values it handles. A repeated single-valued field is refused (the
+ * library would have read it as an array). compact must be 0 or 1 (absent means 0, BEP 3's
+ * dictionary form); we refuse other values rather than guess, since no real client sends them.
+ * numwant above what we ever return is a wish and is capped; only a value that is not a 32-bit
+ * unsigned integer is refused.
  */
-function announceProblem(query: string): string | null {
+function parseAnnounce(query: string): HttpAnnounce | string {
   const fields = new Map<string, Buffer>()
   for (const part of query.split('&')) {
     if (!part) continue
     const eq = part.indexOf('=')
     const rawName = eq < 0 ? part : part.slice(0, eq)
-    // Names are decoded as the library decodes them, so `compac%74` cannot slip a second compact past us.
+    // Names are decoded as values are, so `compac%74` cannot slip a second compact past us.
     const name = percentDecode(rawName)?.toString('latin1')
     if (name === undefined) return `invalid announce: ${printable(rawName)} is not correctly percent-encoded`
     const value = eq < 0 ? '' : part.slice(eq + 1)
@@ -452,9 +529,12 @@ function announceProblem(query: string): string | null {
   if (peerId.length !== 20) return `invalid announce: peer_id must be 20 bytes, got ${peerId.length}`
   const port = fields.get('port')?.toString('latin1')
   if (port === undefined || !/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) return 'invalid announce: port must be a number from 1 to 65535'
-  for (const name of ['left', 'uploaded', 'downloaded']) {
+  const counts: Record<'left' | 'uploaded' | 'downloaded', number> = { left: -1, uploaded: 0, downloaded: 0 }
+  for (const name of ['left', 'uploaded', 'downloaded'] as const) {
     const value = fields.get(name)?.toString('latin1')
-    if (value !== undefined && !/^\d{1,20}$/.test(value)) return `invalid announce: ${name} must be a non-negative integer`
+    if (value === undefined) continue
+    if (!/^\d{1,20}$/.test(value)) return `invalid announce: ${name} must be a non-negative integer`
+    counts[name] = Number(value)
   }
   if (fields.get('left') === undefined) return 'invalid announce: left is missing'
   const compact = fields.get('compact')?.toString('latin1')
@@ -462,8 +542,29 @@ function announceProblem(query: string): string | null {
   const numwant = fields.get('numwant')?.toString('latin1')
   if (numwant !== undefined && (!/^\d{1,10}$/.test(numwant) || Number(numwant) > MAX_NUMWANT)) return `invalid announce: numwant must be an integer from 0 to ${MAX_NUMWANT}`
   const event = fields.get('event')?.toString('latin1')
-  if (event !== undefined && !['', 'started', 'completed', 'stopped', 'empty', 'paused'].includes(event)) return `invalid announce: unknown event "${printable(event)}"`
-  return null
+  const ours = HTTP_EVENT[event ?? '']
+  if (!ours) return `invalid announce: unknown event "${printable(event ?? '')}"`
+  return {
+    infoHash: infoHash.toString('hex'),
+    peerId: peerId.toString('hex'),
+    port: Number(port),
+    left: counts.left,
+    uploaded: counts.uploaded,
+    downloaded: counts.downloaded,
+    compact: compact === '1' ? 1 : 0,
+    numwant: numwant === undefined ? 0 : Number(numwant),
+    event: ours,
+  }
+}
+
+/** HTTP's event values; absent, empty and "empty" are a regular update, "paused" (BEP 21) too. */
+const HTTP_EVENT: Record<string, AnnounceEvent['event'] | undefined> = {
+  '': 'update',
+  empty: 'update',
+  paused: 'update',
+  started: 'started',
+  completed: 'completed',
+  stopped: 'stopped',
 }
 
 /** Client text echoed in a failure reason: one line, bounded, nothing a terminal would act on. */
@@ -474,23 +575,37 @@ function printable(text: string): string {
 
 /** Percent-decoding to raw bytes: info_hash and peer_id are binary, not UTF-8. */
 function percentDecode(value: string): Buffer | null {
-  const out: number[] = []
+  // Most values (numbers, event names) need no decoding at all.
+  if (/^[\x21-\x24\x26-\x2a\x2c-\x7e]*$/.test(value)) return Buffer.from(value, 'latin1')
+  const out = Buffer.allocUnsafe(Buffer.byteLength(value, 'utf8'))
+  let n = 0
   for (let i = 0; i < value.length; i++) {
     const ch = value.charCodeAt(i)
     if (ch === 0x25) {
-      const hex = value.slice(i + 1, i + 3)
-      if (!/^[0-9a-fA-F]{2}$/.test(hex)) return null
-      out.push(parseInt(hex, 16))
+      const hi = hexDigit(value.charCodeAt(i + 1))
+      const lo = hexDigit(value.charCodeAt(i + 2))
+      if (hi < 0 || lo < 0) return null
+      out[n++] = (hi << 4) | lo
       i += 2
     } else if (ch === 0x2b) {
-      out.push(0x20)
+      out[n++] = 0x20
     } else if (ch < 0x80) {
-      out.push(ch)
+      out[n++] = ch
     } else {
-      out.push(...Buffer.from(value[i] ?? '', 'utf8'))
+      // A code point beyond ASCII: its UTF-8 bytes (a surrogate pair is one code point).
+      const cp = value.codePointAt(i) ?? ch
+      n += out.write(String.fromCodePoint(cp), n, 'utf8')
+      if (cp > 0xffff) i++
     }
   }
-  return Buffer.from(out)
+  return out.subarray(0, n)
+}
+
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30
+  if (c >= 0x41 && c <= 0x46) return c - 0x37
+  if (c >= 0x61 && c <= 0x66) return c - 0x57
+  return -1
 }
 
 function failHttp(res: ServerResponse, status: number, reason: string): void {
