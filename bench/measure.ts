@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process'
 
 /** Wall time of one command in milliseconds; throws with its stderr if it fails. */
-export function timeCommand(cmd: string, args: string[]): number {
+export function timeCommand(cmd: string, args: string[], env?: NodeJS.ProcessEnv): number {
   const start = process.hrtime.bigint()
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' })
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env })
   const ms = Number(process.hrtime.bigint() - start) / 1e6
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`)
   return ms

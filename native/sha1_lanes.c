@@ -33,6 +33,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <errno.h>
+
+#ifdef __APPLE__
+/* macOS names the nanosecond mtime differently. */
+#define st_mtim st_mtimespec
+#endif
 #include <cpuid.h>
 #include <immintrin.h>
 #include <stdint.h>
