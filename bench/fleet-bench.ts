@@ -233,6 +233,10 @@ async function runFleet(o: { id: string; net: FleetLan; dir: string; size: numbe
     const bad = servers.filter((s) => !s.sha1Ok).map((s) => s.host)
     if (bad.length) notes.push(`copy missing or different on ${bad.join(', ')}`)
     if (!fleetViewAll) notes.push(`fleet view saw ${cells.filter((c) => c?.state === 'complete').length}/${hosts.length} complete`)
+    // The fleet view seeing a completion well after the client finished is a fleet-view defect,
+    // not slow delivery: named, so the two are not confused.
+    const late = servers.filter((s) => s.clientDoneS !== null && s.fleetViewDoneS !== null && s.fleetViewDoneS - s.clientDoneS > 2)
+    if (late.length) notes.push(`fleet view saw ${late.map((s) => `${s.host} (${s.client}) ${((s.fleetViewDoneS as number) - (s.clientDoneS as number)).toFixed(1)} s`).join(', ')} after the client finished`)
     if (clientsMs === null) notes.push(`clients done ${doneAt.size}/${hosts.length} after ${((Date.now() - publishedAt) / 1000).toFixed(0)} s`)
     const outcome: FleetOutcome = {
       fleet: fleet.label,
