@@ -3,6 +3,7 @@
  * same run on this machine, as a ratio. Benchmarks are not tests: nothing here fails on a slow run.
  */
 import type { BenchResult } from './bench-result.js'
+import { cpuDescription } from './cpu-model.js'
 import { benchCreate } from './create-bench.js'
 import { benchServe } from './serve-bench.js'
 import { benchUtp } from './utp-bench.js'
@@ -25,6 +26,7 @@ const SUITES: Record<string, () => Promise<BenchResult[]>> = {
 
 const wanted = process.argv.slice(2)
 const names = wanted.length ? wanted : Object.keys(SUITES)
+console.log(cpuDescription())
 for (const name of names) {
   const suite = SUITES[name]
   if (!suite) {
