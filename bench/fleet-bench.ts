@@ -237,6 +237,10 @@ async function runFleet(o: { id: string; net: FleetLan; dir: string; size: numbe
     // not slow delivery: named, so the two are not confused.
     const late = servers.filter((s) => s.clientDoneS !== null && s.fleetViewDoneS !== null && s.fleetViewDoneS - s.clientDoneS > 2)
     if (late.length) notes.push(`fleet view saw ${late.map((s) => `${s.host} (${s.client}) ${((s.fleetViewDoneS as number) - (s.clientDoneS as number)).toFixed(1)} s`).join(', ')} after the client finished`)
+    // The fleet view's per-server bytes from the publisher should add up to what left its veth.
+    const perServer = servers.reduce((sum, s) => sum + (s.fromPublisher ?? 0), 0) / size
+    const veth = (tx1 - tx0) / size
+    if (Math.abs(perServer - veth) > 0.1 * veth) notes.push(`the fleet view's per-server fromPublisher adds up to ${perServer.toFixed(2)} copies, the veth to ${veth.toFixed(2)}`)
     if (clientsMs === null) notes.push(`clients done ${doneAt.size}/${hosts.length} after ${((Date.now() - publishedAt) / 1000).toFixed(0)} s`)
     const outcome: FleetOutcome = {
       fleet: fleet.label,
@@ -245,7 +249,7 @@ async function runFleet(o: { id: string; net: FleetLan; dir: string; size: numbe
       clientsMs,
       boundMs,
       copiesEngine: uploaded === null ? null : uploaded / size,
-      copiesVeth: (tx1 - tx0) / size,
+      copiesVeth: veth,
       httpMs: o.httpMs,
       ...(notes.length ? { note: notes.join('; ') } : {}),
     }
