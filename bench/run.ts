@@ -12,6 +12,7 @@ import { benchLan } from './lan-bench.js'
 import { benchSoak } from './soak-bench.js'
 import { benchFleetUi } from './fleet-ui-bench.js'
 import { benchFleet } from './fleet-bench.js'
+import { benchTracker } from './tracker-bench.js'
 
 const SUITES: Record<string, () => Promise<BenchResult[]>> = {
   create: benchCreate,
@@ -22,6 +23,7 @@ const SUITES: Record<string, () => Promise<BenchResult[]>> = {
   soak: benchSoak,
   'fleet-ui': benchFleetUi,
   fleet: benchFleet,
+  tracker: benchTracker,
 }
 
 const wanted = process.argv.slice(2)
