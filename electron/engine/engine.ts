@@ -190,6 +190,11 @@ export class Engine implements CoreApi {
     })
     this.lan.on('request', (log) => this.fleet.onRequest(log))
     this.seeder.on('wireClosed', (infoHash, signal) => this.fleet.onWires(infoHash, [{ ...signal, rate: 0 }]))
+    this.seeder.on('superSeedDone', (infoHash) => {
+      const record = this.store.get(infoHash)
+      const uploaded = this.seeder.stats(infoHash)?.uploaded ?? 0
+      if (record) this.log(`every piece of ${record.title} has reached a server after ${(uploaded / Math.max(1, record.totalSize)).toFixed(2)} copies uploaded: super-seeding ends, servers may fetch anything from us`)
+    })
     this.seeder.on('error', (infoHash, err) => {
       const record = this.store.get(infoHash)
       this.sourceChanged(infoHash, { code: 'FILE_CHANGED', message: `"${record?.title ?? infoHash}" stopped seeding. ${err.message}` })
@@ -454,6 +459,17 @@ export class Engine implements CoreApi {
     this.dialKnownPeers(record.infoHash)
   }
 
+  /**
+   * Servers still fetching a release but no longer connected to us: a super-seeded server gets
+   * its last pieces from the others and may drop us first, and one that never announces its
+   * completion (rTorrent) would then stay "downloading" until its next announce, ten minutes on.
+   * A dial shows its bitfield (and a finished one hangs up right after it), so its progress is
+   * known within a dial window. The limiter keeps this to one dial per server per window.
+   */
+  private dialUnfinished(infoHash: string): void {
+    for (const p of this.fleet.model.knownPeers(infoHash, true)) this.dials.attempt(infoHash, p.ip, p.port, () => this.seeder.dial(infoHash, p.ip, p.port))
+  }
+
   /** After a restart, servers already in the swarm announce again; dial the ones we already know. */
   private dialKnownPeers(infoHash: string): void {
     for (const p of this.tracker.peers(infoHash)) {
@@ -684,7 +700,11 @@ export class Engine implements CoreApi {
   /** Once a second: wires into the fleet, then what changed to every UI. */
   private fleetTick(): void {
     this.syncFleetReleases()
-    for (const r of this.store.all()) if (this.seeder.isSeeding(r.infoHash)) this.fleet.onWires(r.infoHash, this.seeder.wireSignals(r.infoHash))
+    for (const r of this.store.all()) {
+      if (!this.seeder.isSeeding(r.infoHash)) continue
+      this.fleet.onWires(r.infoHash, this.seeder.wireSignals(r.infoHash))
+      this.dialUnfinished(r.infoHash)
+    }
     const { changed, completed, stalled } = this.fleet.tick(() => this.rollouts())
     if (changed) this.emit('fleet.changed', changed)
     for (const s of completed) {

@@ -110,6 +110,10 @@ export interface WireSignal {
   rate: number
   /** Bytes we sent to it over this wire. */
   uploaded: number
+  /** Tells this connection from any other, the same server's included, while the seeder runs. */
+  wire: number
+  /** The wire's last signal: it has just closed. */
+  closed?: boolean
 }
 
 export class FleetModel {
@@ -135,6 +139,7 @@ export class FleetModel {
     const before = [...this.releases.keys()].join(' ')
     this.releases.clear()
     for (const r of releases) this.releases.set(r.infoHash, r)
+    for (const key of this.wireBytes.keys()) if (!this.releases.has(key.slice(0, key.indexOf(' ')))) this.wireBytes.delete(key)
     // Every row gains or loses a column: all of them are news to a UI.
     if ([...this.releases.keys()].join(' ') !== before) for (const s of this.servers.values()) this.changed(s)
   }
@@ -205,12 +210,15 @@ export class FleetModel {
       const p = this.cell(s, infoHash)
       const progress = Math.max(...list.map((w) => w.progress))
       const rate = list.reduce((sum, w) => sum + w.rate, 0)
-      const sent = list.reduce((sum, w) => sum + w.uploaded, 0)
-      const key = `${ip} ${infoHash}`
-      const before = this.wireBytes.get(key) ?? 0
-      // Wires restart at 0 when a peer reconnects: only count growth.
-      if (sent > before) p.fromPublisher += sent - before
-      this.wireBytes.set(key, sent)
+      // Each wire's counter only grows, so its growth since the last sample is what it carried;
+      // a server with two wires, or one that reconnects, is then never counted twice.
+      for (const w of list) {
+        const key = `${infoHash} ${w.wire}`
+        const before = this.wireBytes.get(key) ?? 0
+        if (w.uploaded > before) p.fromPublisher += w.uploaded - before
+        if (w.closed) this.wireBytes.delete(key)
+        else this.wireBytes.set(key, Math.max(before, w.uploaded))
+      }
       const rateChanged = p.rate !== rate
       p.rate = rate
       if (p.state === 'complete') {
@@ -347,11 +355,13 @@ export class FleetModel {
    * a restarted publisher dials them, so their progress is seen without waiting for their next
    * announce, which some clients put off for many minutes after a failed one.
    */
-  knownPeers(infoHash: string): { ip: string; port: number }[] {
+  knownPeers(infoHash: string, unfinishedOnly = false): { ip: string; port: number }[] {
     const out: { ip: string; port: number }[] = []
     for (const s of this.servers.values()) {
-      const port = s.progress.get(infoHash)?.port
-      if (port) out.push({ ip: s.ip, port })
+      const p = s.progress.get(infoHash)
+      if (!p?.port) continue
+      if (unfinishedOnly && (p.state === 'complete' || p.state === 'gone')) continue
+      out.push({ ip: s.ip, port: p.port })
     }
     return out
   }

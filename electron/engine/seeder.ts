@@ -19,6 +19,7 @@ import { listenError } from './listen-error.js'
 import { FileHandlePool, ReadOnlyChunkStore, type StoredFile } from './chunk-store.js'
 import type { WireSignal } from './fleet.js'
 import { peerClient } from './peer-client.js'
+import { SuperSeeding } from './super-seeding.js'
 import { PRODUCT } from './product.js'
 
 export interface SeederOptions {
@@ -29,6 +30,8 @@ export interface SeederOptions {
   uploadLimit: number
   /** Bound on open file descriptors across all releases. */
   maxOpenFiles?: number
+  /** BEP 16 super-seeding of each release until every piece has reached a server (default on). */
+  superSeed?: boolean
 }
 
 export interface SeedInput {
@@ -56,9 +59,16 @@ interface WtWire {
   /** Bytes we sent over this wire. */
   uploaded: number
   peerPieces: WtBitField
+  hasFast: boolean
+  have(index: number): void
+  haveNone(): void
+  haveAll(): void
+  bitfield(bitfield: Uint8Array | { buffer: Uint8Array }): void
+  on(event: 'have', listener: (index: number) => void): unknown
+  on(event: 'bitfield' | 'have-all', listener: () => void): unknown
   uploadSpeed(): number
   downloadSpeed(): number
-  once(event: 'close', listener: () => void): void
+  once(event: 'close', listener: () => void): unknown
   destroy(): void
 }
 interface WtTorrent extends EventEmitter {
@@ -86,6 +96,7 @@ type WebTorrentCtor = new (opts: Record<string, unknown>) => WtClient
 interface Seeding {
   torrent: WtTorrent
   pieceCount: number
+  superSeeding: SuperSeeding | null
 }
 
 export interface SeederEvents {
@@ -96,6 +107,8 @@ export interface SeederEvents {
    * (rTorrent does) would otherwise finish between two samples and never be seen complete.
    */
   wireClosed: [infoHash: string, signal: WireSignal]
+  /** Every piece of a release has reached a server: super-seeding ended, it now seeds normally. */
+  superSeedDone: [infoHash: string]
 }
 
 /** Peer id prefix "-SD0100-" (Azureus style): servers' clients list us by name and version. */
@@ -109,11 +122,13 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private readonly client: WtClient
   private readonly pool: FileHandlePool
   private readonly seeding = new Map<string, Seeding>()
+  private readonly superSeed: boolean
 
-  private constructor(client: WtClient, pool: FileHandlePool) {
+  private constructor(client: WtClient, pool: FileHandlePool, superSeed: boolean) {
     super()
     this.client = client
     this.pool = pool
+    this.superSeed = superSeed
   }
 
   /** Starts listening on the peer port; PORT_IN_USE when it is taken. */
@@ -144,7 +159,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
       client.once('error', onError)
       client.once('listening', onListening)
     })
-    const seeder = new Seeder(client, new FileHandlePool(options.maxOpenFiles ?? 128))
+    const seeder = new Seeder(client, new FileHandlePool(options.maxOpenFiles ?? 128), options.superSeed ?? true)
     // After start-up, client errors are per-torrent problems reported through 'error' per release.
     client.on('error', () => undefined)
     return seeder
@@ -195,8 +210,15 @@ export class Seeder extends EventEmitter<SeederEvents> {
       this.seeding.delete(input.infoHash)
       this.emit('error', input.infoHash, err)
     })
-    torrent.on('wire', (wire: WtWire) => wire.once('close', () => this.emit('wireClosed', input.infoHash, this.signalOf(wire, torrent.pieces.length))))
-    this.seeding.set(input.infoHash, { torrent, pieceCount: torrent.pieces.length })
+    const superSeeding = this.superSeed
+      ? new SuperSeeding({ pieceCount: torrent.pieces.length, pieceLength: input.pieceLength, onDone: () => this.emit('superSeedDone', input.infoHash) })
+      : null
+    // 'wire' fires before webtorrent announces our pieces on it, which is when super-seeding must step in.
+    torrent.on('wire', (wire: WtWire) => {
+      superSeeding?.attach(wire)
+      wire.once('close', () => this.emit('wireClosed', input.infoHash, { ...this.signalOf(wire, torrent.pieces.length), closed: true }))
+    })
+    this.seeding.set(input.infoHash, { torrent, pieceCount: torrent.pieces.length, superSeeding })
   }
 
   /** Stops seeding (a "stopped" announce goes out); the files are never touched. */
@@ -290,10 +312,18 @@ export class Seeder extends EventEmitter<SeederEvents> {
     return s.torrent.wires.map((wire) => this.signalOf(wire, s.pieceCount))
   }
 
+  private readonly wireIds = new WeakMap<WtWire, number>()
+  private nextWireId = 1
+
   private signalOf(wire: WtWire, pieceCount: number): WireSignal {
     let have = 0
     for (let i = 0; i < pieceCount; i++) if (wire.peerPieces.get(i)) have++
-    return { ip: normalizeIp(wire.remoteAddress ?? ''), peerId: wire.peerId ?? null, progress: pieceCount > 0 ? have / pieceCount : 0, rate: wire.uploadSpeed(), uploaded: wire.uploaded ?? 0 }
+    let id = this.wireIds.get(wire)
+    if (id === undefined) {
+      id = this.nextWireId++
+      this.wireIds.set(wire, id)
+    }
+    return { ip: normalizeIp(wire.remoteAddress ?? ''), peerId: wire.peerId ?? null, progress: pieceCount > 0 ? have / pieceCount : 0, rate: wire.uploadSpeed(), uploaded: wire.uploaded ?? 0, wire: id }
   }
 
   async close(): Promise<void> {

@@ -65,23 +65,33 @@ test('a server goes polled → picked up → downloading → complete, named by 
 test('rTorrent: completion from the wire alone, and an IPv4-mapped wire meets the announce under one key', () => {
   const { model } = fleet()
   model.announced({ ...announce('10.0.0.14', A, 100 * MiB, 'started'), peerId: RTORRENT })
-  model.wires(A, [{ ip: '::ffff:10.0.0.14', peerId: RTORRENT, progress: 0.5, rate: 4 * MiB, uploaded: 50 * MiB }])
+  model.wires(A, [{ ip: '::ffff:10.0.0.14', peerId: RTORRENT, progress: 0.5, rate: 4 * MiB, uploaded: 50 * MiB, wire: 1 }])
   assert.equal(model.rows().length, 1, 'one server, not two')
   assert.deepEqual({ state: cell(model, '10.0.0.14', A)?.state, percent: cell(model, '10.0.0.14', A)?.percent, rate: cell(model, '10.0.0.14', A)?.rate }, { state: 'downloading', percent: 0.5, rate: 4 * MiB })
-  model.wires(A, [{ ip: '::ffff:10.0.0.14', peerId: RTORRENT, progress: 1, rate: 0, uploaded: 100 * MiB }])
+  model.wires(A, [{ ip: '::ffff:10.0.0.14', peerId: RTORRENT, progress: 1, rate: 0, uploaded: 100 * MiB, wire: 1, closed: true }])
   assert.equal(cell(model, '10.0.0.14', A)?.state, 'complete', 'no "completed" announce needed')
   assert.equal(cell(model, '10.0.0.14', A)?.fromPublisher, 100 * MiB)
 })
 
 test('bytes from the publisher and from other servers; a web-seed reader is downloading', () => {
   const { model } = fleet()
-  model.wires(A, [{ ip: '10.0.0.12', peerId: QBT, progress: 0.2, rate: 1, uploaded: 20 * MiB }])
-  // The wire dropped and came back: its counter restarts, and only growth counts.
-  model.wires(A, [{ ip: '10.0.0.12', peerId: QBT, progress: 0.3, rate: 1, uploaded: 5 * MiB }])
-  model.wires(A, [{ ip: '10.0.0.12', peerId: QBT, progress: 0.4, rate: 1, uploaded: 10 * MiB }])
+  model.wires(A, [{ ip: '10.0.0.12', peerId: QBT, progress: 0.2, rate: 1, uploaded: 20 * MiB, wire: 1 }])
+  // The wire dropped (its last word: 22 MiB) and came back as a new one, whose counter starts at 0.
+  model.wires(A, [{ ip: '10.0.0.12', peerId: QBT, progress: 0.22, rate: 0, uploaded: 22 * MiB, wire: 1, closed: true }])
+  model.wires(A, [{ ip: '10.0.0.12', peerId: QBT, progress: 0.3, rate: 1, uploaded: 5 * MiB, wire: 2 }])
+  model.wires(A, [{ ip: '10.0.0.12', peerId: QBT, progress: 0.4, rate: 1, uploaded: 10 * MiB, wire: 2 }])
   model.announced(announce('10.0.0.12', A, 60 * MiB, 'update', 40 * MiB))
-  assert.equal(cell(model, '10.0.0.12', A)?.fromPublisher, 25 * MiB)
-  assert.equal(cell(model, '10.0.0.12', A)?.fromOthers, 15 * MiB)
+  assert.equal(cell(model, '10.0.0.12', A)?.fromPublisher, 32 * MiB)
+  assert.equal(cell(model, '10.0.0.12', A)?.fromOthers, 8 * MiB)
+  // Two wires from one server at once (it dialed us while we dialed it), one closing first: each
+  // byte is counted once (the sum of the two dropping would otherwise look like a reconnect).
+  model.wires(A, [
+    { ip: '10.0.0.15', peerId: QBT, progress: 0.1, rate: 1, uploaded: 6 * MiB, wire: 3 },
+    { ip: '10.0.0.15', peerId: QBT, progress: 0.1, rate: 1, uploaded: 4 * MiB, wire: 4 },
+  ])
+  model.wires(A, [{ ip: '10.0.0.15', peerId: QBT, progress: 0.1, rate: 0, uploaded: 4 * MiB, wire: 4, closed: true }])
+  model.wires(A, [{ ip: '10.0.0.15', peerId: QBT, progress: 0.2, rate: 1, uploaded: 9 * MiB, wire: 3 }])
+  assert.equal(cell(model, '10.0.0.15', A)?.fromPublisher, 13 * MiB)
   model.webSeedServed('10.0.0.13', B, 4 * MiB)
   assert.deepEqual({ state: cell(model, '10.0.0.13', B)?.state, fromPublisher: cell(model, '10.0.0.13', B)?.fromPublisher }, { state: 'downloading', fromPublisher: 4 * MiB })
 })

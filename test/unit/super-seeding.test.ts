@@ -1,0 +1,138 @@
+/**
+ * The super-seeding policy on scripted wires (stand-ins for bittorrent-protocol wires that record
+ * what the seeder sends and replay what a server would announce). Real clients run against it in
+ * the integration tests (fleet-netns, fleet-view, serve-*); this pins the rules themselves.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { EventEmitter } from 'node:events'
+import { SuperSeeding, type SuperSeedWire } from '../../electron/engine/super-seeding.js'
+
+/** A scripted wire: `sent` is what the seeder told it; `announce()` plays a server's HAVE. */
+class ScriptedWire extends EventEmitter implements SuperSeedWire {
+  readonly sent: string[] = []
+  readonly have = (index: number): void => void this.sent.push(`have ${index}`)
+  private readonly pieces = new Set<number>()
+  readonly peerPieces = { get: (i: number): boolean => this.pieces.has(i) }
+  constructor(readonly hasFast: boolean) {
+    super()
+  }
+  haveNone(): void {
+    this.sent.push('have-none')
+  }
+  haveAll(): void {
+    this.sent.push('have-all')
+  }
+  bitfield(field: Uint8Array | { buffer: Uint8Array }): void {
+    const bytes = field instanceof Uint8Array ? field : field.buffer
+    this.sent.push(`bitfield ${[...bytes].map((b) => b.toString(2).padStart(8, '0')).join('')}`)
+  }
+  offered(): number[] {
+    return this.sent.filter((m) => m.startsWith('have ')).map((m) => Number(m.slice(5)))
+  }
+  /** Pieces the server holds before it says so (a bitfield or have-all follows). */
+  hold(indices: number[]): void {
+    for (const i of indices) this.pieces.add(i)
+  }
+  announce(index: number): void {
+    this.pieces.add(index)
+    this.emit('have', index)
+  }
+}
+
+const PIECE = 256 * 1024
+
+test('each server is offered its own pieces, a few at a time, instead of the whole release', () => {
+  const ss = new SuperSeeding({ pieceCount: 40, pieceLength: PIECE, bytesInFlight: 4 * PIECE })
+  const a = new ScriptedWire(true)
+  const b = new ScriptedWire(true)
+  ss.attach(a)
+  ss.attach(b)
+  // What webtorrent does right after: announce everything.
+  a.haveAll()
+  b.haveAll()
+  assert.equal(a.sent[0], 'have-none')
+  assert.deepEqual(a.offered(), [0, 1, 2, 3])
+  assert.deepEqual(b.offered(), [4, 5, 6, 7], 'no piece offered to two servers while others are left')
+  // A finished piece is replaced at once (lenient super-seeding), by the next unoffered one.
+  a.announce(1)
+  assert.deepEqual(a.offered(), [0, 1, 2, 3, 8])
+  assert.equal(ss.piecesSeen, 1)
+  assert.equal(ss.done, false)
+})
+
+test('a wire without the fast extension gets an empty bitfield of the right length first', () => {
+  const ss = new SuperSeeding({ pieceCount: 10, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
+  const w = new ScriptedWire(false)
+  ss.attach(w)
+  w.bitfield(new Uint8Array([0xff, 0xc0]))
+  assert.deepEqual(w.sent, ['bitfield 0000000000000000', 'have 0', 'have 1'])
+})
+
+test('the end game: an idle server gets a piece another is still fetching; a busy one gets no duplicate', () => {
+  const ss = new SuperSeeding({ pieceCount: 4, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
+  const a = new ScriptedWire(true)
+  const b = new ScriptedWire(true)
+  ss.attach(a)
+  ss.attach(b)
+  a.haveAll()
+  b.haveAll()
+  assert.deepEqual(a.offered(), [0, 1])
+  assert.deepEqual(b.offered(), [2, 3])
+  a.announce(0)
+  assert.deepEqual(a.offered(), [0, 1], 'a still fetches 1: nothing doubled for it')
+  a.announce(1)
+  // a is idle and every unseen piece is with b: it gets one of them.
+  assert.equal(a.offered().length, 3)
+  assert.ok([2, 3].includes(a.offered()[2] as number))
+})
+
+test('once every piece has reached a server, every wire hears of the rest and new wires get the real announcement', () => {
+  let ended = 0
+  const ss = new SuperSeeding({ pieceCount: 6, pieceLength: PIECE, bytesInFlight: 2 * PIECE, onDone: () => ended++ })
+  const a = new ScriptedWire(true)
+  const b = new ScriptedWire(false)
+  ss.attach(a)
+  ss.attach(b)
+  a.haveAll()
+  b.bitfield(new Uint8Array([0xfc]))
+  for (const i of [0, 1]) a.announce(i)
+  for (const i of [2, 3]) b.announce(i)
+  a.announce(4)
+  assert.equal(ss.done, false)
+  b.announce(5)
+  assert.equal(ss.done, true)
+  assert.equal(ended, 1)
+  // Each wire now knows every piece: told by us, or its own.
+  for (const w of [a, b]) {
+    const known = [0, 1, 2, 3, 4, 5].filter((i) => w.offered().includes(i) || w.peerPieces.get(i))
+    assert.deepEqual(known, [0, 1, 2, 3, 4, 5], w.sent.join(', '))
+  }
+  assert.ok(!b.offered().includes(5), 'a piece the server announced is not announced back to it')
+  const late = new ScriptedWire(true)
+  ss.attach(late)
+  late.haveAll()
+  assert.deepEqual(late.sent, ['have-all'])
+})
+
+test('a server that closes gives its offers back; one that arrives complete counts every piece as seen', () => {
+  const ss = new SuperSeeding({ pieceCount: 4, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
+  const a = new ScriptedWire(true)
+  ss.attach(a)
+  a.haveAll()
+  assert.deepEqual(a.offered(), [0, 1])
+  a.emit('close')
+  const b = new ScriptedWire(true)
+  ss.attach(b)
+  b.haveAll()
+  assert.deepEqual(b.offered(), [2, 3])
+  const c = new ScriptedWire(true)
+  ss.attach(c)
+  c.haveAll()
+  assert.deepEqual(c.offered(), [0, 1], 'the closed wire\'s pieces are free again')
+  const complete = new ScriptedWire(true)
+  ss.attach(complete)
+  complete.hold([0, 1, 2, 3])
+  complete.emit('have-all')
+  assert.equal(ss.done, true)
+})
