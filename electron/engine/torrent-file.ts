@@ -29,10 +29,34 @@ export function encodeInfo(input: InfoInput): Buffer {
     'piece length': input.pieceLength,
     pieces: input.pieces,
   }
-  if (input.files) info.files = input.files.map((f) => ({ length: f.length, path: f.path }))
+  if (input.files) info.files = new RawBencode(encodeFileList(input.files))
   else info.length = input.length
   if (input.private) info.private = 1
   return bencode(info)
+}
+
+/**
+ * The "files" list, bencoded directly as one string: through the generic encoder (a dictionary per
+ * file, its keys sorted, a type test per value) 10,000 files took 30-80 ms in a fresh process,
+ * longer than hashing them. Same bytes: BEP 3 orders "length" before "path".
+ */
+export function encodeFileList(files: InfoFile[]): Buffer {
+  let out = 'l'
+  for (const f of files) {
+    if (!Number.isSafeInteger(f.length) || f.length < 0) throw new TypeError(`bencode: file length ${f.length} is not an integer`)
+    out += `d6:lengthi${f.length}e4:pathl`
+    for (const part of f.path) out += byteString(part)
+    out += 'ee'
+  }
+  return Buffer.from(`${out}e`, 'latin1')
+}
+
+/** A bencoded string as latin1 text, one character per byte, so the whole list is one copy. */
+function byteString(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x00-\x7f]*$/.test(text)) return `${text.length}:${text}`
+  const bytes = Buffer.from(text, 'utf8')
+  return `${bytes.length}:${bytes.toString('latin1')}`
 }
 
 export function infoHashOf(info: Buffer): string {
