@@ -7,7 +7,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const source = path.join(root, 'native', 'sha1_lanes.c')
+const sources = ['sha1_lanes.c', 'hash_stream.c'].map((file) => path.join(root, 'native', file))
 const outDir = path.join(root, 'dist', 'native')
 const output = path.join(outDir, 'sha1_lanes.node')
 
@@ -22,7 +22,7 @@ const include = candidates.find((dir) => dir && existsSync(path.join(dir, 'node_
 if (!include) skip(`node_api.h not found in ${candidates.filter(Boolean).join(' or ')}`)
 const cc = process.env.CC ?? 'cc'
 mkdirSync(outDir, { recursive: true })
-const args = ['-O2', '-fPIC', '-shared', '-std=c11', `-I${include}`, source, '-o', output]
+const args = ['-O2', '-fPIC', '-shared', '-std=c11', '-pthread', `-I${include}`, ...sources, '-o', output]
 if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup')
 const r = spawnSync(cc, args, { encoding: 'utf8' })
 if (r.error) skip(`${cc}: ${r.error.message}`)

@@ -25,6 +25,10 @@
  * statPaths(paths, out): stat() (following links) of each NUL-separated path into out, five
  * numbers each: kind (1 file, 2 folder, 0 other, -1 failed), size, mtimeMs, ino, dev. The scan of a
  * folder of small files is mostly stat calls; from JavaScript each also builds a Stats object.
+ *
+ * listFolder(path): a folder's names and stats in one call (see list_folder).
+ *
+ * The hashing threads fed while a folder is scanned are in hash_stream.c.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -33,6 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <errno.h>
+#include <dirent.h>
 
 #ifdef __APPLE__
 /* macOS names the nanosecond mtime differently. */
@@ -42,6 +47,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
+#include "sha1_lanes.h"
 
 typedef struct {
   __m128i abcd, e0, e1, m[4], abcd_save, e0_save;
@@ -233,7 +239,7 @@ AVX2_TARGET static void sha1_x8(const uint8_t *const *msgs, size_t len, int used
     }
 }
 
-static int cpu_has_avx2(void) {
+int cpu_has_avx2(void) {
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
   /* The OS must save the YMM registers (OSXSAVE, then XCR0 bits 1 and 2). */
@@ -246,7 +252,7 @@ static int cpu_has_avx2(void) {
   return (b >> 5) & 1;
 }
 
-static int cpu_has_sha(void) {
+int cpu_has_sha(void) {
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
   int ssse3 = (c >> 9) & 1, sse41 = (c >> 19) & 1;
@@ -287,11 +293,8 @@ static int pieces_arg(napi_env env, napi_callback_info info, pieces_args *p) {
   return 1;
 }
 
-static napi_value sha1_pieces(napi_env env, napi_callback_info info) {
-  pieces_args a;
-  if (!pieces_arg(env, info, &a)) return NULL;
-  uint8_t *data = a.data, *out = a.out;
-  int64_t piece_len = a.piece_len, count = a.count, last_len = a.last_len;
+/* `count` consecutive pieces of data (the last one last_len bytes) into out, on the SHA unit. */
+void sha1_pieces_sha(const uint8_t *data, int64_t piece_len, int64_t count, int64_t last_len, uint8_t *out) {
   /* Full pieces three at a time, then what is left of them, then the (possibly short) last one. */
   int64_t full = last_len == piece_len ? count : count - 1;
   int64_t p = 0;
@@ -312,25 +315,34 @@ static napi_value sha1_pieces(napi_env env, napi_callback_info info) {
     const uint8_t *m[1] = {data + p * piece_len};
     sha1_x1(m, (size_t)last_len, out + p * 20);
   }
-  return NULL;
 }
 
-static napi_value sha1_pieces_avx2(napi_env env, napi_callback_info info) {
-  pieces_args a;
-  if (!pieces_arg(env, info, &a)) return NULL;
-  int64_t full = a.last_len == a.piece_len ? a.count : a.count - 1;
+/* The same in the eight lanes of AVX2 registers. */
+void sha1_pieces_avx2(const uint8_t *data, int64_t piece_len, int64_t count, int64_t last_len, uint8_t *out) {
+  int64_t full = last_len == piece_len ? count : count - 1;
   /* Eight full pieces at a time; a short group repeats its last piece in the spare lanes. */
   for (int64_t p = 0; p < full; p += 8) {
     int used = full - p < 8 ? (int)(full - p) : 8;
     const uint8_t *m[8];
-    for (int i = 0; i < 8; i++) m[i] = a.data + (p + (i < used ? i : used - 1)) * a.piece_len;
-    sha1_x8(m, (size_t)a.piece_len, used, a.out + p * 20);
+    for (int i = 0; i < 8; i++) m[i] = data + (p + (i < used ? i : used - 1)) * piece_len;
+    sha1_x8(m, (size_t)piece_len, used, out + p * 20);
   }
-  if (full < a.count) {
+  if (full < count) {
     const uint8_t *m[8];
-    for (int i = 0; i < 8; i++) m[i] = a.data + full * a.piece_len;
-    sha1_x8(m, (size_t)a.last_len, 1, a.out + full * 20);
+    for (int i = 0; i < 8; i++) m[i] = data + full * piece_len;
+    sha1_x8(m, (size_t)last_len, 1, out + full * 20);
   }
+}
+
+static napi_value js_sha1_pieces(napi_env env, napi_callback_info info) {
+  pieces_args a;
+  if (pieces_arg(env, info, &a)) sha1_pieces_sha(a.data, a.piece_len, a.count, a.last_len, a.out);
+  return NULL;
+}
+
+static napi_value js_sha1_pieces_avx2(napi_env env, napi_callback_info info) {
+  pieces_args a;
+  if (pieces_arg(env, info, &a)) sha1_pieces_avx2(a.data, a.piece_len, a.count, a.last_len, a.out);
   return NULL;
 }
 
@@ -425,6 +437,81 @@ static napi_value stat_paths(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* listFolder(path) -> [names, stats] | null: every entry of a folder (not . and ..), names joined
+   by NUL, and six numbers each: kind (1 file, 2 folder, 0 other, -1 stat failed), size, mtimeMs,
+   ino, dev, and 1 when the entry itself is a symlink. Stats follow links, relative to the open
+   folder so the kernel does not walk the whole path again for every entry. Null when the folder
+   cannot be read (JavaScript then reads it to report why). */
+static napi_value list_folder(napi_env env, napi_callback_info info) {
+  size_t argc = 1, path_len;
+  napi_value argv[1], result;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 1 || napi_get_value_string_utf8(env, argv[0], NULL, 0, &path_len) != napi_ok) return throw_type(env, "listFolder(path)");
+  char *dir_path = malloc(path_len + 1);
+  if (!dir_path) return throw_type(env, "listFolder: out of memory");
+  napi_get_value_string_utf8(env, argv[0], dir_path, path_len + 1, &path_len);
+  DIR *dir = opendir(dir_path);
+  free(dir_path);
+  napi_get_null(env, &result);
+  if (!dir) return result;
+  int dfd = dirfd(dir);
+  size_t names_cap = 4096, names_len = 0, count = 0, stats_cap = 64;
+  char *names = malloc(names_cap);
+  double *stats = malloc(stats_cap * 6 * sizeof(double));
+  int ok = names && stats;
+  struct dirent *e;
+  while (ok && (errno = 0, e = readdir(dir)) != NULL) {
+    if (e->d_name[0] == '.' && (e->d_name[1] == 0 || (e->d_name[1] == '.' && e->d_name[2] == 0))) continue;
+    size_t len = strlen(e->d_name);
+    if (names_len + len + 1 > names_cap) {
+      while (names_len + len + 1 > names_cap) names_cap *= 2;
+      char *grown = realloc(names, names_cap);
+      if (!grown) { ok = 0; break; }
+      names = grown;
+    }
+    if (count == stats_cap) {
+      stats_cap *= 2;
+      double *grown = realloc(stats, stats_cap * 6 * sizeof(double));
+      if (!grown) { ok = 0; break; }
+      stats = grown;
+    }
+    if (count > 0) names[names_len++] = 0;
+    memcpy(names + names_len, e->d_name, len);
+    names_len += len;
+    double *out = stats + count * 6;
+    struct stat st;
+    int is_link = e->d_type == DT_LNK;
+    if (e->d_type == DT_UNKNOWN && fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) is_link = S_ISLNK(st.st_mode);
+    if (fstatat(dfd, e->d_name, &st, 0) != 0) {
+      out[0] = -1;
+    } else {
+      out[0] = S_ISREG(st.st_mode) ? 1 : S_ISDIR(st.st_mode) ? 2 : 0;
+      out[1] = (double)st.st_size;
+      out[2] = (double)st.st_mtim.tv_sec * 1000.0 + (double)st.st_mtim.tv_nsec / 1000000.0;
+      out[3] = (double)st.st_ino;
+      out[4] = (double)st.st_dev;
+    }
+    out[5] = is_link;
+    count++;
+  }
+  if (errno != 0) ok = 0;
+  closedir(dir);
+  if (ok) {
+    napi_value js_names, ab, arr;
+    void *data;
+    napi_create_string_utf8(env, names, names_len, &js_names);
+    napi_create_arraybuffer(env, count * 6 * sizeof(double), &data, &ab);
+    memcpy(data, stats, count * 6 * sizeof(double));
+    napi_create_typedarray(env, napi_float64_array, count * 6, ab, 0, &arr);
+    napi_create_array_with_length(env, 2, &result);
+    napi_set_element(env, result, 0, js_names);
+    napi_set_element(env, result, 1, arr);
+  }
+  free(names);
+  free(stats);
+  return result;
+}
+
 static void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn);
@@ -438,9 +525,11 @@ NAPI_MODULE_INIT() {
   /* `supported` is the SHA extensions, kept under its old name. */
   napi_set_named_property(env, exports, "supported", sha);
   napi_set_named_property(env, exports, "avx2", avx2);
-  export_fn(env, exports, "sha1Pieces", sha1_pieces);
-  export_fn(env, exports, "sha1PiecesAvx2", sha1_pieces_avx2);
+  export_fn(env, exports, "sha1Pieces", js_sha1_pieces);
+  export_fn(env, exports, "sha1PiecesAvx2", js_sha1_pieces_avx2);
   export_fn(env, exports, "readFiles", read_files);
   export_fn(env, exports, "statPaths", stat_paths);
+  export_fn(env, exports, "listFolder", list_folder);
+  hash_stream_export(env, exports);
   return exports;
 }

@@ -2,10 +2,14 @@
  * `create`: a file or folder in, a private .torrent out. Scanning, hashing and encoding are
  * separate modules; this one only orders them and reports progress.
  */
+import { statSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import path from 'node:path'
 import { SwarmdropError } from '../../shared/errors.js'
 import { choosePieceLength, isValidPieceLength, MIN_PIECE_LENGTH, MAX_PIECE_LENGTH } from '../../shared/piece-length.js'
 import { HashPool, type HashPoolOptions } from './hasher.js'
-import { scanSources, type Source } from './source-scanner.js'
+import { HashStream } from './hash-stream.js'
+import { scanSource, scanSources, type Source } from './source-scanner.js'
 import { encodeInfo, encodeTorrent, infoHashOf, magnetUri } from './torrent-file.js'
 import { PRODUCT } from './product.js'
 
@@ -26,7 +30,10 @@ export interface CreateOptions {
   announce?: string[][]
   webSeeds?: string[]
   comment?: string
-  /** Hashing threads; the CLI also hashes on its main thread. */
+  /**
+   * Hashing threads; the CLI also hashes on its main thread. A folder hashed by the native
+   * kernels uses as many native threads (one per core by default).
+   */
   threads?: HashPoolOptions
   onProgress?: (progress: CreateProgress) => void
   signal?: AbortSignal
@@ -67,6 +74,108 @@ function hashWith(pool: HashPool, source: Source, pieceLength: number, options: 
   )
 }
 
+interface Scanned {
+  source: Source
+  pieceLength: number
+  pieces: Buffer
+}
+
+/** Native hashing threads, as HashPoolOptions asks for them (the main thread counts as one). */
+function streamThreads(threads: HashPoolOptions | undefined): number {
+  if (threads?.workers === undefined) return availableParallelism()
+  return Math.max(1, threads.workers + (threads.mainThread ? 1 : 0))
+}
+
+/**
+ * A folder, with the native kernels: hashing starts on the first files the scan finds (when the
+ * piece length is given; otherwise it depends on the total size, so it starts after the scan),
+ * without worker threads to start. Null when the native kernels are missing.
+ */
+async function scanAndHashStreamed(inputs: string[], name: string, options: CreateOptions): Promise<Scanned | null> {
+  const given = options.pieceLength
+  let stream: HashStream | null = null
+  let source: Source
+  try {
+    if (inputs.length === 1 && given !== undefined) {
+      stream = HashStream.open(given, streamThreads(options.threads))
+      if (!stream) return null
+      const s = stream
+      source = await scanSource(inputs[0] as string, (files) => s.add(files))
+    } else {
+      source = await scanSources(inputs, name)
+    }
+  } catch (err) {
+    await stream?.stop()
+    throw err
+  }
+  const pieceLength = given ?? choosePieceLength(source.totalSize)
+  if (!stream) {
+    stream = HashStream.open(pieceLength, streamThreads(options.threads))
+    if (!stream) return null
+    stream.add(source.files)
+  }
+  const pieces = await finishStream(stream, source.totalSize, options)
+  // A file could not be read or changed: hash again the ordinary way, which names it and why.
+  return { source, pieceLength, pieces: pieces ?? (await hashWithPool(source, pieceLength, options)) }
+}
+
+/** Ends the stream, reporting progress and honouring the signal until it is done. */
+async function finishStream(stream: HashStream, totalBytes: number, options: CreateOptions): Promise<Buffer | null> {
+  const { onProgress, signal } = options
+  const hashStart = performance.now()
+  const report = (): void => {
+    const hashedBytes = Math.min(totalBytes, stream.hashedBytes())
+    onProgress?.({ hashedBytes, totalBytes, rate: hashedBytes / Math.max(1e-3, (performance.now() - hashStart) / 1000) })
+  }
+  const timer = onProgress ? setInterval(report, 100) : null
+  const onAbort = (): void => void stream.stop()
+  signal?.addEventListener('abort', onAbort, { once: true })
+  if (signal?.aborted) onAbort()
+  try {
+    const pieces = await stream.end()
+    if (signal?.aborted) throw new SwarmdropError('CANCELLED', 'Hashing was cancelled.')
+    if (pieces) report()
+    return pieces
+  } finally {
+    if (timer) clearInterval(timer)
+    signal?.removeEventListener('abort', onAbort)
+  }
+}
+
+async function hashWithPool(source: Source, pieceLength: number, options: CreateOptions): Promise<Buffer> {
+  const pool = new HashPool(options.threads)
+  try {
+    return await hashWith(pool, source, pieceLength, options)
+  } finally {
+    pool.close()
+  }
+}
+
+/** A folder (or several paths, which make one): what the native stream is for. */
+function isFolderRelease(inputs: string[]): boolean {
+  if (inputs.length > 1) return true
+  try {
+    return statSync(path.resolve(inputs[0] as string)).isDirectory()
+  } catch {
+    return false // the scan reports why
+  }
+}
+
+/**
+ * A single file, or no native kernels: the pool's threads start now and boot while the source is
+ * scanned; the CLI's main thread hashes in slices, so progress and cancel come often.
+ */
+async function scanThenHash(inputs: string[], name: string, options: CreateOptions): Promise<Scanned> {
+  const pool = new HashPool(options.threads)
+  try {
+    const source = await scanSources(inputs, name)
+    const pieceLength = options.pieceLength ?? choosePieceLength(source.totalSize)
+    return { source, pieceLength, pieces: await hashWith(pool, source, pieceLength, options) }
+  } finally {
+    pool.close()
+  }
+}
+
 /** One path, or several as one release under a virtual root named `options.name` (required then). */
 export async function createTorrent(input: string | string[], options: CreateOptions = {}): Promise<CreatedTorrent> {
   const inputs = Array.isArray(input) ? input : [input]
@@ -81,21 +190,11 @@ export async function createTorrent(input: string | string[], options: CreateOpt
   if (name !== undefined && (name === '' || name.includes('/') || name === '.' || name === '..')) {
     throw new SwarmdropError('INVALID_ARGUMENT', `Release name "${name}" is invalid: it must be non-empty and contain no "/".`)
   }
-  // Threads start now and boot while the source is scanned.
   if (inputs.length > 1 && name === undefined) {
     throw new SwarmdropError('INVALID_ARGUMENT', `${inputs.length} paths make one release under a folder named after it: give the release a name.`)
   }
-  const pool = new HashPool(options.threads)
-  let source: Source
-  let pieces: Buffer
-  let pieceLength: number
-  try {
-    source = await scanSources(inputs, name ?? '')
-    pieceLength = options.pieceLength ?? choosePieceLength(source.totalSize)
-    pieces = await hashWith(pool, source, pieceLength, options)
-  } finally {
-    pool.close()
-  }
+  const scanned = (HashStream.supported && isFolderRelease(inputs) ? await scanAndHashStreamed(inputs, name ?? '', options) : null) ?? (await scanThenHash(inputs, name ?? '', options))
+  const { source, pieces, pieceLength } = scanned
   const isPrivate = options.private ?? true
   const releaseName = name ?? source.name
   const info = encodeInfo({

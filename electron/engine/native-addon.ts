@@ -22,6 +22,22 @@ export interface NativeAddon {
    * -1 failed), size, mtimeMs, ino, dev. Returns how many were done.
    */
   statPaths(paths: string, out: Float64Array): number
+  /**
+   * A folder's entries: names joined by NUL, and six numbers each (statPaths' five, then 1 when
+   * the entry is itself a symlink). Null when the folder cannot be read. Absent from older builds.
+   */
+  listFolder?(path: string): [string, Float64Array] | null
+  /** Hashing threads fed while the scan runs (native/hash_stream.c); absent from an addon built before it. */
+  hashStreamStart?(pieceLength: number, threads: number, avx2: boolean, done: (digests: Buffer | null) => void): NativeStreamHandle
+  hashStreamAdd?(handle: NativeStreamHandle, paths: string, lengths: Float64Array, mtimes: Float64Array): boolean
+  hashStreamEnd?(handle: NativeStreamHandle): void
+  hashStreamStop?(handle: NativeStreamHandle): void
+  hashStreamProgress?(handle: NativeStreamHandle): number
+}
+
+/** An opaque native object; only the addon looks inside. */
+export interface NativeStreamHandle {
+  readonly __nativeStream: unique symbol
 }
 
 function load(): NativeAddon | null {

@@ -1,7 +1,9 @@
 /**
  * Turns a dropped file or folder into the ordered file list of a torrent. The order is the byte
  * order of the full relative path (what mktorrent uses), so the same folder always yields the
- * same info-hash.
+ * same info-hash. Each folder's entries are walked in that order (a folder's name sorts as if it
+ * ended in "/"), so files are found in their final order and hashing can start on the first ones
+ * while the walk goes on.
  *
  * Symlinks inside a folder are followed only while they stay inside it. A link that leaves the
  * folder (`pw -> /etc/passwd`, `od -> /srv/other`) is refused with an error naming it, rather
@@ -65,7 +67,10 @@ export async function scanSources(inputs: string[], name: string): Promise<Sourc
   return { root: path.dirname(roots[0]?.path ?? '/'), name, isDirectory: true, files: sorted, totalSize: sorted.reduce((sum, f) => sum + f.length, 0), roots }
 }
 
-export async function scanSource(input: string): Promise<Source> {
+/** Receives the files found since the last call, in torrent order, while a folder is walked. */
+export type FoundFiles = (files: readonly SourceFile[]) => void
+
+export async function scanSource(input: string, onFiles?: FoundFiles): Promise<Source> {
   const root = path.resolve(input)
   const st = statFollow(root, root)
   const name = path.basename(root)
@@ -77,14 +82,17 @@ export async function scanSource(input: string): Promise<Source> {
 
   const files: SourceFile[] = []
   const realRoot = realpathOf(root)
-  await walk(root, [], new Set([dirKey(st)]), files, { sinceYield: 0, realRoot })
+  const state: WalkState = { sinceYield: 0, realRoot, onFiles, handedOver: 0 }
+  await walk(root, [], new Set([dirKey(st)]), files, state)
+  handOver(files, state, 0)
   if (files.length === 0) throw new SwarmdropError('EMPTY_INPUT', `The folder ${root} contains no files: there is nothing to publish.`)
-  const sorted = sortByPathBytes(files)
-  const totalSize = sorted.reduce((sum, f) => sum + f.length, 0)
+  let totalSize = 0
+  for (const f of files) totalSize += f.length
   if (totalSize === 0) {
-    throw new SwarmdropError('EMPTY_INPUT', `Every file in ${root} is empty (${sorted.length} files, 0 bytes): there is nothing to publish.`)
+    throw new SwarmdropError('EMPTY_INPUT', `Every file in ${root} is empty (${files.length} files, 0 bytes): there is nothing to publish.`)
   }
-  return { root, name, isDirectory: true, files: sorted, totalSize }
+  // Already in torrent order: the walk visits each folder's entries sorted (see orderEntries).
+  return { root, name, isDirectory: true, files, totalSize }
 }
 
 /**
@@ -93,14 +101,26 @@ export async function scanSource(input: string): Promise<Source> {
  * cheap comparison is used whenever that cannot happen.
  */
 export function sortByPathBytes(files: SourceFile[]): SourceFile[] {
-  const keyed = files.map((f) => ({ f, key: f.path.join('/') }))
+  return sortByKeyBytes(files.map((f) => ({ f, key: f.path.join('/') }))).map((k) => k.f)
+}
+
+function sortByKeyBytes<T extends { key: string }>(keyed: T[]): T[] {
   if (!keyed.some((k) => /[\uE000-\uFFFF]/.test(k.key))) {
     keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   } else {
     const bytes = new Map(keyed.map((k) => [k, Buffer.from(k.key, 'utf8')]))
     keyed.sort((a, b) => Buffer.compare(bytes.get(a) as Buffer, bytes.get(b) as Buffer))
   }
-  return keyed.map((k) => k.f)
+  return keyed
+}
+
+/**
+ * A folder's entries in the order their paths take in the torrent: the full paths below one
+ * folder share its prefix, so they compare as the entry names do, with "/" after a folder's name
+ * (the next byte of every path inside it). Walking in this order yields the global byte order.
+ */
+function orderEntries(items: { name: string; st: EntryStat }[]): { name: string; st: EntryStat; key: string }[] {
+  return sortByKeyBytes(items.map((item) => ({ ...item, key: item.st.kind === 'dir' ? `${item.name}/` : item.name })))
 }
 
 /**
@@ -113,29 +133,32 @@ interface WalkState {
   sinceYield: number
   /** The folder's real path: every link must resolve below it. */
   realRoot: string
+  onFiles: FoundFiles | undefined
+  /** Files already passed to onFiles. */
+  handedOver: number
+}
+
+/** Files handed to onFiles at a time: enough per call to be cheap, few enough to start hashing early. */
+const HAND_OVER_FILES = 128
+
+function handOver(out: SourceFile[], state: WalkState, atLeast: number): void {
+  if (!state.onFiles || out.length - state.handedOver <= atLeast) return
+  state.onFiles(out.slice(state.handedOver))
+  state.handedOver = out.length
 }
 
 async function walk(dir: string, rel: string[], ancestors: Set<string>, out: SourceFile[], state: WalkState): Promise<void> {
-  let entries: Dirent[]
-  try {
-    entries = readdirSync(dir, { withFileTypes: true })
-  } catch (err) {
-    throw fsError(err, dir)
-  }
   // `dir` is already absolute and normalised, and a name has no separator: plain concatenation
   // gives path.join's result at a fraction of its cost, which shows over 10,000 files.
   const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep
-  const stats = statBatch(prefix, entries)
-  for (let i = 0; i < entries.length; i++) {
+  const items = listNative(dir, prefix, state) ?? listWithNodeFs(dir, prefix, state)
+  for (const { name: entryName, st } of orderEntries(items)) {
     if (++state.sinceYield >= ENTRIES_PER_YIELD) {
       state.sinceYield = 0
+      handOver(out, state, 0)
       await yieldToLoop()
     }
-    const entry = entries[i] as Dirent
-    const entryName = entry.name
     const abs = prefix + entryName
-    if (entry.isSymbolicLink()) refuseLinkOutside(abs, state.realRoot)
-    const st = (stats && batchedStat(stats, i)) ?? entryStatOf(statFollow(abs, abs))
     if (st.kind === 'dir') {
       const key = `${st.dev}:${st.ino}`
       if (ancestors.has(key)) {
@@ -147,6 +170,7 @@ async function walk(dir: string, rel: string[], ancestors: Set<string>, out: Sou
         }
         throw new SwarmdropError('SYMLINK_LOOP', `Symlink loop: ${abs} leads back to ${target}, which contains it. Remove the link or publish a folder without it.`)
       }
+      handOver(out, state, HAND_OVER_FILES)
       await walk(abs, [...rel, entryName], new Set(ancestors).add(key), out, state)
     } else if (st.kind === 'file') {
       out.push({ path: [...rel, entryName], absPath: abs, length: st.size, mtimeMs: st.mtimeMs, ino: st.ino })
@@ -154,6 +178,44 @@ async function walk(dir: string, rel: string[], ancestors: Set<string>, out: Sou
       throw notRegular(abs)
     }
   }
+}
+
+type Listed = { name: string; st: EntryStat }[]
+
+/** A folder's entries with their stats, in one native call; null without the addon or on failure. */
+function listNative(dir: string, prefix: string, state: WalkState): Listed | null {
+  const listed = nativeAddon?.listFolder?.(dir)
+  if (!listed) return null
+  const [joined, stats] = listed
+  const count = stats.length / 6
+  const names = count === 0 ? [] : joined.split('\0')
+  const items: Listed = []
+  for (let i = 0; i < count; i++) {
+    const name = names[i] as string
+    const abs = prefix + name
+    if (stats[i * 6 + 5] === 1) refuseLinkOutside(abs, state.realRoot)
+    // A failed stat is done again through node:fs, whose error names the cause.
+    items.push({ name, st: batchedStat(stats, i, 6) ?? entryStatOf(statFollow(abs, abs)) })
+  }
+  return items
+}
+
+function listWithNodeFs(dir: string, prefix: string, state: WalkState): Listed {
+  let entries: Dirent[]
+  try {
+    entries = readdirSync(dir, { withFileTypes: true })
+  } catch (err) {
+    throw fsError(err, dir)
+  }
+  const stats = statBatch(prefix, entries)
+  const items: Listed = []
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i] as Dirent
+    const abs = prefix + entry.name
+    if (entry.isSymbolicLink()) refuseLinkOutside(abs, state.realRoot)
+    items.push({ name: entry.name, st: (stats && batchedStat(stats, i, 5)) ?? entryStatOf(statFollow(abs, abs)) })
+  }
+  return items
 }
 
 /** What the walk needs of a stat, from node:fs or from the native batch. */
@@ -182,10 +244,12 @@ function statBatch(prefix: string, entries: Dirent[]): Float64Array | null {
 
 const KINDS = ['other', 'file', 'dir'] as const
 
-function batchedStat(stats: Float64Array, i: number): EntryStat | null {
-  const kind = KINDS[stats[i * 5] as number]
+/** Entry i of a native batch of `width` numbers per entry: kind, size, mtimeMs, ino, dev, ... */
+function batchedStat(stats: Float64Array, i: number, width: number): EntryStat | null {
+  const at = i * width
+  const kind = KINDS[stats[at] as number]
   if (kind === undefined) return null
-  return { kind, size: stats[i * 5 + 1] as number, mtimeMs: stats[i * 5 + 2] as number, ino: stats[i * 5 + 3] as number, dev: stats[i * 5 + 4] as number }
+  return { kind, size: stats[at + 1] as number, mtimeMs: stats[at + 2] as number, ino: stats[at + 3] as number, dev: stats[at + 4] as number }
 }
 
 function statFollow(abs: string, shown: string): Stats {
