@@ -194,6 +194,9 @@ export class Seeder extends EventEmitter<SeederEvents> {
         {
           path: input.path,
           preloadedStore: store,
+          // Our store keeps its own piece cache; webtorrent's would hold 20 more whole pieces
+          // per release on top (160 MiB for a release in 8 MiB pieces).
+          storeCacheSlots: 0,
           skipVerify: true,
           // Whatever webtorrent counted as downloaded, a seeder has nothing left.
           getAnnounceOpts: () => ({ left: 0 }),
