@@ -45,7 +45,7 @@ const DRIVER = (peers: number, count: number): string => `
       at: Date.now() + n * 1000, releases: [release], damagedReleases: [], uploadLimitNow: { limit: 0, source: 'normal' }, watchFolders: [], rollouts: [],
       swarms: [{ infoHash, peers: ${peers}, uploadRate: 80e6 + n * 1e5, downloadRate: 0, uploaded: n * 80e6, distributedCopies: 37.5, availability }],
       peers: list,
-      settings: { address: null, httpPort: 7070, peerPort: 6881, feedKey: null, announceIntervalSeconds: 30, uploadLimit: 0, utp: true, hooks: { command: null, webhookUrl: null, timeoutSeconds: 10 }, retention: [], uploadSchedule: null, watchFolders: [] },
+      settings: { address: null, httpPort: 7070, peerPort: 6881, feedKey: null, announceIntervalSeconds: 30, uploadLimit: 0, utp: true, hooks: { command: null, webhookUrl: null, timeoutSeconds: 10 }, retention: [], uploadSchedule: null, watchFolders: [], externalTracker: null },
       endpoints: { address: '10.0.0.5', feedUrl: 'http://10.0.0.5:7070/feed.xml', announceUrls: [], dashboardUrl: null },
     })
   }

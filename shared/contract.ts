@@ -120,6 +120,22 @@ export interface Settings {
   uploadSchedule: UploadSchedule | null
   /** Folders whose new top-level entries are published by themselves (electron/engine/watch-folders.ts). */
   watchFolders: WatchFolder[]
+  /** A tracker of the user's (opentracker) in place of ours in every .torrent; null for ours. */
+  externalTracker: ExternalTracker | null
+}
+
+/**
+ * An external tracker for fleets beyond what the built-in one holds (electron/engine/external-tracker.ts).
+ * Swarmdrop writes the whitelist of its published info-hashes; our own tracker keeps answering
+ * the clients that still hold an older .torrent.
+ */
+export interface ExternalTracker {
+  /** http://, https:// or udp:// announce URL that every .torrent and magnet carries instead of ours. */
+  announceUrl: string
+  /** Absolute path of opentracker's whitelist (`-w` / `access.whitelist`): one hex info-hash per line; null when it is managed elsewhere. */
+  whitelistFile: string | null
+  /** Sent SIGHUP after each whitelist change, which is when opentracker re-reads it; null for none. */
+  reloadPid: number | null
 }
 
 /** A folder on the publisher's machine: each file or folder put in it becomes a release in `channel`. */

@@ -112,6 +112,15 @@ const SETTINGS_FIELDS: Record<keyof Settings, Check> = {
     list(bool)(schedule.hours, `${field}.hours`)
   },
   watchFolders: list(watchFolder),
+  externalTracker: (v, field) => {
+    if (v === null) return
+    if (typeof v !== 'object' || Array.isArray(v)) throw invalid(`"${field}" must be { announceUrl, whitelistFile, reloadPid } or null, got ${describe(v)}.`)
+    const e = v as Record<string, unknown>
+    for (const k of Object.keys(e)) if (k !== 'announceUrl' && k !== 'whitelistFile' && k !== 'reloadPid') throw invalid(`"${field}" has no field "${k}".`)
+    nonEmptyText(e.announceUrl, `${field}.announceUrl`)
+    if (e.whitelistFile !== undefined) nullableText(e.whitelistFile, `${field}.whitelistFile`)
+    if (e.reloadPid !== undefined && e.reloadPid !== null) wholeNumber(e.reloadPid, `${field}.reloadPid`)
+  },
 }
 
 const SHAPES: { [K in CommandName]: Shape } = {

@@ -14,7 +14,7 @@ import { EVENT_NAMES, type CommandName, type CommandRequest, type CommandResult,
 import { isErrorInfo, toErrorInfo } from './errors.js'
 import { isCommandName, validateRequest } from './request-validation.js'
 
-export const PROTOCOL_VERSION = 4
+export const PROTOCOL_VERSION = 5
 const VERSION_PROTOCOL_PREFIX = 'swarmdrop.v'
 const TOKEN_PROTOCOL_PREFIX = 'bearer.'
 /** Application close code (4000-4999) for a client that speaks another protocol version. */

@@ -17,7 +17,13 @@ export const SERVE_USAGE = `swarmdrop serve ${INSTANCE_FLAGS_USAGE}
 
   --watch DIR[=CHANNEL] (repeatable; replaces the watch folders in Settings for this run) publishes
   each file or folder put into DIR to CHANNEL (default: the default channel) once it has stopped
-  changing for 10 s; one changed later is published again and its old release retired.`
+  changing for 10 s; one changed later is published again and its old release retired.
+
+  --external-tracker URL puts an external tracker (opentracker) into every .torrent instead of
+  ours, for fleets beyond what the built-in tracker holds. --tracker-whitelist FILE: Swarmdrop
+  writes the published info-hashes there (opentracker's -w / access.whitelist file), and
+  --tracker-reload-pid PID is sent SIGHUP after each change, which is when opentracker re-reads it.
+  The built-in tracker keeps answering clients that hold an older .torrent.`
 
 const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard', import.meta.url))
 
@@ -39,7 +45,8 @@ export async function runServe(argv: string[]): Promise<number> {
   const stored = engine.snapshot().releases.filter((r) => r.state !== 'retired').length
   say(`Swarmdrop serving from ${dataDir}`)
   say(`  feed:       ${ep.feedUrl}`)
-  say(`  tracker:    ${ep.announceUrls.join('  ')}`)
+  const external = engine.settings().externalTracker
+  say(`  tracker:    ${ep.announceUrls.join('  ')}${external ? ` (external${external.whitelistFile ? `, whitelist ${external.whitelistFile}` : ''})` : ''}`)
   say(`  ports:      HTTP ${engine.httpPort} (TCP+UDP), peers ${engine.peerPort} (TCP)`)
   for (const w of engine.settings().watchFolders) say(`  watching:   ${w.dir} (channel ${w.channel})`)
   if (!ep.dashboardUrl) say(`  dashboard:  ${admin.baseUrl} (no dashboard build: run "npm run build")`)

@@ -13,9 +13,10 @@ import { AdminServer } from './admin-server.js'
 import { adminToken, cleanUploadLeftovers, removeInstance, resolveDataDir, uploadsDir, writeInstance } from './data-dir.js'
 import { startEngine, type Engine } from './engine.js'
 import { noResolver, systemResolver } from './fleet-tracker.js'
+import { validateSettings } from './settings-store.js'
 import { parseWatchFlags } from './watch-folders.js'
 
-export const INSTANCE_FLAGS_USAGE = '[--data-dir DIR] [--address HOST] [--http-port N] [--peer-port N] [--no-reverse-dns] [--watch DIR[=CHANNEL]]...'
+export const INSTANCE_FLAGS_USAGE = '[--data-dir DIR] [--address HOST] [--http-port N] [--peer-port N] [--no-reverse-dns] [--watch DIR[=CHANNEL]]... [--external-tracker URL [--tracker-whitelist FILE [--tracker-reload-pid PID]]]'
 
 export interface InstanceFlags {
   dataDir: string
@@ -41,10 +42,13 @@ export function parseInstanceFlags(argv: string[], options: { strict: boolean })
       'peer-port': { type: 'string' },
       'no-reverse-dns': { type: 'boolean' },
       watch: { type: 'string', multiple: true },
+      'external-tracker': { type: 'string' },
+      'tracker-whitelist': { type: 'string' },
+      'tracker-reload-pid': { type: 'string' },
     },
   })
   if (options.strict && positionals.length > 0) throw new SwarmdropError('INVALID_ARGUMENT', `unexpected argument "${positionals.join(' ')}"`)
-  const text = (name: 'data-dir' | 'address' | 'http-port' | 'peer-port'): string | undefined => {
+  const text = (name: 'data-dir' | 'address' | 'http-port' | 'peer-port' | 'external-tracker' | 'tracker-whitelist' | 'tracker-reload-pid'): string | undefined => {
     const v = values[name]
     if (v === undefined) return undefined
     if (typeof v !== 'string' || v === '') throw new SwarmdropError('INVALID_ARGUMENT', `--${name} needs a value`)
@@ -59,7 +63,20 @@ export function parseInstanceFlags(argv: string[], options: { strict: boolean })
   if (peerPort !== undefined) overrides.peerPort = peerPort
   // Replaces the stored list for this run, like every other flag.
   if (values.watch !== undefined) overrides.watchFolders = parseWatchFlags([values.watch].flat())
+  const externalTracker = externalTrackerFlags(text('external-tracker'), text('tracker-whitelist'), text('tracker-reload-pid'))
+  if (externalTracker !== undefined) overrides.externalTracker = externalTracker
   return { dataDir: resolveDataDir(text('data-dir')), overrides, reverseDns: values['no-reverse-dns'] !== true }
+}
+
+/** `--external-tracker URL [--tracker-whitelist FILE [--tracker-reload-pid PID]]`, checked by the settings' own rules. */
+function externalTrackerFlags(url: string | undefined, whitelist: string | undefined, pid: string | undefined): Settings['externalTracker'] | undefined {
+  if (url === undefined) {
+    if (whitelist !== undefined || pid !== undefined) throw new SwarmdropError('INVALID_ARGUMENT', `--${whitelist !== undefined ? 'tracker-whitelist' : 'tracker-reload-pid'} needs --external-tracker URL`)
+    return undefined
+  }
+  if (pid !== undefined && !/^\d+$/.test(pid)) throw new SwarmdropError('INVALID_ARGUMENT', `--tracker-reload-pid must be a process id, got "${pid}"`)
+  const value = { announceUrl: url, whitelistFile: whitelist === undefined ? null : path.resolve(whitelist), reloadPid: pid === undefined ? null : Number(pid) }
+  return validateSettings({ externalTracker: value }).externalTracker
 }
 
 function portFlag(name: string, value: string | undefined): number | undefined {

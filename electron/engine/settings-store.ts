@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { SwarmdropError } from '../../shared/errors.js'
 import { writeFileAtomic } from './atomic-write.js'
 import { DEFAULT_HOOKS, validateHookSettings } from './hooks.js'
+import { validateExternalTracker } from './external-tracker.js'
 import { checkWatchFolders } from './watch-folders.js'
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
@@ -29,6 +30,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   retention: [],
   uploadSchedule: null,
   watchFolders: [],
+  externalTracker: null,
 }
 
 /** Throws INVALID_ARGUMENT naming the setting and the allowed range. */
@@ -112,6 +114,10 @@ export function validateSettings(patch: Partial<Settings>): Partial<Settings> {
       case 'hooks':
         // hooks.ts owns the rules (URL schemes, timeout range); the object is replaced as a whole.
         out.hooks = validateHookSettings(value)
+        break
+      case 'externalTracker':
+        // external-tracker.ts owns the rules (URL schemes, an absolute whitelist path).
+        out.externalTracker = validateExternalTracker(value, invalid)
         break
       case 'utp':
         if (typeof value !== 'boolean') throw invalid(`utp must be true or false, got ${String(value)}`)
