@@ -46,6 +46,7 @@ import { scanSources } from './source-scanner.js'
 import { encodeTorrent, magnetUri } from './torrent-file.js'
 import { Tracker, type AnnounceEvent } from './tracker.js'
 import { DialLimiter } from './dial-limiter.js'
+import { ExternalTrackerLink } from './external-tracker.js'
 import { FleetTracker, systemResolver, type HostResolver } from './fleet-tracker.js'
 import { HookRunner, rolloutCompleteEvent, stalledEvent } from './hooks.js'
 import { PRODUCT } from './product.js'
@@ -75,6 +76,8 @@ const PROGRESS_INTERVAL_MS = 100
 const SNAPSHOT_INTERVAL_MS = 1000
 /** Age limits are checked this often, besides after each publish. */
 const RETENTION_EVERY_MS = 3600_000
+/** How often the external tracker is asked who is in each release's swarm (for dialing them). */
+const EXTERNAL_LISTING_EVERY_MS = 10_000
 /** Servers remembered per release for completion notices; far above any LAN fleet. */
 const MAX_PEERS_REMEMBERED = 100_000
 
@@ -119,7 +122,15 @@ export class Engine implements CoreApi {
   private readonly store: ReleaseStore
   private readonly seeder: Seeder
   private readonly tracker: Tracker
+  /**
+   * opentracker in place of ours in every .torrent (settings.externalTracker, fixed for this run),
+   * or null. Ours keeps answering the clients that hold an older .torrent; with nobody announcing
+   * to it, the fleet view lives on feed polls, .torrent fetches, wires and web-seed requests.
+   */
+  private readonly external: ExternalTrackerLink | null
   private readonly lan: LanServer
+  /** Per release: when the external tracker was last asked for its swarm, or is being asked (Infinity). */
+  private readonly externalListing = new Map<string, number>()
   private overrides: Partial<Settings>
   /** The address every URL carries, fixed for this run (changing it needs a restart). */
   private readonly address: string
@@ -165,6 +176,10 @@ export class Engine implements CoreApi {
       intervalSeconds: settings.announceIntervalSeconds,
       isAllowed: (infoHash) => this.isPublished(infoHash),
     })
+    const external = settings.externalTracker
+    this.external = external
+      ? new ExternalTrackerLink({ config: external, seeder: () => ({ peerId: this.seeder.peerId, port: this.seeder.port }), published: () => this.whitelisted(), log: (line) => this.log(line) })
+      : null
     this.fleet = new FleetTracker({ dataDir: parts.options.dataDir, resolver: parts.options.resolver ?? systemResolver, log: (line) => this.log(line), stallAfterMs: parts.options.stallAfterMs })
     this.watch = new WatchFolders({
       stateFile: path.join(parts.options.dataDir, 'watch.json'),
@@ -205,6 +220,8 @@ export class Engine implements CoreApi {
   async listen(): Promise<void> {
     await this.fleet.load()
     this.syncFleetReleases()
+    // An unwritable whitelist stops the start here, with the file named, not at the first publish.
+    await this.external?.sync()
     await this.lan.listen()
     this.retentionTimer = setInterval(() => void this.applyRetention().catch((err: unknown) => this.log(`error: retention: ${toErrorInfo(err).message}`)), RETENTION_EVERY_MS)
     this.retentionTimer.unref()
@@ -315,7 +332,7 @@ export class Engine implements CoreApi {
       peerPort: this.peerPort,
       feedUrl: this.lan.urls.feed(),
       channels: this.channelNames().map((name) => ({ name, feedUrl: this.lan.urls.feed(name) })),
-      announceUrls: this.lan.urls.announce(),
+      announceUrls: this.external?.announceUrls() ?? this.lan.urls.announce(),
       dashboardUrl: this.dashboardUrl,
     }
   }
@@ -448,6 +465,8 @@ export class Engine implements CoreApi {
   }
 
   private async seedRecord(record: ReleaseRecord): Promise<void> {
+    // The seeder's first announce must be accepted: refused, it would not retry for the tracker's interval.
+    await this.external?.allow(record.infoHash)
     await this.seeder.seed({
       infoHash: record.infoHash,
       torrent: this.torrentOf(record),
@@ -468,6 +487,29 @@ export class Engine implements CoreApi {
    */
   private dialUnfinished(infoHash: string): void {
     for (const p of this.fleet.model.knownPeers(infoHash, true)) this.dials.attempt(infoHash, p.ip, p.port, () => this.seeder.dial(infoHash, p.ip, p.port))
+  }
+
+  /**
+   * With an external tracker no server announces to us, so no announce tells us its listen port
+   * or that it finished: ask the tracker who is in the swarm, now and then, so dialUnfinished can
+   * dial them and read their bitfields (a finished server shows a full one and hangs up).
+   */
+  private listExternalSwarm(infoHash: string): void {
+    const external = this.external
+    if (!external) return
+    const last = this.externalListing.get(infoHash) ?? 0
+    if (Date.now() - last < EXTERNAL_LISTING_EVERY_MS) return
+    this.externalListing.set(infoHash, Infinity)
+    void external
+      .peers(infoHash)
+      .then((peers) => {
+        for (const p of peers) this.fleet.model.listed(infoHash, p.ip, p.port)
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.seeder.isSeeding(infoHash)) this.externalListing.set(infoHash, Date.now())
+        else this.externalListing.delete(infoHash)
+      })
   }
 
   /** After a restart, servers already in the swarm announce again; dial the ones we already know. */
@@ -527,10 +569,12 @@ export class Engine implements CoreApi {
     await this.seeder.remove(record.infoHash)
     this.problems.delete(record.infoHash)
     this.completions.delete(record.infoHash)
+    this.externalListing.delete(record.infoHash)
     this.publishedCache.delete(record.infoHash)
     this.fleet.forgetRelease(record.infoHash)
     this.syncFleetReleases()
     this.lan.releasesChanged()
+    await this.external?.sync().catch((err: unknown) => this.log(`error: ${toErrorInfo(err).message}`))
     this.log(`retired ${record.title} (${record.infoHash})`)
     return this.summary(updated)
   }
@@ -560,6 +604,13 @@ export class Engine implements CoreApi {
   }
 
   // --- derived views ----------------------------------------------------------------------
+
+  /** What the external tracker's whitelist holds: what our own tracker accepts (isPublished). */
+  private whitelisted(): string[] {
+    const out = new Set(this.starting)
+    for (const r of this.store.all()) if (r.state !== 'retired') out.add(r.infoHash)
+    return [...out]
+  }
 
   private isPublished(infoHash: string): boolean {
     if (this.starting.has(infoHash)) return true
@@ -703,6 +754,7 @@ export class Engine implements CoreApi {
     for (const r of this.store.all()) {
       if (!this.seeder.isSeeding(r.infoHash)) continue
       this.fleet.onWires(r.infoHash, this.seeder.wireSignals(r.infoHash))
+      this.listExternalSwarm(r.infoHash)
       this.dialUnfinished(r.infoHash)
     }
     const { changed, completed, stalled } = this.fleet.tick(() => this.rollouts())

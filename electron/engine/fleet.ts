@@ -166,6 +166,18 @@ export class FleetModel {
     this.changed(s)
   }
 
+  /**
+   * An external tracker lists this server in a release's swarm, at this listen port. It never
+   * announces to us, so this port is how the engine dials it to read its bitfield (knownPeers).
+   */
+  listed(infoHash: string, ip: string, port: number): void {
+    if (!this.releases.has(infoHash)) return
+    const known = this.servers.has(normalizeIp(ip))
+    const s = this.server(ip)
+    this.cell(s, infoHash).port = port
+    if (!known) this.changed(s)
+  }
+
   announced(a: AnnounceSignal): void {
     const release = this.releases.get(a.infoHash)
     if (!release) return
