@@ -129,8 +129,78 @@ export interface ChunkStoreChecks {
   onSourceChanged?: (err: SwarmdropError) => void
 }
 
-/** Whole pieces kept in memory per release: peers ask for 16 KiB blocks, mostly of the same pieces. */
-const PIECE_CACHE_BYTES = 32 * 1024 * 1024
+/**
+ * Whole pieces kept in memory, across every release: peers ask for 16 KiB blocks, mostly of the
+ * same few pieces. 64 MiB holds 8 pieces of 8 MiB (a 10 GiB release) or 4 of the largest, 16 MiB.
+ */
+export const PIECE_CACHE_BYTES = 64 * 1024 * 1024
+
+interface CachedPiece {
+  owner: number
+  index: number
+  bytes: number
+  piece: Promise<Buffer>
+}
+
+/**
+ * Recently read, verified pieces of every release, least recently used first, within one byte
+ * budget. Peers request a piece as 16 KiB blocks, and several servers tend to want the same
+ * pieces at once: reading each piece from disk once and serving its blocks from memory cut the
+ * seeder's per-block file reads by ~30×. One budget for all releases keeps memory flat however
+ * many releases are published (a cache per release grew with each one).
+ */
+export class PieceCache {
+  private readonly entries = new Map<string, CachedPiece>()
+  private cachedBytes = 0
+  private owners = 0
+
+  constructor(readonly maxBytes: number = PIECE_CACHE_BYTES) {}
+
+  /** Bytes of the pieces held, reads in progress included. */
+  get bytes(): number {
+    return this.cachedBytes
+  }
+
+  /** A key space for one store's pieces. */
+  newOwner(): number {
+    return ++this.owners
+  }
+
+  /** Piece `index` of `owner` from memory, or from `load` (a failed load is not remembered). */
+  get(owner: number, index: number, bytes: number, load: () => Promise<Buffer>): Promise<Buffer> {
+    const key = `${owner}:${index}`
+    const cached = this.entries.get(key)
+    if (cached) {
+      // Map iteration order is insertion order: re-inserting on use makes it an LRU.
+      this.entries.delete(key)
+      this.entries.set(key, cached)
+      return cached.piece
+    }
+    const piece = load()
+    const entry: CachedPiece = { owner, index, bytes, piece }
+    piece.catch(() => {
+      if (this.entries.get(key) === entry) this.drop(key, entry)
+    })
+    // Always room for the newest piece, even one larger than the whole budget.
+    for (const [k, e] of this.entries) {
+      if (this.cachedBytes + bytes <= this.maxBytes) break
+      this.drop(k, e)
+    }
+    this.entries.set(key, entry)
+    this.cachedBytes += bytes
+    return piece
+  }
+
+  /** Drops every piece of `owner`: a closed store's memory goes at once. */
+  forget(owner: number): void {
+    for (const [k, e] of this.entries) if (e.owner === owner) this.drop(k, e)
+  }
+
+  private drop(key: string, entry: CachedPiece): void {
+    this.entries.delete(key)
+    this.cachedBytes -= entry.bytes
+  }
+}
 
 /** Piece `index` of a release, read from its files in torrent order. */
 export class ReadOnlyChunkStore {
@@ -140,14 +210,7 @@ export class ReadOnlyChunkStore {
   private readonly starts: number[]
   private readonly length: number
   private closed = false
-  /**
-   * Recently read pieces, least recently used first. Peers request a piece as 16 KiB blocks, and
-   * several servers tend to want the same pieces at once: reading each piece from disk once and
-   * serving its blocks from memory cut the seeder's per-block file reads by ~30×.
-   */
-  private readonly pieces = new Map<number, Promise<Buffer>>()
-  private readonly maxPieces: number
-
+  private readonly owner: number
   private reported = false
 
   constructor(
@@ -155,6 +218,8 @@ export class ReadOnlyChunkStore {
     files: StoredFile[],
     private readonly pool: FileHandlePool,
     private readonly checks: ChunkStoreChecks = {},
+    /** Shared by every release of a seeder; a store of its own by default. */
+    private readonly cache: PieceCache = new PieceCache(),
   ) {
     this.chunkLength = pieceLength
     this.files = files.filter((f) => f.length > 0)
@@ -165,7 +230,7 @@ export class ReadOnlyChunkStore {
       offset += f.length
     }
     this.length = offset
-    this.maxPieces = Math.max(4, Math.floor(PIECE_CACHE_BYTES / pieceLength))
+    this.owner = cache.newOwner()
   }
 
   get(index: number, opts: { offset?: number; length?: number } | null | Callback<Buffer>, cb?: Callback<Buffer>): void {
@@ -181,7 +246,9 @@ export class ReadOnlyChunkStore {
       return queueMicrotask(() => done(new Error(`piece ${index} (offset ${offset}, length ${length}) is outside the release`)))
     }
     this.piece(index, pieceStart, pieceLength).then(
-      (piece) => done(null, piece.subarray(offset, offset + length)),
+      // A copy, not a view: a block queued on a slow peer's socket would otherwise keep its whole
+      // piece (up to 16 MiB) alive long after the cache let go of it.
+      (piece) => done(null, Buffer.from(piece.subarray(offset, offset + length))),
       (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
     )
   }
@@ -193,7 +260,7 @@ export class ReadOnlyChunkStore {
 
   close(cb?: Callback<void>): void {
     this.closed = true
-    this.pieces.clear()
+    this.cache.forget(this.owner)
     void this.pool.forget(this.files.map((f) => f.absPath)).then(() => cb?.(null))
   }
 
@@ -203,21 +270,13 @@ export class ReadOnlyChunkStore {
   }
 
   private piece(index: number, start: number, length: number): Promise<Buffer> {
-    let piece = this.pieces.get(index)
-    if (piece) {
-      this.pieces.delete(index)
-    } else {
+    return this.cache.get(this.owner, index, length, () => {
       const reading = this.read(start, length).then((buf) => this.verify(index, buf))
-      piece = reading
-      // A failed read is not remembered: the next request tries the disk again.
       reading.catch((err: unknown) => {
-        if (this.pieces.get(index) === reading) this.pieces.delete(index)
         if (err instanceof SwarmdropError && err.code === 'FILE_CHANGED') this.report(err)
       })
-      if (this.pieces.size >= this.maxPieces) this.pieces.delete(this.pieces.keys().next().value as number)
-    }
-    this.pieces.set(index, piece)
-    return piece
+      return reading
+    })
   }
 
   private verify(index: number, piece: Buffer): Buffer {

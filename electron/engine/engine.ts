@@ -208,7 +208,7 @@ export class Engine implements CoreApi {
     this.seeder.on('superSeedDone', (infoHash) => {
       const record = this.store.get(infoHash)
       const uploaded = this.seeder.stats(infoHash)?.uploaded ?? 0
-      if (record) this.log(`every piece of ${record.title} has reached a server after ${(uploaded / Math.max(1, record.totalSize)).toFixed(2)} copies uploaded: super-seeding ends, servers may fetch anything from us`)
+      if (record) this.log(`every piece of ${record.title} has reached a server after ${(uploaded / Math.max(1, record.totalSize)).toFixed(2)} copies uploaded: from now on it sends only what no connected server holds, or helps a server that stalls`)
     })
     this.seeder.on('error', (infoHash, err) => {
       const record = this.store.get(infoHash)

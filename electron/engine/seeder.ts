@@ -16,7 +16,7 @@ import { availabilityCells } from '../../shared/availability.js'
 import { SwarmdropError } from '../../shared/errors.js'
 import { isLoopback, normalizeIp } from './ip-address.js'
 import { listenError } from './listen-error.js'
-import { FileHandlePool, ReadOnlyChunkStore, type StoredFile } from './chunk-store.js'
+import { FileHandlePool, PieceCache, ReadOnlyChunkStore, type StoredFile } from './chunk-store.js'
 import type { WireSignal } from './fleet.js'
 import { peerClient } from './peer-client.js'
 import { SuperSeeding } from './super-seeding.js'
@@ -121,6 +121,8 @@ function swarmdropPeerId(): string {
 export class Seeder extends EventEmitter<SeederEvents> {
   private readonly client: WtClient
   private readonly pool: FileHandlePool
+  /** One memory budget for the pieces of every release, as the pool is one bound on open files. */
+  private readonly pieceCache = new PieceCache()
   private readonly seeding = new Map<string, Seeding>()
   private readonly superSeed: boolean
 
@@ -187,7 +189,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
         if (!this.seeding.has(input.infoHash)) return
         void this.remove(input.infoHash).finally(() => this.emit('error', input.infoHash, err))
       },
-    })
+    }, this.pieceCache)
     const torrent = await new Promise<WtTorrent>((resolve, reject) => {
       const t = this.client.add(
         new Uint8Array(input.torrent),

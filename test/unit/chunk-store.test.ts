@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto'
 import { mkdir, open, readFile, rm, stat, symlink, truncate, writeFile, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import { FileHandlePool, ReadOnlyChunkStore, type StoredFile } from '../../electron/engine/chunk-store.js'
+import { FileHandlePool, PieceCache, ReadOnlyChunkStore, type StoredFile } from '../../electron/engine/chunk-store.js'
 import { SwarmdropError } from '../../shared/errors.js'
 import { pseudoRandom } from '../support/fixtures.js'
 import { tempDir } from '../support/temp.js'
@@ -276,13 +276,13 @@ test('empty files are never opened: they hold no bytes, so a missing empty file 
 
 test('the piece cache holds the most recently used pieces, least recently used out first', async (t) => {
   const dir = await scratch(t)
-  // The cache holds max(4, 32 MiB / pieceLength) pieces: 4 of 8 MiB. A sparse file costs no disk.
+  // A 32 MiB cache holds 4 pieces of 8 MiB. A sparse file costs no disk.
   const pieceLength = 8 * MIB
   const file = path.join(dir, 'sparse.bin')
   const length = 5 * pieceLength + 100
   await writeFile(file, '')
   await truncate(file, length)
-  const store = new ReadOnlyChunkStore(pieceLength, [{ absPath: file, length }], newPool(t, 2))
+  const store = new ReadOnlyChunkStore(pieceLength, [{ absPath: file, length }], newPool(t, 2), {}, new PieceCache(32 * MIB))
   const firstByte = async (index: number): Promise<number> => (await get(store, index, { offset: 0, length: 1 }))[0] as number
 
   for (const index of [0, 1, 2, 3, 0, 4]) assert.equal(await firstByte(index), 0)
@@ -300,6 +300,57 @@ test('the piece cache holds the most recently used pieces, least recently used o
   assert.equal(await firstByte(3), 0)
   assert.equal(await firstByte(2), 0xee)
   assert.equal(await firstByte(5), 0xee, 'the short last piece')
+})
+
+test('one piece cache bounds the memory of every release together, and a closed store frees its share', async (t) => {
+  const dir = await scratch(t)
+  const pieceLength = 64 * KIB
+  const a = await writeLayout(dir, [10 * pieceLength], 'shared-a')
+  const b = await writeLayout(dir, [10 * pieceLength], 'shared-b')
+  const pool = new PeakPool(4)
+  t.after(() => pool.close())
+  const cache = new PieceCache(3 * pieceLength)
+  const storeA = new ReadOnlyChunkStore(pieceLength, a.files, pool, {}, cache)
+  const storeB = new ReadOnlyChunkStore(pieceLength, b.files, pool, {}, cache)
+  let peak = 0
+  for (let index = 0; index < 10; index++) {
+    for (const [store, layout] of [[storeA, a], [storeB, b]] as const) {
+      assert.deepEqual(await get(store, index), layout.content.subarray(index * pieceLength, (index + 1) * pieceLength))
+      peak = Math.max(peak, cache.bytes)
+    }
+  }
+  assert.equal(peak, 3 * pieceLength, 'two releases share the budget of three pieces')
+  // The last three read, across both releases: B8, A9, B9. A8 went out to make room.
+  const reads = pool.uses
+  await get(storeB, 8)
+  await get(storeA, 9)
+  assert.equal(pool.uses, reads, 'B8 and A9 are still cached')
+  await get(storeA, 8)
+  assert.equal(pool.uses, reads + 1, 'A8 was evicted and is read again, in place of B9')
+  await callback((cb) => storeA.close(cb))
+  assert.equal(cache.bytes, pieceLength, 'only the open release keeps its piece, B8')
+  await callback((cb) => storeB.close(cb))
+  assert.equal(cache.bytes, 0)
+})
+
+test('a piece larger than the whole cache is still served, and replaces what was there', async (t) => {
+  const dir = await scratch(t)
+  const layout = await writeLayout(dir, [3 * 64 * KIB], 'oversize')
+  const cache = new PieceCache(32 * KIB)
+  const store = new ReadOnlyChunkStore(64 * KIB, layout.files, newPool(t, 2), {}, cache)
+  for (const index of [0, 1, 2]) assert.deepEqual(await get(store, index), layout.content.subarray(index * 64 * KIB, (index + 1) * 64 * KIB))
+  assert.equal(cache.bytes, 64 * KIB, 'one piece at a time')
+})
+
+test('a block handed out is a copy: whoever holds it does not keep its whole piece, nor change the cache', async (t) => {
+  const dir = await scratch(t)
+  const pieceLength = 256 * KIB
+  const layout = await writeLayout(dir, [pieceLength], 'copies')
+  const store = new ReadOnlyChunkStore(pieceLength, layout.files, newPool(t, 2))
+  const block = await get(store, 0, { offset: 16 * KIB, length: 16 * KIB })
+  assert.ok(block.buffer.byteLength < pieceLength, `the block's memory is its own (${block.buffer.byteLength} bytes), not the 256 KiB piece`)
+  block.fill(0)
+  assert.deepEqual(await get(store, 0, { offset: 16 * KIB, length: 16 * KIB }), layout.content.subarray(16 * KIB, 32 * KIB))
 })
 
 test('FileHandlePool reuses open handles and closes the least recently used idle one when full', async (t) => {
