@@ -24,6 +24,7 @@ PACKAGES=(
   iptables             # the fleet-view test's firewalled host (announces dropped)
   curl                 # the "subscribe your servers" setups run as a server would run them
   systemd              # systemd-analyze, systemd-sysusers: the unit of "swarmdrop service install"
+  opentracker          # the external tracker of a fleet (whitelist mode), and the tracker bench
 )
 
 say() { printf 'setup:test: %s\n' "$*"; }
