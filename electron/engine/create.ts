@@ -7,10 +7,10 @@ import { availableParallelism } from 'node:os'
 import path from 'node:path'
 import { SwarmdropError } from '../../shared/errors.js'
 import { choosePieceLength, isValidPieceLength, MIN_PIECE_LENGTH, MAX_PIECE_LENGTH } from '../../shared/piece-length.js'
-import { HashPool, type HashPoolOptions } from './hasher.js'
+import type { HashPool, HashPoolOptions } from './hasher.js'
 import { HashStream } from './hash-stream.js'
 import { scanSource, scanSources, type Source } from './source-scanner.js'
-import { encodeInfo, encodeTorrent, infoHashOf, magnetUri } from './torrent-file.js'
+import { encodeFileList, encodeInfo, encodeTorrent, infoHashOf, magnetUri } from './torrent-file.js'
 import { PRODUCT } from './product.js'
 
 export interface CreateProgress {
@@ -77,7 +77,14 @@ function hashWith(pool: HashPool, source: Source, pieceLength: number, options: 
 interface Scanned {
   source: Source
   pieceLength: number
-  pieces: Buffer
+  /** Still hashing when the scan is done: the info dictionary's file list is encoded meanwhile. */
+  pieces: Promise<Buffer>
+}
+
+/** Worker threads are only needed off the native path: their module loads only then. */
+async function newPool(threads: HashPoolOptions | undefined): Promise<HashPool> {
+  const { HashPool } = await import('./hasher.js')
+  return new HashPool(threads)
 }
 
 /** Native hashing threads, as HashPoolOptions asks for them (the main thread counts as one). */
@@ -114,9 +121,11 @@ async function scanAndHashStreamed(inputs: string[], name: string, options: Crea
     if (!stream) return null
     stream.add(source.files)
   }
-  const pieces = await finishStream(stream, source.totalSize, options)
-  // A file could not be read or changed: hash again the ordinary way, which names it and why.
-  return { source, pieceLength, pieces: pieces ?? (await hashWithPool(source, pieceLength, options)) }
+  const streamed = stream
+  const pieces = async (): Promise<Buffer> =>
+    // A file could not be read or changed: hash again the ordinary way, which names it and why.
+    (await finishStream(streamed, source.totalSize, options)) ?? (await hashWithPool(source, pieceLength, options))
+  return { source, pieceLength, pieces: pieces() }
 }
 
 /** Ends the stream, reporting progress and honouring the signal until it is done. */
@@ -143,7 +152,7 @@ async function finishStream(stream: HashStream, totalBytes: number, options: Cre
 }
 
 async function hashWithPool(source: Source, pieceLength: number, options: CreateOptions): Promise<Buffer> {
-  const pool = new HashPool(options.threads)
+  const pool = await newPool(options.threads)
   try {
     return await hashWith(pool, source, pieceLength, options)
   } finally {
@@ -166,11 +175,11 @@ function isFolderRelease(inputs: string[]): boolean {
  * scanned; the CLI's main thread hashes in slices, so progress and cancel come often.
  */
 async function scanThenHash(inputs: string[], name: string, options: CreateOptions): Promise<Scanned> {
-  const pool = new HashPool(options.threads)
+  const pool = await newPool(options.threads)
   try {
     const source = await scanSources(inputs, name)
     const pieceLength = options.pieceLength ?? choosePieceLength(source.totalSize)
-    return { source, pieceLength, pieces: await hashWith(pool, source, pieceLength, options) }
+    return { source, pieceLength, pieces: Promise.resolve(await hashWith(pool, source, pieceLength, options)) }
   } finally {
     pool.close()
   }
@@ -194,12 +203,16 @@ export async function createTorrent(input: string | string[], options: CreateOpt
     throw new SwarmdropError('INVALID_ARGUMENT', `${inputs.length} paths make one release under a folder named after it: give the release a name.`)
   }
   const scanned = (HashStream.supported && isFolderRelease(inputs) ? await scanAndHashStreamed(inputs, name ?? '', options) : null) ?? (await scanThenHash(inputs, name ?? '', options))
-  const { source, pieces, pieceLength } = scanned
+  const { source, pieceLength } = scanned
+  // Handled from now on: should encoding throw first, a hashing error must not go unobserved.
+  scanned.pieces.catch(() => {})
+  const fileList = source.isDirectory ? encodeFileList(source.files) : null
+  const pieces = await scanned.pieces
   const isPrivate = options.private ?? true
   const releaseName = name ?? source.name
   const info = encodeInfo({
     name: releaseName,
-    files: source.isDirectory ? source.files.map((f) => ({ path: f.path, length: f.length })) : null,
+    files: fileList,
     length: source.totalSize,
     pieceLength,
     pieces,

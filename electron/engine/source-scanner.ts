@@ -91,7 +91,7 @@ export async function scanSource(input: string, onFiles?: FoundFiles): Promise<S
   if (totalSize === 0) {
     throw new SwarmdropError('EMPTY_INPUT', `Every file in ${root} is empty (${files.length} files, 0 bytes): there is nothing to publish.`)
   }
-  // Already in torrent order: the walk visits each folder's entries sorted (see orderEntries).
+  // Already in torrent order: the walk visits each folder's entries sorted (see orderOf).
   return { root, name, isDirectory: true, files, totalSize }
 }
 
@@ -101,17 +101,14 @@ export async function scanSource(input: string, onFiles?: FoundFiles): Promise<S
  * cheap comparison is used whenever that cannot happen.
  */
 export function sortByPathBytes(files: SourceFile[]): SourceFile[] {
-  return sortByKeyBytes(files.map((f) => ({ f, key: f.path.join('/') }))).map((k) => k.f)
-}
-
-function sortByKeyBytes<T extends { key: string }>(keyed: T[]): T[] {
+  const keyed = files.map((f) => ({ f, key: f.path.join('/') }))
   if (!keyed.some((k) => /[\uE000-\uFFFF]/.test(k.key))) {
     keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   } else {
     const bytes = new Map(keyed.map((k) => [k, Buffer.from(k.key, 'utf8')]))
     keyed.sort((a, b) => Buffer.compare(bytes.get(a) as Buffer, bytes.get(b) as Buffer))
   }
-  return keyed
+  return keyed.map((k) => k.f)
 }
 
 /**
@@ -119,8 +116,15 @@ function sortByKeyBytes<T extends { key: string }>(keyed: T[]): T[] {
  * folder share its prefix, so they compare as the entry names do, with "/" after a folder's name
  * (the next byte of every path inside it). Walking in this order yields the global byte order.
  */
-function orderEntries(items: { name: string; st: EntryStat }[]): { name: string; st: EntryStat; key: string }[] {
-  return sortByKeyBytes(items.map((item) => ({ ...item, key: item.st.kind === 'dir' ? `${item.name}/` : item.name })))
+function orderOf(listing: Listing): number[] {
+  const { names, stats } = listing
+  const keys = names.map((name, i) => (stats[i * STAT_WIDTH] === KIND_DIR ? `${name}/` : name))
+  const order = keys.map((_, i) => i)
+  if (!keys.some((k) => /[\uE000-\uFFFF]/.test(k))) {
+    return order.sort((a, b) => ((keys[a] as string) < (keys[b] as string) ? -1 : (keys[a] as string) > (keys[b] as string) ? 1 : 0))
+  }
+  const bytes = keys.map((k) => Buffer.from(k, 'utf8'))
+  return order.sort((a, b) => Buffer.compare(bytes[a] as Buffer, bytes[b] as Buffer))
 }
 
 /**
@@ -151,16 +155,20 @@ async function walk(dir: string, rel: string[], ancestors: Set<string>, out: Sou
   // `dir` is already absolute and normalised, and a name has no separator: plain concatenation
   // gives path.join's result at a fraction of its cost, which shows over 10,000 files.
   const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep
-  const items = listNative(dir, prefix, state) ?? listWithNodeFs(dir, prefix, state)
-  for (const { name: entryName, st } of orderEntries(items)) {
+  const listing = listNative(dir, prefix, state) ?? listWithNodeFs(dir, prefix, state)
+  const { names, stats } = listing
+  for (const i of orderOf(listing)) {
     if (++state.sinceYield >= ENTRIES_PER_YIELD) {
       state.sinceYield = 0
       handOver(out, state, 0)
       await yieldToLoop()
     }
+    const entryName = names[i] as string
     const abs = prefix + entryName
-    if (st.kind === 'dir') {
-      const key = `${st.dev}:${st.ino}`
+    const at = i * STAT_WIDTH
+    const kind = stats[at]
+    if (kind === KIND_DIR) {
+      const key = `${stats[at + 4]}:${stats[at + 3]}`
       if (ancestors.has(key)) {
         let target = abs
         try {
@@ -172,84 +180,85 @@ async function walk(dir: string, rel: string[], ancestors: Set<string>, out: Sou
       }
       handOver(out, state, HAND_OVER_FILES)
       await walk(abs, [...rel, entryName], new Set(ancestors).add(key), out, state)
-    } else if (st.kind === 'file') {
-      out.push({ path: [...rel, entryName], absPath: abs, length: st.size, mtimeMs: st.mtimeMs, ino: st.ino })
+    } else if (kind === KIND_FILE) {
+      out.push({ path: [...rel, entryName], absPath: abs, length: stats[at + 1] as number, mtimeMs: stats[at + 2] as number, ino: stats[at + 3] as number })
     } else {
       throw notRegular(abs)
     }
   }
 }
 
-type Listed = { name: string; st: EntryStat }[]
-
-/** A folder's entries with their stats, in one native call; null without the addon or on failure. */
-function listNative(dir: string, prefix: string, state: WalkState): Listed | null {
-  const listed = nativeAddon?.listFolder?.(dir)
-  if (!listed) return null
-  const [joined, stats] = listed
-  const count = stats.length / 6
-  const names = count === 0 ? [] : joined.split('\0')
-  const items: Listed = []
-  for (let i = 0; i < count; i++) {
-    const name = names[i] as string
-    const abs = prefix + name
-    if (stats[i * 6 + 5] === 1) refuseLinkOutside(abs, state.realRoot)
-    // A failed stat is done again through node:fs, whose error names the cause.
-    items.push({ name, st: batchedStat(stats, i, 6) ?? entryStatOf(statFollow(abs, abs)) })
-  }
-  return items
+/**
+ * A folder's entry names, and per entry STAT_WIDTH numbers (following links, as statSync does):
+ * kind, size, mtimeMs, ino, dev. Numbers rather than objects: over 10,000 files the objects cost
+ * more garbage collection than the stat calls cost.
+ */
+interface Listing {
+  names: string[]
+  stats: Float64Array
 }
 
-function listWithNodeFs(dir: string, prefix: string, state: WalkState): Listed {
+const STAT_WIDTH = 5
+const KIND_FILE = 1
+const KIND_DIR = 2
+/** The native listing adds a sixth number per entry: 1 when the entry itself is a symlink. */
+const NATIVE_WIDTH = 6
+
+/** A folder's entries with their stats, in one native call; null without the addon or when it cannot read the folder. */
+function listNative(dir: string, prefix: string, state: WalkState): Listing | null {
+  const listed = nativeAddon?.listFolder?.(dir)
+  if (!listed) return null
+  const [joined, native] = listed
+  const count = native.length / NATIVE_WIDTH
+  const names = count === 0 ? [] : joined.split('\0')
+  const stats = new Float64Array(count * STAT_WIDTH)
+  for (let i = 0; i < count; i++) {
+    const from = i * NATIVE_WIDTH
+    if (native[from + 5] === 1) refuseLinkOutside(prefix + (names[i] as string), state.realRoot)
+    if ((native[from] as number) < 0) {
+      // The stat failed: node:fs does it again, and its error names the cause.
+      const abs = prefix + (names[i] as string)
+      putStat(stats, i, statFollow(abs, abs))
+    } else {
+      stats.set(native.subarray(from, from + STAT_WIDTH), i * STAT_WIDTH)
+    }
+  }
+  return { names, stats }
+}
+
+function listWithNodeFs(dir: string, prefix: string, state: WalkState): Listing {
   let entries: Dirent[]
   try {
     entries = readdirSync(dir, { withFileTypes: true })
   } catch (err) {
     throw fsError(err, dir)
   }
-  const stats = statBatch(prefix, entries)
-  const items: Listed = []
+  const batch = statBatch(prefix, entries)
+  const stats = batch ?? new Float64Array(entries.length * STAT_WIDTH)
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i] as Dirent
     const abs = prefix + entry.name
     if (entry.isSymbolicLink()) refuseLinkOutside(abs, state.realRoot)
-    items.push({ name: entry.name, st: (stats && batchedStat(stats, i, 5)) ?? entryStatOf(statFollow(abs, abs)) })
+    if (!batch || (stats[i * STAT_WIDTH] as number) < 0) putStat(stats, i, statFollow(abs, abs))
   }
-  return items
+  return { names: entries.map((e) => e.name), stats }
 }
 
-/** What the walk needs of a stat, from node:fs or from the native batch. */
-interface EntryStat {
-  kind: 'file' | 'dir' | 'other'
-  size: number
-  mtimeMs: number
-  ino: number
-  dev: number
-}
-
-function entryStatOf(st: Stats): EntryStat {
-  return { kind: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other', size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, dev: st.dev }
+function putStat(stats: Float64Array, i: number, st: Stats): void {
+  const kind = st.isFile() ? KIND_FILE : st.isDirectory() ? KIND_DIR : 0
+  stats.set([kind, st.size, st.mtimeMs, st.ino, st.dev], i * STAT_WIDTH)
 }
 
 /**
  * One native call stats every entry of a folder (following links, like statSync). Null without
- * the addon; an entry whose stat failed is stated again through node:fs, whose error is reported.
+ * the addon; an entry whose stat failed (kind -1) is stated again through node:fs, whose error is
+ * reported.
  */
 function statBatch(prefix: string, entries: Dirent[]): Float64Array | null {
   if (!nativeAddon || entries.length === 0) return null
-  const out = new Float64Array(entries.length * 5)
+  const out = new Float64Array(entries.length * STAT_WIDTH)
   const done = nativeAddon.statPaths(entries.map((e) => prefix + e.name).join('\0'), out)
   return done === entries.length ? out : null
-}
-
-const KINDS = ['other', 'file', 'dir'] as const
-
-/** Entry i of a native batch of `width` numbers per entry: kind, size, mtimeMs, ino, dev, ... */
-function batchedStat(stats: Float64Array, i: number, width: number): EntryStat | null {
-  const at = i * width
-  const kind = KINDS[stats[at] as number]
-  if (kind === undefined) return null
-  return { kind, size: stats[at + 1] as number, mtimeMs: stats[at + 2] as number, ino: stats[at + 3] as number, dev: stats[at + 4] as number }
 }
 
 function statFollow(abs: string, shown: string): Stats {

@@ -13,8 +13,8 @@ export interface InfoFile {
 
 export interface InfoInput {
   name: string
-  /** null for a single-file torrent. */
-  files: InfoFile[] | null
+  /** null for a single-file torrent; encodeFileList's bytes when they were encoded beforehand. */
+  files: InfoFile[] | Buffer | null
   /** Single-file length (ignored for multi-file). */
   length: number
   pieceLength: number
@@ -29,7 +29,7 @@ export function encodeInfo(input: InfoInput): Buffer {
     'piece length': input.pieceLength,
     pieces: input.pieces,
   }
-  if (input.files) info.files = new RawBencode(encodeFileList(input.files))
+  if (input.files) info.files = new RawBencode(Buffer.isBuffer(input.files) ? input.files : encodeFileList(input.files))
   else info.length = input.length
   if (input.private) info.private = 1
   return bencode(info)
