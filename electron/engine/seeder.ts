@@ -107,7 +107,7 @@ export interface SeederEvents {
    * (rTorrent does) would otherwise finish between two samples and never be seen complete.
    */
   wireClosed: [infoHash: string, signal: WireSignal]
-  /** Every piece of a release has reached a server: super-seeding ended, it now seeds normally. */
+  /** Every piece of a release has reached a server: from now on we send only what servers cannot get from one another. */
   superSeedDone: [infoHash: string]
 }
 
@@ -216,7 +216,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
       this.emit('error', input.infoHash, err)
     })
     const superSeeding = this.superSeed
-      ? new SuperSeeding({ pieceCount: torrent.pieces.length, pieceLength: input.pieceLength, onDone: () => this.emit('superSeedDone', input.infoHash) })
+      ? new SuperSeeding({ pieceCount: torrent.pieces.length, pieceLength: input.pieceLength, onSpread: () => this.emit('superSeedDone', input.infoHash) })
       : null
     // 'wire' fires before webtorrent announces our pieces on it, which is when super-seeding must step in.
     torrent.on('wire', (wire: WtWire) => {
@@ -231,6 +231,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
     const s = this.seeding.get(infoHash)
     if (!s) return
     this.seeding.delete(infoHash)
+    s.superSeeding?.close()
     await new Promise<void>((resolve) => s.torrent.destroy({ destroyStore: false }, () => resolve()))
   }
 
@@ -332,6 +333,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
   }
 
   async close(): Promise<void> {
+    for (const s of this.seeding.values()) s.superSeeding?.close()
     this.seeding.clear()
     await new Promise<void>((resolve) => this.client.destroy(() => resolve()))
     await this.pool.close()

@@ -10,10 +10,16 @@
  * (HAVE), not only after a second server has it. Strict BEP 16 stalls when servers do not upload
  * to one another quickly, and a LAN fleet of mixed clients does not always.
  *
+ * Once every piece has reached a server, the publisher becomes the source of last resort rather
+ * than one more full seed: a server is offered only pieces that no connected server holds (its
+ * holder left, as rTorrent does the moment it is done), or, when it has announced no new piece
+ * for a few seconds, the rarest pieces it lacks. Revealing everything instead made every client
+ * fetch from the publisher as from any seed: 1.3-2.0 copies for fleets of qBittorrent, most of a
+ * second copy for a late Transmission.
+ *
  * It works on any wire with bittorrent-protocol's surface: `attach()` runs when the wire is
  * created, before the seeder sends its bitfield, and replaces the wire's `bitfield` and `haveAll`
- * with an empty announcement plus HAVEs for the offered pieces. Once every piece has been seen at
- * a server, every wire is told the rest with HAVEs and new wires get the real bitfield.
+ * with an empty announcement plus HAVEs for the offered pieces.
  */
 
 /** The parts of a bittorrent-protocol wire this needs. */
@@ -34,45 +40,61 @@ export interface SuperSeedingOptions {
   pieceLength: number
   /** Bytes of offered, not yet announced pieces per server: enough to keep its requests flowing. */
   bytesInFlight?: number
-  /** Called once, when every piece has reached a server and super-seeding has ended. */
-  onDone?: () => void
+  /** A server that announces no new piece for this long is helped with the rarest pieces it lacks. */
+  stallMs?: number
+  /** Called once, when every piece has reached a server. */
+  onSpread?: () => void
+  now?: () => number
 }
 
 /** About a second of a 100 Mbit/s link per server: enough pipelining, little duplication at the end. */
 const DEFAULT_BYTES_IN_FLIGHT = 2 * 1024 * 1024
 const MIN_PIECES_IN_FLIGHT = 2
+/** Long enough for a client's own piece exchange to show; short against a rollout. */
+const DEFAULT_STALL_MS = 3000
 
 interface Tracked {
   wire: SuperSeedWire
   /** Pieces offered to this wire (HAVE sent) that it has not announced yet. */
   offered: Set<number>
-  /** Every piece this wire has been told about; after the end, the rest are sent. */
+  /** Every piece this wire has been told about. */
   revealed: Set<number>
+  /** Pieces it announced, mirrored so they can be taken off the availability when it leaves. */
+  held: Uint8Array
+  heldCount: number
+  lastProgressAt: number
   started: boolean
 }
 
 export class SuperSeeding {
   private readonly pieceCount: number
   private readonly perWire: number
-  /** Pieces any server has ever announced: the end comes when all have. */
+  private readonly stallMs: number
+  private readonly now: () => number
+  /** Pieces any server has ever announced: the first phase ends when all have. */
   private readonly seen: Uint8Array
   private seenCount = 0
+  /** Per piece: connected servers that hold it. */
+  private readonly available: Uint16Array
   /** Per piece: servers offered it and not yet done with it. */
   private readonly inFlight: Uint16Array
   private readonly wires = new Set<Tracked>()
-  private finished = false
   private cursor = 0
+  private timer: NodeJS.Timeout | null = null
 
   constructor(private readonly options: SuperSeedingOptions) {
     this.pieceCount = options.pieceCount
     this.perWire = Math.max(MIN_PIECES_IN_FLIGHT, Math.ceil((options.bytesInFlight ?? DEFAULT_BYTES_IN_FLIGHT) / options.pieceLength))
+    this.stallMs = options.stallMs ?? DEFAULT_STALL_MS
+    this.now = options.now ?? Date.now
     this.seen = new Uint8Array(options.pieceCount)
+    this.available = new Uint16Array(options.pieceCount)
     this.inFlight = new Uint16Array(options.pieceCount)
   }
 
-  /** True once every piece has reached a server (or there was nothing to do). */
-  get done(): boolean {
-    return this.finished
+  /** True once every piece has reached a server: the publisher is now the source of last resort. */
+  get spread(): boolean {
+    return this.seenCount === this.pieceCount
   }
 
   /** Pieces that have reached at least one server. */
@@ -82,28 +104,28 @@ export class SuperSeeding {
 
   /** Must run before the seeder announces its pieces on this wire (webtorrent's 'wire' event). */
   attach(wire: SuperSeedWire): void {
-    if (this.finished) return
-    const t: Tracked = { wire, offered: new Set(), revealed: new Set(), started: false }
+    const t: Tracked = { wire, offered: new Set(), revealed: new Set(), held: new Uint8Array(this.pieceCount), heldCount: 0, lastProgressAt: this.now(), started: false }
     this.wires.add(t)
     const haveNone = wire.haveNone.bind(wire)
-    const haveAll = wire.haveAll.bind(wire)
     const bitfield = wire.bitfield.bind(wire)
-    const start = (announceAll: () => void): void => {
+    const start = (): void => {
       if (t.started) return
       t.started = true
-      // Ended between the wire's creation and now: the seeder's own announcement goes out as is.
-      if (this.finished) return announceAll()
+      t.lastProgressAt = this.now()
       if (wire.hasFast) haveNone()
       else bitfield(new Uint8Array(Math.ceil(this.pieceCount / 8)))
       this.topUp(t)
     }
     // The seeder's own announcement (have-all with the fast extension, else a full bitfield)
     // becomes "nothing yet", followed by a few HAVEs.
-    wire.haveAll = () => start(haveAll)
-    wire.bitfield = (field) => start(() => bitfield(field))
-    wire.on('have', (index) => this.onHave(t, index))
+    wire.haveAll = start
+    wire.bitfield = start
+    wire.on('have', (index) => {
+      if (index >= 0 && index < this.pieceCount) this.hold(t, index)
+      this.afterChange(t)
+    })
     const learnAll = (): void => {
-      for (let i = 0; i < this.pieceCount; i++) if (wire.peerPieces.get(i)) this.markSeen(i, t)
+      for (let i = 0; i < this.pieceCount; i++) if (wire.peerPieces.get(i)) this.hold(t, i)
       this.afterChange(t)
     }
     wire.on('bitfield', learnAll)
@@ -112,22 +134,42 @@ export class SuperSeeding {
       this.wires.delete(t)
       for (const i of t.offered) this.release(i)
       t.offered.clear()
+      for (let i = 0; i < this.pieceCount; i++) if (t.held[i] === 1) this.available[i] = (this.available[i] ?? 1) - 1
+      // Pieces only it held are now ours alone to give.
+      for (const other of this.wires) if (other.started) this.topUp(other)
     })
   }
 
-  private onHave(t: Tracked, index: number): void {
-    if (index < 0 || index >= this.pieceCount) return
-    this.markSeen(index, t)
-    this.afterChange(t)
+  /** Stops the stall checks; the wires are the seeder's to close. */
+  close(): void {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = null
   }
 
-  private markSeen(index: number, from: Tracked): void {
-    if (from.offered.delete(index)) this.release(index)
-    from.revealed.add(index)
+  /** Helps every server that has announced nothing new for the stall time. */
+  checkStalls(): void {
+    for (const t of this.wires) if (t.started) this.topUp(t)
+  }
+
+  private hold(t: Tracked, index: number): void {
+    if (t.offered.delete(index)) this.release(index)
+    t.revealed.add(index)
+    if (t.held[index] === 1) return
+    t.held[index] = 1
+    t.heldCount++
+    t.lastProgressAt = this.now()
+    this.available[index] = (this.available[index] ?? 0) + 1
     if (this.seen[index] === 0) {
       this.seen[index] = 1
       this.seenCount++
+      if (this.seenCount === this.pieceCount) this.onSpread()
     }
+  }
+
+  private onSpread(): void {
+    this.timer = setInterval(() => this.checkStalls(), Math.max(250, Math.floor(this.stallMs / 3)))
+    this.timer.unref()
+    this.options.onSpread?.()
   }
 
   private release(index: number): void {
@@ -135,15 +177,15 @@ export class SuperSeeding {
   }
 
   private afterChange(t: Tracked): void {
-    if (this.finished) return
-    if (this.seenCount === this.pieceCount) return this.finish()
     if (t.started) this.topUp(t)
   }
 
-  /** Offers `t` pieces until it has its share in flight: first pieces no server has or is fetching. */
+  /** Offers `t` pieces until it has its share in flight, by the rules of the phase. */
   private topUp(t: Tracked): void {
+    if (t.heldCount === this.pieceCount) return
+    const stalled = this.spread && this.now() - t.lastProgressAt >= this.stallMs
     while (t.offered.size < this.perWire) {
-      const next = this.pick(t, t.offered.size === 0)
+      const next = this.spread ? this.pickLastResort(t, stalled) : this.pickUnseen(t, t.offered.size === 0)
       if (next === null) return
       t.offered.add(next)
       t.revealed.add(next)
@@ -153,18 +195,18 @@ export class SuperSeeding {
   }
 
   /**
-   * The next piece for `t`: one never seen at a server and offered to nobody, scanning on from
-   * where the last pick stopped (so servers get disjoint runs). Failing that, and only for a wire
-   * with nothing else to fetch (`idle`), the unseen piece with the fewest offers: the end game,
-   * when a slower server holds the last ones. A busy wire gets no duplicate, since each one is
-   * publisher upload spent twice.
+   * While pieces remain that no server has: one never seen at a server and offered to nobody,
+   * scanning on from where the last pick stopped (so servers get disjoint runs). Failing that, and
+   * only for a wire with nothing else to fetch (`idle`), the unseen piece with the fewest offers:
+   * the end game, when a slower server holds the last ones. A busy wire gets no duplicate, since
+   * each one is publisher upload spent twice.
    */
-  private pick(t: Tracked, idle: boolean): number | null {
+  private pickUnseen(t: Tracked, idle: boolean): number | null {
     let fallback: number | null = null
     let fallbackLoad = Infinity
     for (let n = 0; n < this.pieceCount; n++) {
       const i = (this.cursor + n) % this.pieceCount
-      if (this.seen[i] === 1 || t.revealed.has(i) || t.wire.peerPieces.get(i)) continue
+      if (this.seen[i] === 1 || t.revealed.has(i) || t.held[i] === 1) continue
       const load = this.inFlight[i] ?? 0
       if (load === 0) {
         this.cursor = (i + 1) % this.pieceCount
@@ -178,15 +220,26 @@ export class SuperSeeding {
     return fallback
   }
 
-  private finish(): void {
-    this.finished = true
-    for (const t of this.wires) if (t.started) this.revealAll(t)
-    this.wires.clear()
-    this.options.onDone?.()
-  }
-
-  /** Tells a wire about every piece it has not heard of: it may now fetch anything from us. */
-  private revealAll(t: Tracked): void {
-    for (let i = 0; i < this.pieceCount; i++) if (!t.revealed.has(i) && !t.wire.peerPieces.get(i)) t.wire.have(i)
+  /**
+   * After every piece has reached a server: a piece `t` lacks that no connected server holds; or,
+   * for a stalled server, the rarest piece it lacks (fewest holders, then fewest offers).
+   */
+  private pickLastResort(t: Tracked, stalled: boolean): number | null {
+    let best: number | null = null
+    let bestScore = Infinity
+    for (let n = 0; n < this.pieceCount; n++) {
+      const i = (this.cursor + n) % this.pieceCount
+      if (t.revealed.has(i) || t.held[i] === 1 || t.wire.peerPieces.get(i)) continue
+      const holders = this.available[i] ?? 0
+      if (holders > 0 && !stalled) continue
+      const score = holders * 65536 + (this.inFlight[i] ?? 0)
+      if (score < bestScore) {
+        best = i
+        bestScore = score
+        if (score === 0) break
+      }
+    }
+    if (best !== null) this.cursor = (best + 1) % this.pieceCount
+    return best
   }
 }

@@ -58,7 +58,7 @@ test('each server is offered its own pieces, a few at a time, instead of the who
   a.announce(1)
   assert.deepEqual(a.offered(), [0, 1, 2, 3, 8])
   assert.equal(ss.piecesSeen, 1)
-  assert.equal(ss.done, false)
+  assert.equal(ss.spread, false)
 })
 
 test('a wire without the fast extension gets an empty bitfield of the right length first', () => {
@@ -87,9 +87,10 @@ test('the end game: an idle server gets a piece another is still fetching; a bus
   assert.ok([2, 3].includes(a.offered()[2] as number))
 })
 
-test('once every piece has reached a server, every wire hears of the rest and new wires get the real announcement', () => {
-  let ended = 0
-  const ss = new SuperSeeding({ pieceCount: 6, pieceLength: PIECE, bytesInFlight: 2 * PIECE, onDone: () => ended++ })
+test('once every piece has reached a server, the publisher gives only what no connected server holds, and helps a stalled server', () => {
+  let spread = 0
+  let now = 1_000
+  const ss = new SuperSeeding({ pieceCount: 6, pieceLength: PIECE, bytesInFlight: 2 * PIECE, stallMs: 3000, now: () => now, onSpread: () => spread++ })
   const a = new ScriptedWire(true)
   const b = new ScriptedWire(false)
   ss.attach(a)
@@ -99,20 +100,33 @@ test('once every piece has reached a server, every wire hears of the rest and ne
   for (const i of [0, 1]) a.announce(i)
   for (const i of [2, 3]) b.announce(i)
   a.announce(4)
-  assert.equal(ss.done, false)
+  assert.equal(ss.spread, false)
   b.announce(5)
-  assert.equal(ss.done, true)
-  assert.equal(ended, 1)
-  // Each wire now knows every piece: told by us, or its own.
-  for (const w of [a, b]) {
-    const known = [0, 1, 2, 3, 4, 5].filter((i) => w.offered().includes(i) || w.peerPieces.get(i))
-    assert.deepEqual(known, [0, 1, 2, 3, 4, 5], w.sent.join(', '))
-  }
-  assert.ok(!b.offered().includes(5), 'a piece the server announced is not announced back to it')
+  assert.equal(ss.spread, true)
+  assert.equal(spread, 1)
+  const told = (w: ScriptedWire): number => w.offered().length
+  const before = [told(a), told(b)]
+  // Every piece is held by a connected server: nothing more from us while they progress.
+  now += 1000
+  ss.checkStalls()
+  assert.deepEqual([told(a), told(b)], before, 'no offers while every piece is held by a connected server')
+
+  // A newcomer gets nothing it could fetch from the others...
   const late = new ScriptedWire(true)
   ss.attach(late)
   late.haveAll()
-  assert.deepEqual(late.sent, ['have-all'])
+  assert.deepEqual(late.sent, ['have-none'])
+  // ...until it stalls: then the rarest pieces it lacks, a share at a time.
+  now += 3000
+  ss.checkStalls()
+  assert.equal(late.offered().length, 2)
+  late.announce(late.offered()[0] as number)
+  assert.equal(late.offered().length, 2, 'progress again: no further help while others hold the rest')
+
+  // b leaves: the pieces only it held (2, 3, 5) are ours alone to give, and a gets them at once.
+  b.emit('close')
+  assert.deepEqual(a.offered().filter((i) => [2, 3, 5].includes(i)).length > 0, true, a.sent.join(', '))
+  ss.close()
 })
 
 test('a server that closes gives its offers back; one that arrives complete counts every piece as seen', () => {
@@ -134,5 +148,6 @@ test('a server that closes gives its offers back; one that arrives complete coun
   ss.attach(complete)
   complete.hold([0, 1, 2, 3])
   complete.emit('have-all')
-  assert.equal(ss.done, true)
+  assert.equal(ss.spread, true)
+  ss.close()
 })
