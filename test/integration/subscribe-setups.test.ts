@@ -45,6 +45,8 @@ test('the qBittorrent and aria2 setups, run as printed, subscribe real clients t
   await waitFor(async () => Object.keys(await qbt!.get<Record<string, unknown>>('rss/items')).includes('Swarmdrop'), 10_000, 'the feed in qBittorrent')
   const rules = await qbt.get<Record<string, { enabled: boolean; affectedFeeds: string[]; savePath: string }>>('rss/rules')
   assert.deepEqual({ enabled: rules.Swarmdrop?.enabled, feeds: rules.Swarmdrop?.affectedFeeds, savePath: rules.Swarmdrop?.savePath }, { enabled: true, feeds: [feedUrl], savePath: qbtDir })
+  const prefs = await qbt.get<{ bittorrent_protocol: number; rss_refresh_interval: number }>('app/preferences')
+  assert.deepEqual({ protocol: prefs.bittorrent_protocol, refresh: prefs.rss_refresh_interval }, { protocol: 1, refresh: 1 }, 'TCP only, polled every minute')
 
   // Published after both servers subscribed.
   await mkdir(path.join(dir, 'pub'))
