@@ -6,7 +6,8 @@
  * tc tbf (100 Mbit/s unless SWARMDROP_FLEET_RATE says otherwise). The link's real rate is measured
  * first and gives the Kumar–Ross bound T >= max(S/U, S/d, N·S/(U + N·u)). Each fleet gets its own
  * `swarmdrop serve` (a fresh data dir, from the build this file was compiled into) and fresh
- * clients: qBittorrent subscribed to the feed by RSS, Transmission 3.00, aria2 1.36 and rTorrent
+ * clients: qBittorrent subscribed to the feed by RSS (TCP only, as Swarmdrop's setup for it sets;
+ * SWARMDROP_FLEET_QBT_PROTOCOL=Both for its TCP+uTP default), Transmission 3.00, aria2 1.36 and rTorrent
  * 0.9.8 given the .torrent URL. A release is published and timed until every server has it, from
  * the fleet view (sampled every 0.5 s inside the publisher's namespace), checked against each
  * client's own completion hook and the SHA-1 of every copy on disk. The publisher's upload is read
