@@ -73,6 +73,8 @@ interface WtWire {
 }
 interface WtTorrent extends EventEmitter {
   infoHash: string
+  /** The decoded info dictionary: only read to start, until the torrent is ready. */
+  info?: unknown
   ready: boolean
   wires: WtWire[]
   pieces: unknown[]
@@ -205,6 +207,9 @@ export class Seeder extends EventEmitter<SeederEvents> {
         },
         (ready) => {
           t.removeListener('error', onError)
+          // Every path segment of every file is a Uint8Array in it, ~0.7 KB a file, and
+          // webtorrent keeps its own File objects and the raw metadata besides.
+          delete ready.info
           resolve(ready)
         },
       )
