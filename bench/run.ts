@@ -13,6 +13,7 @@ import { benchSoak } from './soak-bench.js'
 import { benchFleetUi } from './fleet-ui-bench.js'
 import { benchFleet } from './fleet-bench.js'
 import { benchTracker } from './tracker-bench.js'
+import { benchMemory } from './memory-bench.js'
 
 const SUITES: Record<string, () => Promise<BenchResult[]>> = {
   create: benchCreate,
@@ -24,6 +25,7 @@ const SUITES: Record<string, () => Promise<BenchResult[]>> = {
   'fleet-ui': benchFleetUi,
   fleet: benchFleet,
   tracker: benchTracker,
+  memory: benchMemory,
 }
 
 const wanted = process.argv.slice(2)
