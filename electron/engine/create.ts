@@ -9,7 +9,7 @@ import { SwarmdropError } from '../../shared/errors.js'
 import { choosePieceLength, isValidPieceLength, MIN_PIECE_LENGTH, MAX_PIECE_LENGTH } from '../../shared/piece-length.js'
 import type { HashPool, HashPoolOptions } from './hasher.js'
 import { HashStream } from './hash-stream.js'
-import { scanSource, scanSources, type Source } from './source-scanner.js'
+import { scanFolderNatively, scanSource, scanSources, type Source } from './source-scanner.js'
 import { encodeFileList, encodeInfo, encodeTorrent, infoHashOf, magnetUri } from './torrent-file.js'
 import { PRODUCT } from './product.js'
 
@@ -103,11 +103,22 @@ async function scanAndHashStreamed(inputs: string[], name: string, options: Crea
   let stream: HashStream | null = null
   let source: Source
   try {
-    if (inputs.length === 1 && given !== undefined) {
-      stream = HashStream.open(given, streamThreads(options.threads))
-      if (!stream) return null
-      const s = stream
-      source = await scanSource(inputs[0] as string, (files) => s.add(files))
+    if (inputs.length === 1) {
+      const input = inputs[0] as string
+      const threads = streamThreads(options.threads)
+      stream = given === undefined ? null : HashStream.open(given, threads)
+      // On a native thread first; where that gives up (and stops the stream), the JavaScript walk,
+      // which reports what made it give up.
+      let found = await scanFolderNatively(input, stream?.handle ?? null)
+      if (!found) {
+        if (stream) {
+          await stream.stop()
+          stream = HashStream.open(given as number, threads)
+        }
+        const s = stream
+        found = await scanSource(input, s ? (files) => s.add(files) : undefined)
+      }
+      source = found
     } else {
       source = await scanSources(inputs, name)
     }

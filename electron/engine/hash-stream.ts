@@ -29,7 +29,8 @@ function streamAddon(): StreamAddon | null {
 const addon = streamAddon()
 
 export class HashStream {
-  private readonly handle: NativeStreamHandle
+  /** For the native folder walk, which feeds the stream directly. */
+  readonly handle: NativeStreamHandle
   readonly result: Promise<Buffer | null>
   private ended = false
 

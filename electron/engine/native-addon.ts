@@ -33,6 +33,11 @@ export interface NativeAddon {
   hashStreamEnd?(handle: NativeStreamHandle): void
   hashStreamStop?(handle: NativeStreamHandle): void
   hashStreamProgress?(handle: NativeStreamHandle): number
+  /**
+   * A whole folder in torrent order, on a pool thread, feeding `stream` (then ended): relative
+   * paths joined by NUL, and length, mtimeMs, ino per file. Null: it gave up (see hash_stream.c).
+   */
+  walkFolder?(root: string, stream: NativeStreamHandle | null, done: (walked: [string, Float64Array] | null) => void): void
 }
 
 /** An opaque native object; only the addon looks inside. */

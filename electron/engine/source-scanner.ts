@@ -15,7 +15,7 @@ import { lstatSync, readdirSync, realpathSync, statSync, type Dirent, type Stats
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import path from 'node:path'
 import { SwarmdropError } from '../../shared/errors.js'
-import { nativeAddon } from './native-addon.js'
+import { nativeAddon, type NativeStreamHandle } from './native-addon.js'
 
 export interface SourceFile {
   /** Path components inside the release; empty for a single-file release. */
@@ -85,14 +85,45 @@ export async function scanSource(input: string, onFiles?: FoundFiles): Promise<S
   const state: WalkState = { sinceYield: 0, realRoot, onFiles, handedOver: 0 }
   await walk(root, [], new Set([dirKey(st)]), files, state)
   handOver(files, state, 0)
-  if (files.length === 0) throw new SwarmdropError('EMPTY_INPUT', `The folder ${root} contains no files: there is nothing to publish.`)
   let totalSize = 0
   for (const f of files) totalSize += f.length
+  // Already in torrent order: the walk visits each folder's entries sorted (see orderOf).
+  return folderSource(root, files, totalSize)
+}
+
+/**
+ * A folder walked on a native thread (native/hash_stream.c), in the same order, with the same
+ * stats, while JavaScript builds nothing per entry; `feed` receives the files as they are found.
+ * Null without the addon, or when the walk gave up on something this module handles itself (a
+ * symlink, a device, an unreadable entry): then scanSource walks the folder and reports it.
+ */
+export async function scanFolderNatively(input: string, feed: NativeStreamHandle | null): Promise<Source | null> {
+  const walkFolder = nativeAddon?.walkFolder
+  if (!walkFolder) return null
+  const root = path.resolve(input)
+  const walked = await new Promise<[string, Float64Array] | null>((resolve) => walkFolder(root, feed, resolve))
+  if (!walked) return null
+  const [joined, meta] = walked
+  const count = meta.length / 3
+  const rels = count === 0 ? [] : joined.split('\0')
+  const prefix = root.endsWith(path.sep) ? root : root + path.sep
+  const files: SourceFile[] = new Array<SourceFile>(count)
+  let totalSize = 0
+  for (let i = 0; i < count; i++) {
+    const rel = rels[i] as string
+    const length = meta[i * 3] as number
+    totalSize += length
+    files[i] = { path: rel.split('/'), absPath: prefix + rel, length, mtimeMs: meta[i * 3 + 1] as number, ino: meta[i * 3 + 2] as number }
+  }
+  return folderSource(root, files, totalSize)
+}
+
+function folderSource(root: string, files: SourceFile[], totalSize: number): Source {
+  if (files.length === 0) throw new SwarmdropError('EMPTY_INPUT', `The folder ${root} contains no files: there is nothing to publish.`)
   if (totalSize === 0) {
     throw new SwarmdropError('EMPTY_INPUT', `Every file in ${root} is empty (${files.length} files, 0 bytes): there is nothing to publish.`)
   }
-  // Already in torrent order: the walk visits each folder's entries sorted (see orderOf).
-  return { root, name, isDirectory: true, files, totalSize }
+  return { root, name: path.basename(root), isDirectory: true, files, totalSize }
 }
 
 /**

@@ -2,18 +2,20 @@
  * HashStream: native threads that hash pieces while the scan still adds files. Its digests must be
  * node:crypto's whatever the batches, threads and piece length; a file that is missing or changed
  * must give null (create then hashes again through HashPool, which names it); stop must settle.
+ * The native folder walk that feeds it must list exactly what the JavaScript walk lists.
  * With SWARMDROP_NATIVE_SHA1=avx2 the same tests run the AVX2 kernel.
  */
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { utimesSync } from 'node:fs'
-import { rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { HashStream, type StreamedFile } from '../../electron/engine/hash-stream.js'
 import { sha1Lanes } from '../../electron/engine/sha1-lanes.js'
-import { pseudoRandom } from '../support/fixtures.js'
+import { scanFolderNatively, scanSource } from '../../electron/engine/source-scanner.js'
+import { makeTree, pseudoRandom } from '../support/fixtures.js'
 import { tempDir } from '../support/temp.js'
 
 const KIB = 1024
@@ -111,4 +113,43 @@ test('stop settles the stream with no digests, even while it waits for files', a
   // Adding or ending afterwards is harmless.
   stream.add(files.slice(10))
   assert.equal(await stream.end(), null)
+})
+
+test('the native folder walk lists what the JavaScript walk lists, and feeds the stream while it runs', async (t) => {
+  if (!HashStream.supported) return
+  const { dir, cleanup } = await tempDir('swarmdrop-native-walk-')
+  t.after(cleanup)
+  const root = path.join(dir, 'release')
+  await makeTree(root, 400)
+  // Names where a folder's "/" decides the order, and UTF-16 and UTF-8 orders differ.
+  for (const f of ['a-b', 'a.txt', 'a/x', 'ab', '\u{1F4E6}.txt', '\uFF21.txt']) {
+    await mkdir(path.dirname(path.join(root, f)), { recursive: true })
+    await writeFile(path.join(root, f), f)
+  }
+  const byJs = await scanSource(root)
+  const stream = HashStream.open(16 * KIB, 2) as HashStream
+  const byNative = await scanFolderNatively(root, stream.handle)
+  assert.ok(byNative, 'nothing in this folder makes the native walk give up')
+  assert.deepEqual(byNative, byJs)
+  // The walk ended the stream itself; end() just collects the digests.
+  const content = Buffer.concat(await Promise.all(byJs.files.map((f) => readFile(f.absPath))))
+  assert.deepEqual(await stream.end(), expected(content, 16 * KIB))
+  assert.deepEqual(await scanFolderNatively(root, null), byJs, 'it also lists without a stream')
+})
+
+test('the native walk gives up on a symlink or a folder it cannot open, and stops its stream', async (t) => {
+  if (!HashStream.supported) return
+  const { dir, cleanup } = await tempDir('swarmdrop-native-walk-')
+  t.after(cleanup)
+  const root = path.join(dir, 'release')
+  await mkdir(path.join(root, 'bin'), { recursive: true })
+  await writeFile(path.join(root, 'bin', 'tool'), 'tool')
+  await symlink('bin/tool', path.join(root, 'tool-latest'))
+  const stream = HashStream.open(16 * KIB, 2) as HashStream
+  assert.equal(await scanFolderNatively(root, stream.handle), null, 'symlinks are the JavaScript walk\'s to judge')
+  assert.equal(await stream.result, null)
+  assert.equal(await scanFolderNatively(path.join(dir, 'missing'), null), null)
+  // Empty folders are still refused with the scanner's own message.
+  await mkdir(path.join(dir, 'empty'))
+  await assert.rejects(scanFolderNatively(path.join(dir, 'empty'), null), /contains no files/)
 })
