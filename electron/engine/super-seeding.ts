@@ -12,8 +12,9 @@
  *
  * Once every piece has reached a server, the publisher becomes the source of last resort rather
  * than one more full seed: a server is offered only pieces that no connected server holds (its
- * holder left, as rTorrent does the moment it is done), or, when it has announced no new piece
- * for a few seconds, the rarest pieces it lacks. Revealing everything instead made every client
+ * holder left, as rTorrent does the moment it is done), or, once it has announced no new piece
+ * for a few seconds, the rarest pieces it lacks, a share at a time, until it shows that other
+ * servers serve it again. Revealing everything instead made every client
  * fetch from the publisher as from any seed: 1.3-2.0 copies for fleets of qBittorrent, most of a
  * second copy for a late Transmission.
  *
@@ -64,6 +65,10 @@ interface Tracked {
   heldCount: number
   lastProgressAt: number
   started: boolean
+  /** Fed by us since it stalled, until it shows that others serve it again. */
+  helping: boolean
+  /** While helping: pieces it announced that we did not offer, i.e. got from other servers. */
+  fromOthers: number
 }
 
 export class SuperSeeding {
@@ -104,7 +109,7 @@ export class SuperSeeding {
 
   /** Must run before the seeder announces its pieces on this wire (webtorrent's 'wire' event). */
   attach(wire: SuperSeedWire): void {
-    const t: Tracked = { wire, offered: new Set(), revealed: new Set(), held: new Uint8Array(this.pieceCount), heldCount: 0, lastProgressAt: this.now(), started: false }
+    const t: Tracked = { wire, offered: new Set(), revealed: new Set(), held: new Uint8Array(this.pieceCount), heldCount: 0, lastProgressAt: this.now(), started: false, helping: false, fromOthers: 0 }
     this.wires.add(t)
     const haveNone = wire.haveNone.bind(wire)
     const bitfield = wire.bitfield.bind(wire)
@@ -152,9 +157,11 @@ export class SuperSeeding {
   }
 
   private hold(t: Tracked, index: number): void {
-    if (t.offered.delete(index)) this.release(index)
+    const ours = t.offered.delete(index)
+    if (ours) this.release(index)
     t.revealed.add(index)
     if (t.held[index] === 1) return
+    if (t.helping && !ours && ++t.fromOthers >= this.perWire) t.helping = false
     t.held[index] = 1
     t.heldCount++
     t.lastProgressAt = this.now()
@@ -183,9 +190,14 @@ export class SuperSeeding {
   /** Offers `t` pieces until it has its share in flight, by the rules of the phase. */
   private topUp(t: Tracked): void {
     if (t.heldCount === this.pieceCount) return
-    const stalled = this.spread && this.now() - t.lastProgressAt >= this.stallMs
+    if (this.spread && !t.helping && this.now() - t.lastProgressAt >= this.stallMs) {
+      // Its peers do not serve it (rTorrent is often choked by servers it does not upload to):
+      // keep it supplied, as in the first phase, until it gets a share of pieces elsewhere.
+      t.helping = true
+      t.fromOthers = 0
+    }
     while (t.offered.size < this.perWire) {
-      const next = this.spread ? this.pickLastResort(t, stalled) : this.pickUnseen(t, t.offered.size === 0)
+      const next = this.spread ? this.pickLastResort(t, t.helping) : this.pickUnseen(t, t.offered.size === 0)
       if (next === null) return
       t.offered.add(next)
       t.revealed.add(next)

@@ -120,8 +120,15 @@ test('once every piece has reached a server, the publisher gives only what no co
   now += 3000
   ss.checkStalls()
   assert.equal(late.offered().length, 2)
+  // Fed as in the first phase while its new pieces come from us...
   late.announce(late.offered()[0] as number)
-  assert.equal(late.offered().length, 2, 'progress again: no further help while others hold the rest')
+  assert.equal(late.offered().length, 3, 'a stalled server is kept supplied')
+  // ...until it gets a share (2 pieces here) from other servers: then they serve it again.
+  const fromOthers = [0, 1, 2, 3, 4, 5].filter((i) => !late.offered().includes(i)).slice(0, 2)
+  for (const i of fromOthers) late.announce(i)
+  const offersNow = late.offered().length
+  late.announce(late.offered()[1] as number)
+  assert.equal(late.offered().length, offersNow, 'no more help once others serve it')
 
   // b leaves: the pieces only it held (2, 3, 5) are ours alone to give, and a gets them at once.
   b.emit('close')
