@@ -67,7 +67,7 @@ typedef struct {
   pthread_t threads[MAX_THREADS];
   napi_async_work work;
   napi_ref done_cb;
-  int finished, orphaned;
+  int finished, orphaned, queued;
 } stream;
 
 static sfile *file_at(stream *s, uint64_t i) { return &s->blocks[i / BLOCK_FILES][i % BLOCK_FILES]; }
@@ -264,8 +264,16 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   for (int64_t i = 0; i + 1 < threads; i++) {
     if (pthread_create(&s->threads[s->nthreads], NULL, eager_thread, s) == 0) s->nthreads++;
   }
-  napi_queue_async_work(env, s->work);
   return handle;
+}
+
+/* The pool job (the last hashing thread, then done) is queued only once the list is complete or
+   the job stopped, from the JavaScript thread: a pool thread must never wait for work that another
+   pool job (walkFolder) has still to deliver, or a few jobs at once could take every pool thread. */
+static void queue_finish(napi_env env, stream *s) {
+  if (s->queued) return;
+  s->queued = 1;
+  napi_queue_async_work(env, s->work);
 }
 
 /* Under the lock: the next file, its path `a` followed by `b`. Empty files are skipped. */
@@ -383,7 +391,7 @@ static int record_file(walker *w, const char *rel, size_t rel_len, const wentry 
   if (!w->s) return 1;
   pthread_mutex_lock(&w->s->mu);
   /* The stream opens files by absolute path: root, "/", then the relative path. */
-  int ok = !w->s->stopped && append_file(w->s, w->root, w->root_len, rel - 1, rel_len + 1, e->size, e->mtime_ms);
+  int ok = !w->s->stopped && !w->s->ended && append_file(w->s, w->root, w->root_len, rel - 1, rel_len + 1, e->size, e->mtime_ms);
   pthread_mutex_unlock(&w->s->mu);
   if (++w->unannounced >= 128) wake(w);
   return ok;
@@ -515,6 +523,8 @@ static void walk_complete(napi_env env, napi_status status, void *data) {
     napi_get_null(env, &result);
   }
   napi_delete_reference(env, w->done_cb);
+  /* The walk ended or stopped its stream: its last step can be queued now. */
+  if (w->s) queue_finish(env, w->s);
   if (w->stream_ref) napi_delete_reference(env, w->stream_ref);
   napi_delete_async_work(env, w->work);
   free(w->rels);
@@ -565,6 +575,7 @@ static napi_value set_flag(napi_env env, napi_callback_info info, int ended) {
   else s->stopped = 1;
   pthread_cond_broadcast(&s->cond);
   pthread_mutex_unlock(&s->mu);
+  queue_finish(env, s);
   return NULL;
 }
 

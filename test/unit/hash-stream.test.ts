@@ -153,3 +153,32 @@ test('the native walk gives up on a symlink or a folder it cannot open, and stop
   await mkdir(path.join(dir, 'empty'))
   await assert.rejects(scanFolderNatively(path.join(dir, 'empty'), null), /contains no files/)
 })
+
+test('more folders at once than the libuv pool has threads all finish', { timeout: 60_000 }, async (t) => {
+  if (!HashStream.supported) return
+  // Each job is a walk on a pool thread feeding a stream whose last step also takes a pool thread
+  // (4 by default): a step that waited on the pool for a walk could take every thread and hang.
+  const { dir, cleanup } = await tempDir('swarmdrop-native-walk-')
+  t.after(cleanup)
+  const roots = await Promise.all(
+    Array.from({ length: 6 }, async (_, i) => {
+      const root = path.join(dir, `release-${i}`)
+      await makeTree(root, 40 + i)
+      return root
+    }),
+  )
+  // Every stream first, then every walk: the order in which pool jobs queued at open would win.
+  const streams = roots.map(() => HashStream.open(16 * KIB, 2) as HashStream)
+  const results = await Promise.all(
+    roots.map(async (root, i) => {
+      const stream = streams[i] as HashStream
+      const source = await scanFolderNatively(root, stream.handle)
+      return { source, digests: await stream.end() }
+    }),
+  )
+  for (const { source, digests } of results) {
+    assert.ok(source)
+    const content = Buffer.concat(await Promise.all(source.files.map((f) => readFile(f.absPath))))
+    assert.deepEqual(digests, expected(content, 16 * KIB))
+  }
+})
