@@ -309,7 +309,7 @@ test('one piece cache bounds the memory of every release together, and a closed 
   const b = await writeLayout(dir, [10 * pieceLength], 'shared-b')
   const pool = new PeakPool(4)
   t.after(() => pool.close())
-  const cache = new PieceCache(3 * pieceLength)
+  const cache = new PieceCache(4 * pieceLength)
   const storeA = new ReadOnlyChunkStore(pieceLength, a.files, pool, {}, cache)
   const storeB = new ReadOnlyChunkStore(pieceLength, b.files, pool, {}, cache)
   let peak = 0
@@ -319,27 +319,34 @@ test('one piece cache bounds the memory of every release together, and a closed 
       peak = Math.max(peak, cache.bytes)
     }
   }
-  assert.equal(peak, 3 * pieceLength, 'two releases share the budget of three pieces')
-  // The last three read, across both releases: B8, A9, B9. A8 went out to make room.
+  assert.equal(peak, 4 * pieceLength, 'two releases share the budget of four pieces')
+  // The last four read, across both releases: A8, B8, A9, B9. A7 went out to make room.
   const reads = pool.uses
   await get(storeB, 8)
   await get(storeA, 9)
   assert.equal(pool.uses, reads, 'B8 and A9 are still cached')
-  await get(storeA, 8)
-  assert.equal(pool.uses, reads + 1, 'A8 was evicted and is read again, in place of B9')
+  await get(storeA, 7)
+  assert.equal(pool.uses, reads + 1, 'A7 was evicted and is read again, in place of A8')
   await callback((cb) => storeA.close(cb))
-  assert.equal(cache.bytes, pieceLength, 'only the open release keeps its piece, B8')
+  assert.equal(cache.bytes, 2 * pieceLength, 'only the open release keeps its pieces, B8 and B9')
   await callback((cb) => storeB.close(cb))
   assert.equal(cache.bytes, 0)
 })
 
-test('a piece larger than the whole cache is still served, and replaces what was there', async (t) => {
+test('pieces too large for the budget: the four most recent stay cached, and never more', async (t) => {
   const dir = await scratch(t)
-  const layout = await writeLayout(dir, [3 * 64 * KIB], 'oversize')
+  const layout = await writeLayout(dir, [6 * 64 * KIB], 'oversize')
+  const pool = new PeakPool(2)
+  t.after(() => pool.close())
   const cache = new PieceCache(32 * KIB)
-  const store = new ReadOnlyChunkStore(64 * KIB, layout.files, newPool(t, 2), {}, cache)
-  for (const index of [0, 1, 2]) assert.deepEqual(await get(store, index), layout.content.subarray(index * 64 * KIB, (index + 1) * 64 * KIB))
-  assert.equal(cache.bytes, 64 * KIB, 'one piece at a time')
+  const store = new ReadOnlyChunkStore(64 * KIB, layout.files, pool, {}, cache)
+  for (let index = 0; index < 6; index++) assert.deepEqual(await get(store, index), layout.content.subarray(index * 64 * KIB, (index + 1) * 64 * KIB))
+  assert.equal(cache.bytes, 4 * 64 * KIB, 'four pieces, over a budget of half of one')
+  const reads = pool.uses
+  for (const index of [2, 3, 4, 5]) await get(store, index)
+  assert.equal(pool.uses, reads, 'the four most recent are served from memory')
+  await get(store, 0)
+  assert.equal(pool.uses, reads + 1)
 })
 
 test('a block handed out is a copy: whoever holds it does not keep its whole piece, nor change the cache', async (t) => {
