@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { supervise, type Supervised } from '../test/support/child-process.js'
-import { createLan, type Lan } from '../test/support/netns.js'
+import { createLan, removeNamespaces, type Lan } from '../test/support/netns.js'
 import { runProcess, type CliResult } from '../test/support/run-cli.js'
 import { toolPath } from '../test/support/tools.js'
 import { median } from './measure.js'
@@ -36,21 +36,6 @@ function alive(pid: number): boolean {
 function namespacesTagged(tag: string): string[] {
   const list = spawnSync(toolPath('ip'), ['netns', 'list'], { encoding: 'utf8' }).stdout
   return list.split('\n').map((l) => l.split(' ')[0] ?? '').filter((ns) => ns.startsWith(`${tag}-`))
-}
-
-/** Kills what runs in each namespace (only this benchmark's runs put anything there) and deletes it. */
-function removeNamespaces(names: string[]): void {
-  for (const ns of names) {
-    const pids = spawnSync(toolPath('ip'), ['netns', 'pids', ns], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
-    for (const pid of pids) {
-      try {
-        process.kill(Number(pid), 'SIGKILL')
-      } catch {
-        // already gone
-      }
-    }
-    spawnSync(toolPath('ip'), ['netns', 'del', ns])
-  }
 }
 
 /**

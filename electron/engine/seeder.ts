@@ -19,7 +19,7 @@ import { listenError } from './listen-error.js'
 import { FileHandlePool, PieceCache, ReadOnlyChunkStore, type StoredFile } from './chunk-store.js'
 import type { WireSignal } from './fleet.js'
 import { peerClient } from './peer-client.js'
-import { SuperSeeding } from './super-seeding.js'
+import { SuperSeeding, type SuperSeedWire } from './super-seeding.js'
 import { PRODUCT } from './product.js'
 
 export interface SeederOptions {
@@ -51,7 +51,8 @@ export interface SeedInput {
 interface WtBitField {
   get(index: number): boolean
 }
-interface WtWire {
+/** A bittorrent-protocol wire: what super-seeding drives, and what the adapter reads. */
+interface WtWire extends SuperSeedWire {
   remoteAddress?: string
   remotePort?: number
   peerId?: string
@@ -59,16 +60,8 @@ interface WtWire {
   /** Bytes we sent over this wire. */
   uploaded: number
   peerPieces: WtBitField
-  hasFast: boolean
-  have(index: number): void
-  haveNone(): void
-  haveAll(): void
-  bitfield(bitfield: Uint8Array | { buffer: Uint8Array }): void
-  on(event: 'have', listener: (index: number) => void): unknown
-  on(event: 'bitfield' | 'have-all', listener: () => void): unknown
   uploadSpeed(): number
   downloadSpeed(): number
-  once(event: 'close', listener: () => void): unknown
   destroy(): void
 }
 interface WtTorrent extends EventEmitter {

@@ -1,6 +1,7 @@
 import { useId, useState } from 'react'
 import type { HookSettings } from '../../shared/contract.js'
 import { useDashboard } from '../app-context.js'
+import { SaveStatus, type SaveOutcome } from './SaveStatus.js'
 
 /**
  * The pipeline hooks: a command and/or a webhook run when a rollout reaches every expected server
@@ -13,7 +14,7 @@ export function HooksEditor() {
   const [command, setCommand] = useState(() => saved?.command ?? '')
   const [webhookUrl, setWebhookUrl] = useState(() => saved?.webhookUrl ?? '')
   const [timeout, setTimeoutText] = useState(() => String(saved?.timeoutSeconds ?? 10))
-  const [status, setStatus] = useState<{ ok: boolean; message: string } | null>(null)
+  const [status, setStatus] = useState<SaveOutcome | null>(null)
   const id = useId()
 
   const save = async (): Promise<void> => {
@@ -47,9 +48,7 @@ export function HooksEditor() {
           Save hooks
         </button>
       </div>
-      <span className={`field-status ${status ? (status.ok ? 'applied' : 'error') : ''}`} role="status">
-        {status?.message ?? ''}
-      </span>
+      <SaveStatus outcome={status} />
     </section>
   )
 }

@@ -1,6 +1,7 @@
 import { useId, useState } from 'react'
 import { DEFAULT_CHANNEL, type RetentionRule } from '../../shared/contract.js'
 import { useDashboard } from '../app-context.js'
+import { SaveStatus, type SaveOutcome } from './SaveStatus.js'
 
 interface Row {
   channel: string
@@ -27,7 +28,7 @@ export function RetentionEditor() {
   const watchFolders = useDashboard((s) => s.snapshot?.settings.watchFolders ?? null)
   const run = useDashboard((s) => s.run)
   const [rows, setRows] = useState<Row[]>(() => (saved ?? []).map(toRow))
-  const [status, setStatus] = useState<{ ok: boolean; message: string } | null>(null)
+  const [status, setStatus] = useState<SaveOutcome | null>(null)
   const id = useId()
   const known = [...new Set([DEFAULT_CHANNEL, ...(releases ?? []).map((r) => r.channel), ...(watchFolders ?? []).map((w) => w.channel)])].sort()
   const unused = known.filter((c) => !rows.some((r) => r.channel === c))
@@ -105,9 +106,7 @@ export function RetentionEditor() {
           Save retention
         </button>
       </div>
-      <span className={`field-status ${status ? (status.ok ? 'applied' : 'error') : ''}`} role="status">
-        {status?.message ?? ''}
-      </span>
+      <SaveStatus outcome={status} />
     </section>
   )
 }

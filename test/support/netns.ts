@@ -25,26 +25,28 @@ function ip(args: string[]): void {
   if (r.status !== 0) throw new Error(`ip ${args.join(' ')} failed: ${r.stderr.trim()}`)
 }
 
+/** Kills whatever runs in each namespace (only ours put anything there) and deletes it. */
+export function removeNamespaces(names: string[]): void {
+  for (const ns of names) {
+    const pids = spawnSync(toolPath('ip'), ['netns', 'pids', ns], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), 'SIGKILL')
+      } catch {
+        // already gone
+      }
+    }
+    spawnSync(toolPath('ip'), ['netns', 'del', ns])
+  }
+}
+
 /** `hosts` maps a host name to its link cap ("50mbit") or null for none. The first host gets .1. */
 export function createLan(hosts: [string, string | null][]): Lan {
   toolPath('tc')
   const tag = `sd${process.pid}`
   const hub = `${tag}-hub`
   const created: string[] = []
-  const destroy = (): void => {
-    for (const ns of created.reverse()) {
-      // Whatever a test left running inside is ours: stop it with the namespace.
-      const pids = spawnSync(toolPath('ip'), ['netns', 'pids', ns], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
-      for (const pid of pids) {
-        try {
-          process.kill(Number(pid), 'SIGKILL')
-        } catch {
-          // already gone
-        }
-      }
-      spawnSync(toolPath('ip'), ['netns', 'del', ns])
-    }
-  }
+  const destroy = (): void => removeNamespaces(created.reverse())
   try {
     ip(['netns', 'add', hub])
     created.push(hub)
