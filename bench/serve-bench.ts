@@ -94,7 +94,8 @@ export async function benchServe(): Promise<BenchResult[]> {
       const deadline = Date.now() + 15_000
       while (Date.now() < deadline && !(await seederAnnounced(release.torrentUrl, httpPort, release.infoHash))) await new Promise((r) => setTimeout(r, 200))
       try {
-        return await fanOut(release.torrentUrl, work)
+        // The saved .torrent: a paused release's .torrent URL is not served (its tracker swarm is).
+        return await fanOut(torrentFile, work)
       } finally {
         seeder.kill()
         await seeder.done.catch(() => undefined)
