@@ -48,8 +48,12 @@ export interface SuperSeedingOptions {
   now?: () => number
 }
 
-/** About a second of a 100 Mbit/s link per server: enough pipelining, little duplication at the end. */
-const DEFAULT_BYTES_IN_FLIGHT = 2 * 1024 * 1024
+/**
+ * Per server. A client asks only for what it was offered and announces a piece only once it has
+ * checked it, so this must cover its whole pipeline: with 2 MiB a lone qBittorrent on loopback
+ * took 2.9 s for 64 MiB, with 8 MiB 1.4 s, as without super-seeding (aria2 was the same with both).
+ */
+const DEFAULT_BYTES_IN_FLIGHT = 8 * 1024 * 1024
 const MIN_PIECES_IN_FLIGHT = 2
 /** Long enough for a client's own piece exchange to show; short against a rollout. */
 const DEFAULT_STALL_MS = 3000
