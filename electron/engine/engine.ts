@@ -486,7 +486,7 @@ export class Engine implements CoreApi {
    * known within a dial window. The limiter keeps this to one dial per server per window.
    */
   private dialUnfinished(infoHash: string): void {
-    for (const p of this.fleet.model.knownPeers(infoHash, true)) this.dials.attempt(infoHash, p.ip, p.port, () => this.seeder.dial(infoHash, p.ip, p.port))
+    for (const p of this.fleet.model.knownPeers(infoHash, true)) this.dials.attempt(infoHash, p.ip, p.port, () => this.seeder.dial(infoHash, p.ip, p.port, p.peerId))
   }
 
   /**
@@ -518,7 +518,7 @@ export class Engine implements CoreApi {
       if (p.peerId !== this.seeder.peerId && !p.complete) this.seeder.dial(infoHash, p.ip, p.port)
     }
     // After a restart the tracker knows nobody yet; the fleet's history does.
-    for (const p of this.fleet.model.knownPeers(infoHash)) this.seeder.dial(infoHash, p.ip, p.port)
+    for (const p of this.fleet.model.knownPeers(infoHash)) this.seeder.dial(infoHash, p.ip, p.port, p.peerId)
   }
 
   private async reseed(record: ReleaseRecord): Promise<void> {

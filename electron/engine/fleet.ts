@@ -38,6 +38,8 @@ interface Progress {
   lastProgressAt: number | null
   /** The announcing client's port; a "stopped" from it before completion means gone. */
   port: number | null
+  /** Its peer id from the last announce (not kept across restarts): tells its wire from others on one host. */
+  peerId?: string
 }
 
 interface Server {
@@ -188,6 +190,7 @@ export class FleetModel {
     this.seen(s, at, client === 'unknown' ? null : `${client}${version ? ` ${version}` : ''}`)
     const p = this.cell(s, a.infoHash)
     p.port = a.port
+    p.peerId = a.peerId
     const percent = release.totalSize > 0 ? Math.max(0, Math.min(1, (release.totalSize - a.left) / release.totalSize)) : 0
     if (a.event === 'completed' || (a.left === 0 && p.state !== 'complete')) {
       this.complete(s, a.infoHash, p, at)
@@ -367,13 +370,13 @@ export class FleetModel {
    * a restarted publisher dials them, so their progress is seen without waiting for their next
    * announce, which some clients put off for many minutes after a failed one.
    */
-  knownPeers(infoHash: string, unfinishedOnly = false): { ip: string; port: number }[] {
-    const out: { ip: string; port: number }[] = []
+  knownPeers(infoHash: string, unfinishedOnly = false): { ip: string; port: number; peerId?: string }[] {
+    const out: { ip: string; port: number; peerId?: string }[] = []
     for (const s of this.servers.values()) {
       const p = s.progress.get(infoHash)
       if (!p?.port) continue
       if (unfinishedOnly && (p.state === 'complete' || p.state === 'gone')) continue
-      out.push({ ip: s.ip, port: p.port })
+      out.push(p.peerId ? { ip: s.ip, port: p.port, peerId: p.peerId } : { ip: s.ip, port: p.port })
     }
     return out
   }

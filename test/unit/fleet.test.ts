@@ -149,6 +149,10 @@ test('history survives a restart: completions, first and last seen, names and th
   model.feedPolled('10.0.0.11', 'Transmission/3.00')
   clock.advance(5000)
   model.announced(announce('10.0.0.11', A, 0, 'completed'))
+  // Its peer id tells its wire from other clients' on one host (loopback); a finished server is
+  // not one to dial back.
+  assert.deepEqual(model.knownPeers(A).map((p) => [p.ip, p.port, typeof p.peerId]), [['10.0.0.11', 51413, 'string']])
+  assert.deepEqual(model.knownPeers(A, true), [])
   const saved = JSON.parse(JSON.stringify(model.toJSON())) as ReturnType<FleetModel['toJSON']>
   const { model: again } = fleet()
   again.restore(saved)
