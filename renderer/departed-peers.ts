@@ -25,19 +25,23 @@ export const NO_DEPARTED: DepartedPeers = { rows: {}, completed: {} }
 
 const rowKey = (p: { infoHash: string; id: string }): string => `${p.infoHash}|${p.id}`
 const completionKey = (infoHash: string, ip: string): string => `${infoHash}|${ip}`
+/** One server in one swarm, whatever its connection: its address and client (several clients may share a host). */
+const serverKey = (p: { infoHash: string; ip: string; client: string }): string => `${p.infoHash}|${p.ip}|${p.client}`
 
 /** Carries the peers that disappeared between two snapshots into the departed list. */
 export function trackDepartures(departed: DepartedPeers, previous: Snapshot | null, next: Snapshot): DepartedPeers {
   const live = new Set(next.peers.map(rowKey))
+  // A server back on a new connection (it dialled again, or the publisher did) is one row, not two.
+  const back = new Set(next.peers.map(serverKey))
   const rows: Record<string, PeerRowData> = {}
   let changed = false
   for (const [key, row] of Object.entries(departed.rows)) {
-    if (!live.has(key) && next.at - (row.departedAt ?? 0) < LINGER_MS) rows[key] = row
+    if (!live.has(key) && !back.has(serverKey(row)) && next.at - (row.departedAt ?? 0) < LINGER_MS) rows[key] = row
     else changed = true
   }
   for (const peer of previous?.peers ?? []) {
     const key = rowKey(peer)
-    if (live.has(key) || rows[key]) continue
+    if (live.has(key) || back.has(serverKey(peer)) || rows[key]) continue
     rows[key] = { ...peer, downloadRate: 0, uploadRate: 0, departedAt: next.at }
     changed = true
   }
