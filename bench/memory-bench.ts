@@ -26,6 +26,7 @@ import { freePorts } from '../test/support/ports.js'
 import { runProcess } from '../test/support/run-cli.js'
 import { startServeProcess, type ServeProcess } from '../test/support/serve-process.js'
 import { supervise, type Supervised } from '../test/support/child-process.js'
+import { seederAnnounced } from './scrape.js'
 
 const CLI = fileURLToPath(new URL('./fleet-swarmdrop-cli.js', import.meta.url))
 const PROBE = fileURLToPath(new URL('./memory-probe.js', import.meta.url))
@@ -199,18 +200,6 @@ async function underLoad<T>(pid: number, torrents: string[], work: string, secon
     .join('; ')
   const rss = samples.map((s) => s.rss).sort((a, b) => a - b)
   return { peakRss: rss.at(-1) ?? 0, medianRss: rss[rss.length >> 1] ?? 0, peakFds: Math.max(...samples.map((s) => s.fds)), note, atEnd: ended }
-}
-
-/** True once the tracker counts a complete peer (the reference seeder) in the swarm. */
-async function seederAnnounced(httpPort: number, infoHash: string): Promise<boolean> {
-  const enc = [...Buffer.from(infoHash, 'hex')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')
-  try {
-    const body = Buffer.from(await (await fetch(`http://127.0.0.1:${httpPort}/scrape?info_hash=${enc}`)).arrayBuffer()).toString('latin1')
-    const m = /8:completei(\d+)e/.exec(body)
-    return m !== null && Number(m[1]) >= 1
-  } catch {
-    return false
-  }
 }
 
 export async function benchMemory(): Promise<BenchResult[]> {

@@ -13,6 +13,7 @@ import type { BenchResult } from './bench-result.js'
 import { median } from './measure.js'
 import { startEngine, type Engine } from '../electron/engine/engine.js'
 import { freePort } from '../test/support/ports.js'
+import { seederAnnounced } from './scrape.js'
 
 const SIZE = 1024 * 1024 * 1024
 const DOWNLOADERS = 3
@@ -92,7 +93,7 @@ export async function benchServe(): Promise<BenchResult[]> {
       const seeder = aria2([...ARIA2_QUIET, `--dir=${pub}`, '--seed-ratio=0.0', '--bt-seed-unverified=true', '--check-integrity=false', `--listen-port=${seederPort}`, `--dht-listen-port=${seederPort}`, torrentFile])
       // Let it load the file and announce before the downloaders ask the tracker for peers.
       const deadline = Date.now() + 15_000
-      while (Date.now() < deadline && !(await seederAnnounced(release.torrentUrl, httpPort, release.infoHash))) await new Promise((r) => setTimeout(r, 200))
+      while (Date.now() < deadline && !(await seederAnnounced(httpPort, release.infoHash))) await new Promise((r) => setTimeout(r, 200))
       try {
         // The saved .torrent: a paused release's .torrent URL is not served (its tracker swarm is).
         return await fanOut(torrentFile, work)
@@ -130,17 +131,5 @@ export async function benchServe(): Promise<BenchResult[]> {
   } finally {
     await engine?.close()
     await rm(work, { recursive: true, force: true })
-  }
-}
-
-/** True once a peer other than the downloaders is in the swarm: a scrape shows a complete peer. */
-async function seederAnnounced(_torrentUrl: string, httpPort: number, infoHash: string): Promise<boolean> {
-  const enc = [...Buffer.from(infoHash, 'hex')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')
-  try {
-    const body = Buffer.from(await (await fetch(`http://127.0.0.1:${httpPort}/scrape?info_hash=${enc}`)).arrayBuffer()).toString('latin1')
-    const m = /8:completei(\d+)e/.exec(body)
-    return m !== null && Number(m[1]) >= 1
-  } catch {
-    return false
   }
 }

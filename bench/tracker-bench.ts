@@ -46,6 +46,16 @@ const MEMORY_PEERS = 60_000
 const MEMORY_SERVERS = 100_000
 const RELEASE_SIZE = 1024 * 1024
 
+/** wrk's summary as one JSON line, shared by both scripts. */
+const DONE_LUA = `
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK {"requests":%d,"durationUs":%d,"p50Us":%d,"p99Us":%d,"socketErrors":%d,"non2xx":%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+`
+
 /**
  * Announces from `peers` distinct peers, round robin, threads interleaved so no two threads send
  * the same peer at once. Args: percent-encoded info_hash, peer count, left, first port, offset.
@@ -71,22 +81,10 @@ function request()
     "&port=" .. (first_port + n) .. "&uploaded=0&downloaded=0&left=" .. left .. "&compact=1&numwant=50&key=" .. n
   return wrk.format("GET", path)
 end
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('WRK {"requests":%d,"durationUs":%d,"p50Us":%d,"p99Us":%d,"socketErrors":%d,"non2xx":%d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.connect + e.read + e.write + e.timeout, e.status))
-end
-`
+${DONE_LUA}`
 
 const PLAIN_LUA = `
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('WRK {"requests":%d,"durationUs":%d,"p50Us":%d,"p99Us":%d,"socketErrors":%d,"non2xx":%d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.connect + e.read + e.write + e.timeout, e.status))
-end
-`
+${DONE_LUA}`
 
 interface WrkRun {
   requests: number
