@@ -203,8 +203,9 @@ export class FleetModel {
     } else if (p.state !== 'complete') {
       this.progressTo(s, a.infoHash, p, percent, at)
     }
-    // What it took from others: all it downloaded, less what we sent it.
-    p.fromOthers = Math.max(0, a.downloaded - p.fromPublisher)
+    // What it took from others: all it downloaded, less what we sent it (never below the
+    // estimate made when it completed).
+    p.fromOthers = Math.max(p.state === 'complete' ? p.fromOthers : 0, a.downloaded - p.fromPublisher)
     this.changed(s)
   }
 
@@ -503,6 +504,11 @@ export class FleetModel {
   private complete(s: Server, infoHash: string, p: Progress, at: number): void {
     if (p.state === 'complete') return
     p.state = 'complete'
+    // A server seen downloading holds the whole release now: what we did not send it came from
+    // other servers, even when its announces stopped early (rTorrent announces only "started", and
+    // sends no HAVEs to a peer it takes for a seed) and its last figure covers a part.
+    const size = this.releases.get(infoHash)?.totalSize ?? 0
+    if (p.startedAt !== null && p.percent < 1) p.fromOthers = Math.max(p.fromOthers, size - p.fromPublisher)
     p.percent = 1
     p.completedAt = at
     p.lastProgressAt = at

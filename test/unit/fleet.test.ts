@@ -73,6 +73,20 @@ test('rTorrent: completion from the wire alone, and an IPv4-mapped wire meets th
   assert.equal(cell(model, '10.0.0.14', A)?.fromPublisher, 100 * MiB)
 })
 
+test('rTorrent completing silently: what the publisher did not send came from other servers', () => {
+  const { model } = fleet()
+  // Its one announce ("started") says it downloaded nothing; it then sends no HAVEs to a peer it
+  // takes for a seed, so the last wire progress seen is 30 %.
+  model.announced({ ...announce('10.0.0.14', A, 100 * MiB, 'started'), peerId: RTORRENT })
+  model.wires(A, [{ ip: '10.0.0.14', peerId: RTORRENT, progress: 0.3, rate: 4 * MiB, uploaded: 20 * MiB, wire: 1 }])
+  model.wires(A, [{ ip: '10.0.0.14', peerId: RTORRENT, progress: 1, rate: 0, uploaded: 35 * MiB, wire: 1, closed: true }])
+  const done = cell(model, '10.0.0.14', A)
+  assert.deepEqual({ state: done?.state, fromPublisher: done?.fromPublisher, fromOthers: done?.fromOthers }, { state: 'complete', fromPublisher: 35 * MiB, fromOthers: 65 * MiB })
+  // Its "stopped" announce later, with a session counter that missed the start, lowers nothing.
+  model.announced({ ...announce('10.0.0.14', A, 0, 'stopped', 50 * MiB), peerId: RTORRENT })
+  assert.equal(cell(model, '10.0.0.14', A)?.fromOthers, 65 * MiB)
+})
+
 test('bytes from the publisher and from other servers; a web-seed reader is downloading', () => {
   const { model } = fleet()
   model.wires(A, [{ ip: '10.0.0.12', peerId: QBT, progress: 0.2, rate: 1, uploaded: 20 * MiB, wire: 1 }])
