@@ -17,7 +17,9 @@
  * Env: SWARMDROP_FLEET_MIB (release size, default 200), SWARMDROP_FLEETS (comma list of
  * aria2x4, qbtx4, mixed4, mixed8, aria2x8, qbtx8; default all), SWARMDROP_FLEET_RATE (tc rate,
  * default 100mbit), SWARMDROP_FLEET_RESULTS (where the table, JSON and SVGs go; default a new
- * temporary folder). Nothing fails on a slow run: a fleet that does not finish is reported so.
+ * temporary folder), SWARMDROP_FLEET_HTTP=0 (no HTTP reference), SWARMDROP_FLEET_PEERS=1 (each
+ * rTorrent's own view of its peers in the progress lines), SWARMDROP_FLEET_CLIENT_LOGS=DIR (aria2's
+ * info logs), SWARMDROP_FLEET_RT_SETUP=0 (rTorrent without Swarmdrop's setup line). Nothing fails on a slow run: a fleet that does not finish is reported so.
  */
 import { spawnSync } from 'node:child_process'
 import { createHash, randomFillSync } from 'node:crypto'
@@ -44,13 +46,30 @@ const LINK_PROBE_BYTES = 16 * 1024 * 1024
 const FLEET_VIEW_GRACE_MS = 20_000
 
 const MIXED: ClientKind[] = ['qbt', 'tr', 'aria2', 'rt']
-const FLEETS: Record<string, { label: string; kinds: ClientKind[] }> = {
+const NAMED_FLEETS: Record<string, { label: string; kinds: ClientKind[] }> = {
   aria2x4: { label: '4 × aria2', kinds: ['aria2', 'aria2', 'aria2', 'aria2'] },
   qbtx4: { label: '4 × qBittorrent (RSS)', kinds: ['qbt', 'qbt', 'qbt', 'qbt'] },
   mixed4: { label: 'mixed qBittorrent / Transmission / aria2 / rTorrent, N=4', kinds: MIXED },
   mixed8: { label: 'mixed, N=8', kinds: [...MIXED, ...MIXED] },
   aria2x8: { label: '8 × aria2', kinds: Array<ClientKind>(8).fill('aria2') },
   qbtx8: { label: '8 × qBittorrent (RSS)', kinds: Array<ClientKind>(8).fill('qbt') },
+}
+
+/**
+ * A named fleet, or an ad-hoc one for looking into a client pairing: kinds joined by '+', each
+ * optionally `×K` or `xK` (`rt+aria2x3` is one rTorrent and three aria2).
+ */
+function fleetOf(id: string): { label: string; kinds: ClientKind[] } | null {
+  const named = NAMED_FLEETS[id]
+  if (named) return named
+  const kinds: ClientKind[] = []
+  for (const part of id.split('+')) {
+    const m = /^(qbt|tr|aria2|rt)(?:[x×](\d+))?$/.exec(part)
+    if (!m) return null
+    kinds.push(...Array<ClientKind>(Number(m[2] ?? 1)).fill(m[1] as ClientKind))
+  }
+  if (kinds.length === 0 || kinds.length > 8) return null
+  return { label: kinds.map((k) => CLIENT_LABEL[k]).join(' / '), kinds }
 }
 
 interface Rates {
@@ -133,7 +152,7 @@ function sampleReader(sampler: Supervised): () => FleetSample[] {
 
 async function runFleet(o: { id: string; net: FleetLan; dir: string; size: number; rates: Rates; httpMs: number | null; log: (line: string) => void }): Promise<FleetRun> {
   const { id, net, size, rates, log } = o
-  const fleet = FLEETS[id] as { label: string; kinds: ClientKind[] }
+  const fleet = fleetOf(id) as { label: string; kinds: ClientKind[] }
   const hosts = net.servers.slice(0, fleet.kinds.length)
   const ips = hosts.map((h) => net.ipOf(h))
   const boundMs = 1000 * kumarRossBound({ size, servers: hosts.length, ...rates })
@@ -190,10 +209,15 @@ async function runFleet(o: { id: string; net: FleetLan; dir: string; size: numbe
       if (fleetViewAll && clientsAllAt !== null) break
       if (clientsAllAt !== null && now - clientsAllAt > FLEET_VIEW_GRACE_MS) break
       if (now - publishedAt > timeoutMs) break
-      if (now - lastReport > 10_000) {
+      if (now - lastReport > (process.env.SWARMDROP_FLEET_REPORT_MS ? Number(process.env.SWARMDROP_FLEET_REPORT_MS) : 10_000)) {
         lastReport = now
         const pct = cellsOf(samples.at(-1)).map((c) => `${Math.floor((c?.percent ?? 0) * 100)}%`)
         log(`    +${((now - publishedAt) / 1000).toFixed(0)} s: fleet view ${pct.join(' ')}; clients done ${doneAt.size}/${clients.length}`)
+        // SWARMDROP_FLEET_PEERS=1: what a client says of its peers (who it took how much from), where it can tell.
+        for (const c of process.env.SWARMDROP_FLEET_PEERS === '1' ? clients : []) {
+          const peers = doneAt.has(c.host) ? undefined : await c.peerSummary?.(release.infoHash).catch((err: Error) => `(${err.message})`)
+          if (peers) log(`      ${c.host} ${CLIENT_LABEL[c.kind]} peers: ${peers}`)
+        }
       }
       await sleep(SAMPLE_MS)
     }
@@ -278,9 +302,9 @@ export async function benchFleet(): Promise<BenchResult[]> {
   const mib = Number(process.env.SWARMDROP_FLEET_MIB ?? 200)
   const size = Math.round(mib * 2 ** 20)
   const rate = process.env.SWARMDROP_FLEET_RATE ?? '100mbit'
-  const ids = (process.env.SWARMDROP_FLEETS ?? Object.keys(FLEETS).join(',')).split(',').map((s) => s.trim()).filter(Boolean)
-  const unknown = ids.filter((id) => !FLEETS[id])
-  if (unknown.length || !(size > 0)) throw new Error(`SWARMDROP_FLEETS: unknown ${unknown.join(', ')} (choose from ${Object.keys(FLEETS).join(', ')}); SWARMDROP_FLEET_MIB must be > 0`)
+  const ids = (process.env.SWARMDROP_FLEETS ?? Object.keys(NAMED_FLEETS).join(',')).split(',').map((s) => s.trim()).filter(Boolean)
+  const unknown = ids.filter((id) => !fleetOf(id))
+  if (unknown.length || !(size > 0)) throw new Error(`SWARMDROP_FLEETS: unknown ${unknown.join(', ')} (choose from ${Object.keys(NAMED_FLEETS).join(', ')}, or kinds joined by '+' such as rt+aria2x3); SWARMDROP_FLEET_MIB must be > 0`)
   for (const tool of ['ip', 'tc', 'curl', 'qbittorrent-nox', 'transmission-daemon', 'transmission-remote', 'aria2c', 'rtorrent']) toolPath(tool)
   const resultsDir = process.env.SWARMDROP_FLEET_RESULTS ?? (await mkdtemp(path.join(os.tmpdir(), 'swarmdrop-fleet-results-')))
   await mkdir(resultsDir, { recursive: true })
@@ -289,7 +313,7 @@ export async function benchFleet(): Promise<BenchResult[]> {
   const leftovers = removeLeftovers()
   if (leftovers.length) log(`removed leftovers of a killed run: ${leftovers.join(', ')}`)
 
-  const maxN = Math.max(...ids.map((id) => (FLEETS[id] as { kinds: ClientKind[] }).kinds.length))
+  const maxN = Math.max(...ids.map((id) => (fleetOf(id) as { kinds: ClientKind[] }).kinds.length))
   const dir = await mkdtemp(path.join(os.tmpdir(), 'swarmdrop-fleet-'))
   let net: FleetLan | null = null
   // Ctrl-C or a kill: the namespaces go, with every process in them (serve, clients, samplers).
@@ -322,7 +346,9 @@ export async function benchFleet(): Promise<BenchResult[]> {
       // --- the reference: HTTP fan-out of a file of the same size -------------------------------
       const name = 'release.bin'
       await writeRandomFile(path.join(probeDir, name), size)
-      for (const n of [...new Set(ids.map((id) => (FLEETS[id] as { kinds: ClientKind[] }).kinds.length))].sort((a, b) => a - b)) {
+      // SWARMDROP_FLEET_HTTP=0 leaves the reference out, for a quick look at one fleet.
+      const httpNs = process.env.SWARMDROP_FLEET_HTTP === '0' ? [] : [...new Set(ids.map((id) => (fleetOf(id) as { kinds: ClientKind[] }).kinds.length))]
+      for (const n of httpNs.sort((a, b) => a - b)) {
         const outDir = path.join(dir, 'http-out')
         await mkdir(outDir, { recursive: true })
         const ms = await httpFanOut(theNet, theNet.servers.slice(0, n), httpUrl(theNet, PUBLISHER, `/files/${name}`), (h) => path.join(outDir, `${h}.bin`), size)
@@ -338,7 +364,7 @@ export async function benchFleet(): Promise<BenchResult[]> {
     // --- the fleets -----------------------------------------------------------------------------
     const runs: FleetRun[] = []
     for (const id of ids) {
-      const n = (FLEETS[id] as { kinds: ClientKind[] }).kinds.length
+      const n = (fleetOf(id) as { kinds: ClientKind[] }).kinds.length
       try {
         const run = await runFleet({ id, net, dir, size, rates, httpMs: httpMsByN.get(n) ?? null, log })
         runs.push(run)
@@ -347,7 +373,7 @@ export async function benchFleet(): Promise<BenchResult[]> {
         const t = judgedMs(run.outcome)
         log(`  ${run.outcome.fleet}: ${t === null ? 'not complete' : `${(t / 1000).toFixed(1)} s`}, ${t === null ? '-' : (t / run.outcome.boundMs).toFixed(2)} × bound, ${run.outcome.copiesEngine?.toFixed(2) ?? '-'} copies (veth ${run.outcome.copiesVeth.toFixed(2)})${run.outcome.note ? `; ${run.outcome.note}` : ''}; plot ${svgPath}`)
       } catch (err) {
-        log(`  ${FLEETS[id]?.label}: failed: ${(err as Error).message.split('\n').slice(0, 6).join('\n    ')}`)
+        log(`  ${fleetOf(id)?.label}: failed: ${(err as Error).message.split('\n').slice(0, 6).join('\n    ')}`)
       }
     }
 

@@ -7,6 +7,7 @@
  */
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { RTORRENT_USE_EVERY_PEER } from '../shared/subscribe-setups.js'
 import { startAria2, type Aria2Run } from '../test/support/aria2.js'
 import type { Supervised } from '../test/support/child-process.js'
 import { qbittorrentConf } from '../test/support/qbittorrent.js'
@@ -34,6 +35,8 @@ export interface FleetClient {
   /** When the client itself finished the download (ms since the epoch), or null. */
   finishedAt(): Promise<number | null>
   stop(): Promise<void>
+  /** The client's own view of its peers for a release (address, bytes from and to each), where it can tell. */
+  peerSummary?(infoHash: string): Promise<string>
 }
 
 const QBT_API = 'http://127.0.0.1:8080/api/v2'
@@ -134,20 +137,45 @@ export async function startClient(kind: ClientKind, net: FleetLan, host: string,
       return {
         ...base,
         take: async (url) => {
-          run = startAria2({ torrent: url, dir: downloadDir, listenPort: PEER_PORT, seed: true, netns: net.nsOf(host), extra: [`--on-bt-download-complete=${hook.script}`] })
+          // SWARMDROP_FLEET_CLIENT_LOGS=DIR keeps each aria2's info log there (its choke rounds, say).
+          const logs = process.env.SWARMDROP_FLEET_CLIENT_LOGS
+          const logFile = logs ? path.join(logs, `${host}-aria2-${Date.now()}.log`) : undefined
+          if (logs) await mkdir(logs, { recursive: true })
+          run = startAria2({ torrent: url, dir: downloadDir, listenPort: PEER_PORT, seed: true, netns: net.nsOf(host), logFile, extra: [`--on-bt-download-complete=${hook.script}`] })
         },
         stop: async () => void (await run?.stop()),
       }
     }
     case 'rt': {
-      const rt: Rtorrent = await startRtorrent({ dir: path.join(dir, 'rt'), downloadDir, peerPort: PEER_PORT, netns: net.nsOf(host) })
+      // Swarmdrop's rTorrent setup line, as a server set up from the dashboard has it
+      // (SWARMDROP_FLEET_RT_SETUP=0 leaves it out); SWARMDROP_FLEET_RT_RC: more rtorrent.rc lines,
+      // ';'-separated, to try a setting.
+      const extraRc = [
+        ...(process.env.SWARMDROP_FLEET_RT_SETUP === '0' ? [] : [RTORRENT_USE_EVERY_PEER]),
+        ...(process.env.SWARMDROP_FLEET_RT_RC ?? '').split(';').map((l) => l.trim()).filter(Boolean),
+      ]
+      const rt: Rtorrent = await startRtorrent({ dir: path.join(dir, 'rt'), downloadDir, peerPort: PEER_PORT, netns: net.nsOf(host), extraRc })
       try {
         await rt.call('method.set_key', '', 'event.download.finished', 'swarmdrop_bench', `execute.nothrow=${hook.script}`)
       } catch (err) {
         await rt.stop()
         throw err
       }
-      return { ...base, take: (url) => rt.load(url), stop: async () => void (await rt.stop()) }
+      return {
+        ...base,
+        take: (url) => rt.load(url),
+        stop: async () => void (await rt.stop()),
+        peerSummary: async (infoHash) => {
+          const rows = await rt.call('p.multicall', infoHash.toUpperCase(), '', 'p.address=', 'p.client_version=', 'p.is_incoming=', 'p.down_total=', 'p.up_total=', 'p.completed_percent=', 'p.is_snubbed=')
+          if (!Array.isArray(rows)) return JSON.stringify(rows)
+          return rows
+            .map((r) => {
+              const [ip, client, incoming, down, up, pct, snubbed] = r as [string, string, number, number, number, number, number]
+              return `${ip} ${client} ${incoming ? 'in' : 'out'} ${pct}% down ${(down / 2 ** 20).toFixed(1)} MiB up ${(up / 2 ** 20).toFixed(1)} MiB${snubbed ? ' snubbed' : ''}`
+            })
+            .join('; ')
+        },
+      }
     }
   }
 }

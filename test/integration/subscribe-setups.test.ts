@@ -1,7 +1,8 @@
 /**
- * The "Subscribe your servers" setups are not prose: the qBittorrent one (WebUI API calls) and
- * the aria2 one (a cron line) are run here exactly as printed, by sh, against the real clients,
- * and each server then gets the release published after it subscribed, byte for byte.
+ * The "Subscribe your servers" setups are not prose: the qBittorrent one (WebUI API calls), the
+ * aria2 one (a cron line) and the rTorrent one (rtorrent.rc lines and a cron line) are run here
+ * exactly as printed, by sh and rtorrent, against the real clients, and each server then gets the
+ * release published after it subscribed, byte for byte.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -12,6 +13,7 @@ import { pseudoRandom } from '../support/fixtures.js'
 import { freePorts } from '../support/ports.js'
 import { publish, startTestEngine, waitFor } from '../support/engine.js'
 import { startQbittorrent, type Qbt } from '../support/qbittorrent.js'
+import { startRtorrent, type Rtorrent } from '../support/rtorrent.js'
 import { runProcess } from '../support/run-cli.js'
 import { tempDir } from '../support/temp.js'
 import { toolPath } from '../support/tools.js'
@@ -69,4 +71,39 @@ test('the qBittorrent and aria2 setups, run as printed, subscribe real clients t
   await qbt.post('rss/refreshItem', { itemPath: 'Swarmdrop' })
   await waitFor(async () => (await qbt!.torrents()).some((tor) => tor.hash === release.infoHash && tor.progress === 1), 60_000, 'qBittorrent to complete the release')
   assert.deepEqual(await readFile(path.join(qbtDir, 'agent-7.2.0.tar')), await readFile(file))
+})
+
+test('the rTorrent setup, run as printed, loads a new release from its watch folder, with every peer put to use', { timeout: 120_000 }, async (t) => {
+  for (const tool of ['sh', 'curl', 'flock', 'md5sum', 'rtorrent']) toolPath(tool)
+  const { dir, cleanup } = await tempDir()
+  t.after(cleanup)
+  const engine = await startTestEngine(path.join(dir, 'data'), { feedKey: 'a-feed-key-of-at-least-22-chars' })
+  t.after(() => engine.close())
+  const feedUrl = engine.endpoints().feedUrl
+  const saveDir = path.join(dir, 'rt-downloads')
+  const stateDir = path.join(dir, 'state')
+  const setups = subscribeSetups({ feedUrl, saveDir, stateDir })
+  const rc = block(setups, 'rtorrent', /rtorrent\.rc/).split('\n')
+  const [peerPort] = await freePorts(1)
+  let rt: Rtorrent | null = null
+  t.after(async () => void (await rt?.stop()))
+  // The printed lines after the harness's own; a download cap (the test's, not the setup's) keeps
+  // the release leeching for a few of the setup's 2 s rounds.
+  rt = await startRtorrent({ dir: path.join(dir, 'rt'), downloadDir: path.join(dir, 'rt-default'), peerPort: peerPort as number, extraRc: [...rc, 'throttle.global_down.max_rate.set_kb = 1024'] })
+
+  await mkdir(path.join(dir, 'pub'))
+  const file = path.join(dir, 'pub', 'agent-7.3.0.tar')
+  await writeFile(file, pseudoRandom(6 * 1024 * 1024 + 5, 'agent-rt'))
+  const release = await publish(engine, [file])
+  const command = block(setups, 'rtorrent', /crontab/).replace(/^(\S+\s+){5}/, '')
+  const cron = await runProcess('sh', ['-c', command])
+  assert.equal(cron.code, 0, `the rTorrent cron job: ${cron.stderr}`)
+
+  // The watch schedule loads it (every 10 s); while it downloads, the setup's last line has set
+  // the download's minimum of peers it downloads from.
+  const hash = release.infoHash.toUpperCase()
+  await waitFor(async () => (await rt!.downloads()).some((d) => d.hash === release.infoHash), 30_000, 'rTorrent to load the release from its watch folder')
+  await waitFor(async () => Number(await rt!.call('d.downloads_min', hash)) === 50, 15_000, "the setup's schedule to reach the download")
+  await waitFor(async () => (await rt!.downloads()).some((d) => d.hash === release.infoHash && d.complete), 60_000, 'rTorrent to complete the release')
+  assert.deepEqual(await readFile(path.join(saveDir, 'agent-7.3.0.tar')), await readFile(file))
 })

@@ -29,6 +29,8 @@ export interface RtorrentOptions {
   peerPort: number
   /** Run inside this network namespace (a test LAN host). */
   netns?: string
+  /** More rtorrent.rc lines, after the defaults (a bench trying a setting, say). */
+  extraRc?: string[]
 }
 
 export interface Rtorrent extends Supervised {
@@ -60,6 +62,7 @@ export async function startRtorrent(o: RtorrentOptions): Promise<Rtorrent> {
     'system.daemon.set = true',
     `log.open_file = main, ${logFile}`,
     'log.add_output = info, main',
+    ...(o.extraRc ?? []),
     '',
   ].join('\n')
   const rcFile = path.join(o.dir, 'rtorrent.rc')
