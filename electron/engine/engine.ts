@@ -205,6 +205,7 @@ export class Engine implements CoreApi {
     })
     this.lan.on('request', (log) => this.fleet.onRequest(log))
     this.seeder.on('wireClosed', (infoHash, signal) => this.fleet.onWires(infoHash, [{ ...signal, rate: 0 }]))
+    this.seeder.on('wireComplete', (infoHash, signal) => this.fleet.onWires(infoHash, [signal]))
     this.seeder.on('superSeedDone', (infoHash) => {
       const record = this.store.get(infoHash)
       const uploaded = this.seeder.stats(infoHash)?.uploaded ?? 0

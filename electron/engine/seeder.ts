@@ -102,6 +102,11 @@ export interface SeederEvents {
    * (rTorrent does) would otherwise finish between two samples and never be seen complete.
    */
   wireClosed: [infoHash: string, signal: WireSignal]
+  /**
+   * A wire's peer now has every piece, as it happens: the fleet view would otherwise see the
+   * completion at its next once-a-second sample.
+   */
+  wireComplete: [infoHash: string, signal: WireSignal]
   /** Every piece of a release has reached a server: from now on we send only what servers cannot get from one another. */
   superSeedDone: [infoHash: string]
 }
@@ -220,6 +225,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
     torrent.on('wire', (wire: WtWire) => {
       superSeeding?.attach(wire)
       wire.once('close', () => this.emit('wireClosed', input.infoHash, { ...this.signalOf(wire, torrent.pieces.length), closed: true }))
+      this.watchCompletion(input.infoHash, wire, torrent.pieces.length)
     })
     this.seeding.set(input.infoHash, { torrent, pieceCount: torrent.pieces.length, superSeeding })
   }
@@ -314,6 +320,29 @@ export class Seeder extends EventEmitter<SeederEvents> {
     const s = this.seeding.get(infoHash)
     if (!s) return []
     return s.torrent.wires.map((wire) => this.signalOf(wire, s.pieceCount))
+  }
+
+  /** Counts a wire's pieces as they arrive (each 'have' is a piece it did not have before). */
+  private watchCompletion(infoHash: string, wire: WtWire, pieceCount: number): void {
+    let have = 0
+    let done = false
+    const check = (): void => {
+      if (done || have < pieceCount) return
+      done = true
+      this.emit('wireComplete', infoHash, this.signalOf(wire, pieceCount))
+    }
+    const recount = (): void => {
+      have = 0
+      for (let i = 0; i < pieceCount; i++) if (wire.peerPieces.get(i)) have++
+      check()
+    }
+    wire.on('bitfield', recount)
+    wire.on('have-all', recount)
+    wire.on('have', () => {
+      have++
+      check()
+    })
+    recount()
   }
 
   private readonly wireIds = new WeakMap<WtWire, number>()

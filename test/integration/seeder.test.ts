@@ -53,6 +53,11 @@ test('seeds a file in place to aria2c: byte-identical, no copy, peer listed by c
     assert.equal(seeder.isSeeding(created.infoHash), true)
     const before = await readdir(path.dirname(file))
 
+    // The moment its last piece arrives, not at the next sample (aria2c hangs up right after).
+    const completions: { progress: number; uploaded: number }[] = []
+    seeder.on('wireComplete', (infoHash, signal) => {
+      if (infoHash === created.infoHash) completions.push(signal)
+    })
     aria = startAria2({ torrent: torrentPath, dir: path.join(dir, 'dl'), listenPort: ariaPort! })
     let sawPeer = false
     const started = performance.now()
@@ -64,6 +69,8 @@ test('seeds a file in place to aria2c: byte-identical, no copy, peer listed by c
     assert.equal(code, 0, aria.output())
     assert.ok(elapsed > 1, `the upload limit held the transfer to about 6 MiB/s (took ${elapsed.toFixed(2)} s)`)
     assert.ok(sawPeer, 'aria2c was listed as a peer with its client name')
+    assert.deepEqual(completions.map((c) => c.progress), [1], 'one completion signal, at the last piece')
+    assert.ok((completions[0]?.uploaded ?? 0) >= created.totalSize, `every byte went on the wire that completed (${completions[0]?.uploaded})`)
     assert.deepEqual(await readFile(path.join(dir, 'dl', 'update-7.bin')), await readFile(file))
     const stats = seeder.stats(created.infoHash)
     assert.ok(stats && stats.uploaded >= created.totalSize, `uploaded ${stats?.uploaded} of ${created.totalSize}`)
