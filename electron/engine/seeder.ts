@@ -18,6 +18,7 @@ import { isLoopback, normalizeIp } from './ip-address.js'
 import { listenError } from './listen-error.js'
 import { FileHandlePool, PieceCache, ReadOnlyChunkStore, type StoredFile } from './chunk-store.js'
 import type { WireSignal } from './fleet.js'
+import { WireHoldings } from './wire-holdings.js'
 import { peerClient } from './peer-client.js'
 import { SuperSeeding, type SuperSeedWire } from './super-seeding.js'
 import { PRODUCT } from './product.js'
@@ -63,6 +64,8 @@ interface WtWire extends SuperSeedWire {
   uploadSpeed(): number
   downloadSpeed(): number
   destroy(): void
+  /** Sends one block (a PIECE message); wrapped to see which piece each block belongs to. */
+  piece(index: number, offset: number, buffer: Uint8Array): void
 }
 interface WtTorrent extends EventEmitter {
   infoHash: string
@@ -221,11 +224,12 @@ export class Seeder extends EventEmitter<SeederEvents> {
     const superSeeding = this.superSeed
       ? new SuperSeeding({ pieceCount: torrent.pieces.length, pieceLength: input.pieceLength, onSpread: () => this.emit('superSeedDone', input.infoHash) })
       : null
+    const totalLength = input.files.reduce((sum, f) => sum + f.length, 0)
     // 'wire' fires before webtorrent announces our pieces on it, which is when super-seeding must step in.
     torrent.on('wire', (wire: WtWire) => {
       superSeeding?.attach(wire)
       wire.once('close', () => this.emit('wireClosed', input.infoHash, { ...this.signalOf(wire, torrent.pieces.length), closed: true }))
-      this.watchCompletion(input.infoHash, wire, torrent.pieces.length)
+      this.watchHoldings(input.infoHash, wire, torrent.pieces.length, input.pieceLength, totalLength, superSeeding ? () => superSeeding.revealedTo(wire) : null)
     })
     this.seeding.set(input.infoHash, { torrent, pieceCount: torrent.pieces.length, superSeeding })
   }
@@ -295,8 +299,6 @@ export class Seeder extends EventEmitter<SeederEvents> {
     for (const wire of s.torrent.wires) {
       const ip = normalizeIp(wire.remoteAddress ?? '')
       const port = wire.remotePort ?? 0
-      let have = 0
-      for (let i = 0; i < s.pieceCount; i++) if (wire.peerPieces.get(i)) have++
       const { client, version } = peerClient(wire.peerId)
       out.push({
         id: `${ip}:${port}`,
@@ -306,7 +308,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
         hostname: null,
         client,
         clientVersion: version,
-        progress: s.pieceCount > 0 ? have / s.pieceCount : 0,
+        progress: this.progressOf(wire, s.pieceCount),
         downloadRate: wire.downloadSpeed(),
         uploadRate: wire.uploadSpeed(),
         transport: transportOf(wire.type),
@@ -322,41 +324,39 @@ export class Seeder extends EventEmitter<SeederEvents> {
     return s.torrent.wires.map((wire) => this.signalOf(wire, s.pieceCount))
   }
 
-  /** Counts a wire's pieces as they arrive (each 'have' is a piece it did not have before). */
-  private watchCompletion(infoHash: string, wire: WtWire, pieceCount: number): void {
-    let have = 0
-    let done = false
-    const check = (): void => {
-      if (done || have < pieceCount) return
-      done = true
-      this.emit('wireComplete', infoHash, this.signalOf(wire, pieceCount))
+  private readonly holdings = new WeakMap<WtWire, WireHoldings>()
+
+  /** What each server holds, from its announcements and the pieces we sent it; signals completion at once. */
+  private watchHoldings(infoHash: string, wire: WtWire, pieceCount: number, pieceLength: number, totalLength: number, announced: (() => Iterable<number>) | null): void {
+    const holdings = new WireHoldings(wire, pieceCount, pieceLength, totalLength, () => this.emit('wireComplete', infoHash, this.signalOf(wire, pieceCount)), announced)
+    this.holdings.set(wire, holdings)
+    const piece = wire.piece.bind(wire)
+    wire.piece = (index, offset, buffer) => {
+      piece(index, offset, buffer)
+      holdings.sent(index, buffer.length)
     }
-    const recount = (): void => {
-      have = 0
-      for (let i = 0; i < pieceCount; i++) if (wire.peerPieces.get(i)) have++
-      check()
-    }
-    wire.on('bitfield', recount)
-    wire.on('have-all', recount)
-    wire.on('have', () => {
-      have++
-      check()
-    })
-    recount()
   }
 
   private readonly wireIds = new WeakMap<WtWire, number>()
   private nextWireId = 1
 
-  private signalOf(wire: WtWire, pieceCount: number): WireSignal {
+  /** A wire's share of pieces held, from its holdings (every wire of a seeded release has them). */
+  private progressOf(wire: WtWire, pieceCount: number): number {
+    const holdings = this.holdings.get(wire)
+    if (holdings) return holdings.progress
     let have = 0
     for (let i = 0; i < pieceCount; i++) if (wire.peerPieces.get(i)) have++
+    return pieceCount > 0 ? have / pieceCount : 0
+  }
+
+  private signalOf(wire: WtWire, pieceCount: number): WireSignal {
+    const progress = this.progressOf(wire, pieceCount)
     let id = this.wireIds.get(wire)
     if (id === undefined) {
       id = this.nextWireId++
       this.wireIds.set(wire, id)
     }
-    return { ip: normalizeIp(wire.remoteAddress ?? ''), peerId: wire.peerId ?? null, progress: pieceCount > 0 ? have / pieceCount : 0, rate: wire.uploadSpeed(), uploaded: wire.uploaded ?? 0, wire: id }
+    return { ip: normalizeIp(wire.remoteAddress ?? ''), peerId: wire.peerId ?? null, progress, rate: wire.uploadSpeed(), uploaded: wire.uploaded ?? 0, wire: id }
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,75 @@
+/**
+ * What a server holds on our wire to it: its announcements plus the pieces we sent it whole. The
+ * wire here is an EventEmitter standing in for a bittorrent-protocol wire's events; the seeder
+ * test drives the same bookkeeping with a real aria2c.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { EventEmitter } from 'node:events'
+import { WireHoldings, type HoldingsWire } from '../../electron/engine/wire-holdings.js'
+
+class FakeWire extends EventEmitter implements HoldingsWire {
+  bits = new Set<number>()
+  readonly peerPieces = { get: (i: number): boolean => this.bits.has(i) }
+}
+
+const KiB = 1024
+
+test('pieces sent whole count as held, so a client that skips the HAVE still completes', () => {
+  const wire = new FakeWire()
+  let completions = 0
+  // 4 pieces of 32 KiB, the last one 10 KiB.
+  const holdings = new WireHoldings(wire, 4, 32 * KiB, 3 * 32 * KiB + 10 * KiB, () => completions++)
+  wire.bits.add(0)
+  wire.emit('have', 0)
+  assert.equal(holdings.progress, 0.25)
+  holdings.sent(1, 16 * KiB)
+  assert.equal(holdings.progress, 0.25, 'half a piece is not a piece')
+  holdings.sent(1, 16 * KiB)
+  assert.equal(holdings.progress, 0.5)
+  holdings.sent(3, 10 * KiB)
+  assert.equal(holdings.progress, 0.75, 'the short last piece is whole at its own length')
+  // The HAVE for a piece we sent changes nothing.
+  wire.emit('have', 1)
+  assert.equal(holdings.progress, 0.75)
+  assert.equal(completions, 0)
+  holdings.sent(2, 32 * KiB)
+  assert.equal(holdings.progress, 1)
+  wire.emit('have', 2)
+  holdings.sent(2, 16 * KiB)
+  assert.equal(completions, 1, 'completion is signalled once')
+})
+
+test('a bitfield or HAVE ALL sets what the server holds; out-of-range indexes are ignored', () => {
+  const wire = new FakeWire()
+  let completed = false
+  const holdings = new WireHoldings(wire, 8, 16 * KiB, 8 * 16 * KiB, () => (completed = true))
+  for (const i of [0, 1, 2]) wire.bits.add(i)
+  wire.emit('bitfield')
+  assert.equal(holdings.progress, 3 / 8)
+  holdings.sent(99, 16 * KiB)
+  holdings.sent(-1, 16 * KiB)
+  wire.emit('have', 8)
+  assert.equal(holdings.progress, 3 / 8)
+  for (let i = 0; i < 8; i++) wire.bits.add(i)
+  wire.emit('have-all')
+  assert.equal(holdings.progress, 1)
+  assert.equal(completed, true)
+})
+
+test('no longer interested after being interested: it holds every piece we announced to it', () => {
+  const wire = new FakeWire()
+  const holdings = new WireHoldings(wire, 4, 16 * KiB, 4 * 16 * KiB, () => undefined, () => [0, 2])
+  wire.emit('uninterested')
+  assert.equal(holdings.progress, 0, 'a NOT INTERESTED before any interest says nothing')
+  wire.emit('interested')
+  wire.emit('uninterested')
+  assert.equal(holdings.progress, 0.5)
+  // Without super-seeding we announce every piece: a peer done with us holds them all.
+  const full = new FakeWire()
+  let done = false
+  const all = new WireHoldings(full, 4, 16 * KiB, 4 * 16 * KiB, () => (done = true))
+  full.emit('interested')
+  full.emit('uninterested')
+  assert.deepEqual({ progress: all.progress, done }, { progress: 1, done: true })
+})
