@@ -32,7 +32,7 @@ export interface SuperSeedWire {
   haveAll(): void
   bitfield(bitfield: Uint8Array | { buffer: Uint8Array }): void
   on(event: 'have', listener: (index: number) => void): unknown
-  on(event: 'bitfield' | 'have-all' | 'interested' | 'uninterested', listener: () => void): unknown
+  on(event: 'bitfield' | 'have-all', listener: () => void): unknown
   once(event: 'close', listener: () => void): unknown
 }
 
@@ -139,15 +139,6 @@ export class SuperSeeding {
     }
     wire.on('bitfield', learnAll)
     wire.on('have-all', learnAll)
-    // Not interested any more in what we offered: it holds it, even with no HAVE to us (a client
-    // keeps the HAVE from a peer that announced the piece, and it may have come from another server).
-    let wasInterested = false
-    wire.on('interested', () => (wasInterested = true))
-    wire.on('uninterested', () => {
-      if (!wasInterested || t.offered.size === 0) return
-      for (const i of [...t.offered]) this.hold(t, i)
-      this.afterChange(t)
-    })
     wire.once('close', () => {
       this.wires.delete(t)
       for (const i of t.offered) this.release(i)
@@ -156,12 +147,6 @@ export class SuperSeeding {
       // Pieces only it held are now ours alone to give.
       for (const other of this.wires) if (other.started) this.topUp(other)
     })
-  }
-
-  /** Every piece this wire has been told we have. */
-  revealedTo(wire: SuperSeedWire): Iterable<number> {
-    for (const t of this.wires) if (t.wire === wire) return t.revealed
-    return []
   }
 
   /** Stops the stall checks; the wires are the seeder's to close. */

@@ -1,17 +1,18 @@
 /**
  * Which pieces a server holds, as seen on our wire to it: what it announced (bitfield, HAVE,
- * HAVE ALL), every piece we sent it in full on this wire, and all we announced to it once it
- * says it is no longer interested. Clients skip the HAVE to a peer that they
- * believe has the piece already (aria2, and rTorrent to any peer it takes for a seed), and under
- * super-seeding we advertise to each server exactly the pieces it then fetches from us: counting
- * HAVEs alone, an aria2 that finished showed 97 % on our wire until it hung up.
+ * HAVE ALL) and every piece we sent it in full on this wire. Clients skip the HAVE to a peer that
+ * announced the piece itself (aria2, and rTorrent to any peer it takes for a seed), and under
+ * super-seeding we announce to each server the very pieces it then fetches from us. A piece it
+ * took from another server after we offered it still shows only in its next bitfield or announce:
+ * a client's NOT INTERESTED would say so, but libtorrent sends it while such pieces are still in
+ * flight from others (4 × qBittorrent: 1.08 copies from us counting on it, 1.00 without).
  */
 
 /** The wire events read here (a bittorrent-protocol wire). */
 export interface HoldingsWire {
   readonly peerPieces: { get(index: number): boolean }
   on(event: 'have', listener: (index: number) => void): unknown
-  on(event: 'bitfield' | 'have-all' | 'interested' | 'uninterested', listener: () => void): unknown
+  on(event: 'bitfield' | 'have-all', listener: () => void): unknown
 }
 
 export class WireHoldings {
@@ -27,23 +28,11 @@ export class WireHoldings {
     private readonly totalLength: number,
     /** Called once, when the server holds every piece. */
     private readonly onComplete: () => void,
-    /** The pieces we have announced on this wire (super-seeding shows a few); null: all of them. */
-    private readonly announced: (() => Iterable<number>) | null = null,
   ) {
     this.held = new Uint8Array(pieceCount)
     wire.on('bitfield', () => this.fromBitfield())
     wire.on('have-all', () => this.fromBitfield())
     wire.on('have', (index) => this.hold(index))
-    // NOT INTERESTED after INTERESTED says "you have nothing I lack": it holds all we announced
-    // (the pieces it got from others that we also had, whose HAVE it kept from us). One sent at
-    // the start, before it read our announcement, says nothing, so it needs the interest first.
-    let wasInterested = false
-    wire.on('interested', () => (wasInterested = true))
-    wire.on('uninterested', () => {
-      if (!wasInterested) return
-      if (this.announced) for (const i of this.announced()) this.hold(i)
-      else for (let i = 0; i < this.pieceCount; i++) this.hold(i)
-    })
     this.fromBitfield()
   }
 

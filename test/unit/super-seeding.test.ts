@@ -158,21 +158,3 @@ test('a server that closes gives its offers back; one that arrives complete coun
   assert.equal(ss.spread, true)
   ss.close()
 })
-
-test('a server no longer interested holds what it was offered, HAVE or not, and is offered more', () => {
-  const ss = new SuperSeeding({ pieceCount: 20, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
-  const a = new ScriptedWire(true)
-  ss.attach(a)
-  a.haveAll()
-  assert.deepEqual(a.offered(), [0, 1])
-  // A NOT INTERESTED before any interest (sent before it read our announcement) means nothing.
-  a.emit('uninterested')
-  assert.deepEqual(a.offered(), [0, 1])
-  // It got both pieces from another server that had them too, and keeps the HAVE from us, who
-  // announced them: its interest ends all the same.
-  a.emit('interested')
-  a.emit('uninterested')
-  assert.equal(ss.piecesSeen, 2)
-  assert.deepEqual(a.offered(), [0, 1, 2, 3])
-  assert.deepEqual([...ss.revealedTo(a)].sort((x, y) => x - y), [0, 1, 2, 3])
-})

@@ -56,20 +56,3 @@ test('a bitfield or HAVE ALL sets what the server holds; out-of-range indexes ar
   assert.equal(holdings.progress, 1)
   assert.equal(completed, true)
 })
-
-test('no longer interested after being interested: it holds every piece we announced to it', () => {
-  const wire = new FakeWire()
-  const holdings = new WireHoldings(wire, 4, 16 * KiB, 4 * 16 * KiB, () => undefined, () => [0, 2])
-  wire.emit('uninterested')
-  assert.equal(holdings.progress, 0, 'a NOT INTERESTED before any interest says nothing')
-  wire.emit('interested')
-  wire.emit('uninterested')
-  assert.equal(holdings.progress, 0.5)
-  // Without super-seeding we announce every piece: a peer done with us holds them all.
-  const full = new FakeWire()
-  let done = false
-  const all = new WireHoldings(full, 4, 16 * KiB, 4 * 16 * KiB, () => (done = true))
-  full.emit('interested')
-  full.emit('uninterested')
-  assert.deepEqual({ progress: all.progress, done }, { progress: 1, done: true })
-})
