@@ -276,6 +276,7 @@ async function runFleet(o: { id: string; net: FleetLan; dir: string; size: numbe
       copiesEngine: uploaded === null ? null : uploaded / size,
       copiesVeth: veth,
       httpMs: o.httpMs,
+      handOutMs: publishedAt - t0,
       ...(notes.length ? { note: notes.join('; ') } : {}),
     }
     const series: ProgressSeries[] = ips.map((ip, i) => ({

@@ -38,6 +38,11 @@ export interface FleetOutcome {
   copiesVeth: number
   /** The HTTP fan-out of the same size to the same N hosts (ms), or null if not run. */
   httpMs: number | null
+  /**
+   * Publish to the moment the bench handed the release to the clients (ms): the bench's own
+   * delay (the publish command's round trip), inside every time above; a server's poll is longer.
+   */
+  handOutMs?: number | null
   note?: string
 }
 
@@ -51,13 +56,13 @@ const fixed = (v: number | null, digits = 2): string => (v === null || !Number.i
 
 /** A Markdown table, the shape of the one in issue 11 plus the cross-check columns. */
 export function renderTable(rows: FleetOutcome[]): string {
-  const head = ['fleet', 'all complete (fleet view)', 'clients done', '× bound', '× bound (clients)', 'copies sent (engine)', 'copies (veth tx)', 'HTTP fan-out', 'vs HTTP']
+  const head = ['fleet', 'all complete (fleet view)', 'clients done', '× bound', '× bound (clients)', 'copies sent (engine)', 'copies (veth tx)', 'HTTP fan-out', 'vs HTTP', 'handed out after']
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`]
   for (const o of rows) {
     const t = judgedMs(o)
     const speedup = t !== null && o.httpMs !== null && t > 0 ? `${(o.httpMs / t).toFixed(2)}×` : '-'
     const clientsX = o.clientsMs === null ? null : o.clientsMs / o.boundMs
-    lines.push(`| ${[o.fleet, sec(o.fleetViewMs), sec(o.clientsMs), fixed(t === null ? null : t / o.boundMs), fixed(clientsX), fixed(o.copiesEngine), fixed(o.copiesVeth), sec(o.httpMs), speedup].join(' | ')} |`)
+    lines.push(`| ${[o.fleet, sec(o.fleetViewMs), sec(o.clientsMs), fixed(t === null ? null : t / o.boundMs), fixed(clientsX), fixed(o.copiesEngine), fixed(o.copiesVeth), sec(o.httpMs), speedup, sec(o.handOutMs ?? null)].join(' | ')} |`)
   }
   return lines.join('\n')
 }

@@ -48,16 +48,17 @@ describe('renderTable', () => {
   test('a row: times in seconds, × bound from both times, × HTTP from the fleet view time', () => {
     const lines = renderTable([outcome({})]).split('\n')
     assert.equal(lines.length, 3)
-    assert.match(lines[0] ?? '', /^\| fleet \| all complete \(fleet view\) \|.*\| vs HTTP \|$/)
-    assert.equal(lines[2], '| 4 × aria2 | 20.3 s | 19.8 s | 1.16 | 1.13 | 1.08 | 1.09 | 70.0 s | 3.45× |')
+    assert.match(lines[0] ?? '', /^\| fleet \| all complete \(fleet view\) \|.*\| vs HTTP \| handed out after \|$/)
+    assert.equal(lines[2], '| 4 × aria2 | 20.3 s | 19.8 s | 1.16 | 1.13 | 1.08 | 1.09 | 70.0 s | 3.45× | - |')
+    assert.match(renderTable([outcome({ handOutMs: 640 })]).split('\n')[2] ?? '', /\| 0\.6 s \|$/, "the bench's own delay before the clients hear of it")
   })
 
   test('when the fleet view missed a completion the clients\' time is used, and an unfinished fleet has no ratios', () => {
     const missed = outcome({ fleetViewMs: null, clientsMs: 35_000 })
     assert.equal(judgedMs(missed), 35_000)
     const [, , row1, row2] = renderTable([missed, outcome({ fleetViewMs: null, clientsMs: null, copiesEngine: null, httpMs: null })]).split('\n')
-    assert.equal(row1, '| 4 × aria2 | - | 35.0 s | 2.00 | 2.00 | 1.08 | 1.09 | 70.0 s | 2.00× |')
-    assert.equal(row2, '| 4 × aria2 | - | - | - | - | - | 1.09 | - | - |')
+    assert.equal(row1, '| 4 × aria2 | - | 35.0 s | 2.00 | 2.00 | 1.08 | 1.09 | 70.0 s | 2.00× | - |')
+    assert.equal(row2, '| 4 × aria2 | - | - | - | - | - | 1.09 | - | - | - |')
   })
 })
 
