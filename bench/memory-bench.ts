@@ -10,6 +10,8 @@
  *
  * Where the memory is comes from a probe preloaded into serve (memory-probe.ts): V8 heap,
  * Buffers, and the rest of RSS (malloc arenas, code, stacks) at the end of each phase.
+ * SWARMDROP_MEMORY_NODE_FLAGS adds node flags to serve, SWARMDROP_MEMORY_SERVE_ENV NAME=VALUE pairs
+ * to its environment (glibc tunables such as MALLOC_MMAP_THRESHOLD_=131072).
  */
 import { spawn } from 'node:child_process'
 import { lstat, mkdir, mkdtemp, open, readFile, readdir, rm, writeFile } from 'node:fs/promises'
@@ -221,13 +223,15 @@ export async function benchMemory(): Promise<BenchResult[]> {
     const [httpPort, peerPort] = await freePorts(2)
     if (httpPort === undefined || peerPort === undefined) throw new Error('memory bench: no free ports')
     const extraFlags = (process.env.SWARMDROP_MEMORY_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)
+    // NAME=VALUE pairs for serve alone (glibc's MALLOC_* tunables, say), not for the aria2c reference.
+    const serveEnv = (process.env.SWARMDROP_MEMORY_SERVE_ENV ?? '').split(/\s+/).filter((kv) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(kv))
     serve = await startServeProcess(['--data-dir', dataDir, '--address', '127.0.0.1', '--http-port', String(httpPort), '--peer-port', String(peerPort)], 30_000, (node, args) => [
       'env',
-      [`SWARMDROP_MEMORY_PROBE=${probeFile}`, node, '--expose-gc', ...extraFlags, '--import', PROBE, CLI, ...args.slice(1)],
+      [`SWARMDROP_MEMORY_PROBE=${probeFile}`, ...serveEnv, node, '--expose-gc', ...extraFlags, '--import', PROBE, CLI, ...args.slice(1)],
     ])
     const pid = serve.child.pid
     if (pid === undefined) throw new Error('memory bench: serve has no pid')
-    console.log(`  serve with a ${bigGiB} GiB sparse release and ${SMALL_FILES} files of ${SMALL_SIZE} bytes; load ${seconds} s${extraFlags.length ? `; node ${extraFlags.join(' ')}` : ''}`)
+    console.log(`  serve with a ${bigGiB} GiB sparse release and ${SMALL_FILES} files of ${SMALL_SIZE} bytes; load ${seconds} s${extraFlags.length ? `; node ${extraFlags.join(' ')}` : ''}${serveEnv.length ? `; env ${serveEnv.join(' ')}` : ''}`)
 
     const idle = await phase('idle after start', pid, probeFile)
     const smallRelease = await publish(dataDir, small)

@@ -37,6 +37,7 @@ test('the default unit: a dedicated user, the data dir in /var/lib/swarmdrop, re
   // serve exits 70 after a fatal error (engine/fatal.ts): on-failure restarts it; a usage error (2) would loop.
   assert.equal(one(unit, 'Service', 'Restart'), 'on-failure')
   assert.equal(one(unit, 'Service', 'RestartPreventExitStatus'), '2')
+  assert.equal(one(unit, 'Service', 'Environment'), 'MALLOC_MMAP_THRESHOLD_=131072', "glibc returns freed piece buffers")
   const sandbox: Record<string, string> = {
     NoNewPrivileges: 'yes',
     ProtectSystem: 'strict',
