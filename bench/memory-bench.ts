@@ -10,8 +10,8 @@
  *
  * Where the memory is comes from a probe preloaded into serve (memory-probe.ts): V8 heap,
  * Buffers, and the rest of RSS (malloc arenas, code, stacks) at the end of each phase.
- * SWARMDROP_MEMORY_NODE_FLAGS adds node flags to serve, SWARMDROP_MEMORY_SERVE_ENV NAME=VALUE pairs
- * to its environment (glibc tunables such as MALLOC_MMAP_THRESHOLD_=131072).
+ * SWARMDROP_MEMORY_NODE_FLAGS adds node flags to serve, SWARMDROP_BENCH_SERVE_ENV NAME=VALUE pairs
+ * to its environment (serve-env.ts).
  */
 import { spawn } from 'node:child_process'
 import { lstat, mkdir, mkdtemp, open, readFile, readdir, rm, writeFile } from 'node:fs/promises'
@@ -20,6 +20,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ReleaseSummary } from '../shared/contract.js'
 import type { BenchResult } from './bench-result.js'
+import { benchServeEnv } from './serve-env.js'
 import type { MemoryProbe } from './memory-probe.js'
 import { ARIA2_QUIET } from './serve-bench.js'
 import { connectInstance } from '../electron/cli/instance-client.js'
@@ -223,8 +224,7 @@ export async function benchMemory(): Promise<BenchResult[]> {
     const [httpPort, peerPort] = await freePorts(2)
     if (httpPort === undefined || peerPort === undefined) throw new Error('memory bench: no free ports')
     const extraFlags = (process.env.SWARMDROP_MEMORY_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)
-    // NAME=VALUE pairs for serve alone (glibc's MALLOC_* tunables, say), not for the aria2c reference.
-    const serveEnv = (process.env.SWARMDROP_MEMORY_SERVE_ENV ?? '').split(/\s+/).filter((kv) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(kv))
+    const serveEnv = benchServeEnv()
     serve = await startServeProcess(['--data-dir', dataDir, '--address', '127.0.0.1', '--http-port', String(httpPort), '--peer-port', String(peerPort)], 30_000, (node, args) => [
       'env',
       [`SWARMDROP_MEMORY_PROBE=${probeFile}`, ...serveEnv, node, '--expose-gc', ...extraFlags, '--import', PROBE, CLI, ...args.slice(1)],

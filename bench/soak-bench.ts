@@ -19,6 +19,7 @@ import { cpus, tmpdir } from 'node:os'
 import path from 'node:path'
 import type { ReleaseSummary } from '../shared/contract.js'
 import type { BenchResult } from './bench-result.js'
+import { benchServeEnv } from './serve-env.js'
 import { ARIA2_QUIET } from './serve-bench.js'
 import { connectInstance, type InstanceConnection } from '../electron/cli/instance-client.js'
 import { freePorts } from '../test/support/ports.js'
@@ -245,7 +246,13 @@ export async function benchSoak(): Promise<BenchResult[]> {
     const dataDir = path.join(work, 'data')
     const [httpPort, peerPort] = await freePorts(2)
     if (httpPort === undefined || peerPort === undefined) throw new Error('soak bench: no free ports')
-    serve = await startServeProcess(['--data-dir', dataDir, '--address', '127.0.0.1', '--http-port', String(httpPort), '--peer-port', String(peerPort)])
+    const serveEnv = benchServeEnv()
+    serve = await startServeProcess(
+      ['--data-dir', dataDir, '--address', '127.0.0.1', '--http-port', String(httpPort), '--peer-port', String(peerPort)],
+      30_000,
+      serveEnv.length ? (node, args) => ['env', [...serveEnv, node, ...args]] : undefined,
+    )
+    if (serveEnv.length) console.log(`  serve's environment: ${serveEnv.join(' ')}`)
     const pid = serve.child.pid
     if (pid === undefined) throw new Error('soak bench: serve has no pid')
     conn = await connectInstance(dataDir)
