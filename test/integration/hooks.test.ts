@@ -76,7 +76,9 @@ interface Recorded {
 
 async function recorded(file: string): Promise<Recorded[]> {
   if (!existsSync(file)) return []
-  const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean)
+  // A hook writes its line in two parts (the fields, then its stdin): only whole lines count.
+  const text = await readFile(file, 'utf8')
+  const lines = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean)
   return lines.map((line) => {
     const [event = '', release = '', infoHash = '', ...json] = line.split('|')
     return { env: { event, release, infoHash }, payload: JSON.parse(json.join('|')) as HookEvent }
