@@ -19,7 +19,9 @@
  * default 100mbit), SWARMDROP_FLEET_RESULTS (where the table, JSON and SVGs go; default a new
  * temporary folder), SWARMDROP_FLEET_HTTP=0 (no HTTP reference), SWARMDROP_FLEET_PEERS=1 (each
  * rTorrent's own view of its peers in the progress lines), SWARMDROP_FLEET_CLIENT_LOGS=DIR (aria2's
- * info logs), SWARMDROP_FLEET_RT_SETUP=0 (rTorrent without Swarmdrop's setup line). Nothing fails on a slow run: a fleet that does not finish is reported so.
+ * info logs), SWARMDROP_FLEET_RT_SETUP=0 (rTorrent without Swarmdrop's setup line),
+ * SWARMDROP_FLEET_REPORT_MS (progress line interval, default 10000). Nothing fails on a slow run:
+ * a fleet that does not finish is reported so.
  */
 import { spawnSync } from 'node:child_process'
 import { createHash, randomFillSync } from 'node:crypto'
@@ -44,9 +46,15 @@ const PEER_PORT = 6881
 const LINK_PROBE_BYTES = 16 * 1024 * 1024
 /** After every client says it is done, how long the fleet view gets to see the last completion. */
 const FLEET_VIEW_GRACE_MS = 20_000
+const REPORT_MS = Number(process.env.SWARMDROP_FLEET_REPORT_MS ?? 10_000)
 
 const MIXED: ClientKind[] = ['qbt', 'tr', 'aria2', 'rt']
-const NAMED_FLEETS: Record<string, { label: string; kinds: ClientKind[] }> = {
+interface Fleet {
+  label: string
+  kinds: ClientKind[]
+}
+
+const NAMED_FLEETS: Record<string, Fleet> = {
   aria2x4: { label: '4 × aria2', kinds: ['aria2', 'aria2', 'aria2', 'aria2'] },
   qbtx4: { label: '4 × qBittorrent (RSS)', kinds: ['qbt', 'qbt', 'qbt', 'qbt'] },
   mixed4: { label: 'mixed qBittorrent / Transmission / aria2 / rTorrent, N=4', kinds: MIXED },
@@ -59,7 +67,7 @@ const NAMED_FLEETS: Record<string, { label: string; kinds: ClientKind[] }> = {
  * A named fleet, or an ad-hoc one for looking into a client pairing: kinds joined by '+', each
  * optionally `×K` or `xK` (`rt+aria2x3` is one rTorrent and three aria2).
  */
-function fleetOf(id: string): { label: string; kinds: ClientKind[] } | null {
+function fleetOf(id: string): Fleet | null {
   const named = NAMED_FLEETS[id]
   if (named) return named
   const kinds: ClientKind[] = []
@@ -150,9 +158,8 @@ function sampleReader(sampler: Supervised): () => FleetSample[] {
   }
 }
 
-async function runFleet(o: { id: string; net: FleetLan; dir: string; size: number; rates: Rates; httpMs: number | null; log: (line: string) => void }): Promise<FleetRun> {
-  const { id, net, size, rates, log } = o
-  const fleet = fleetOf(id) as { label: string; kinds: ClientKind[] }
+async function runFleet(o: { id: string; fleet: Fleet; net: FleetLan; dir: string; size: number; rates: Rates; httpMs: number | null; log: (line: string) => void }): Promise<FleetRun> {
+  const { id, fleet, net, size, rates, log } = o
   const hosts = net.servers.slice(0, fleet.kinds.length)
   const ips = hosts.map((h) => net.ipOf(h))
   const boundMs = 1000 * kumarRossBound({ size, servers: hosts.length, ...rates })
@@ -209,7 +216,7 @@ async function runFleet(o: { id: string; net: FleetLan; dir: string; size: numbe
       if (fleetViewAll && clientsAllAt !== null) break
       if (clientsAllAt !== null && now - clientsAllAt > FLEET_VIEW_GRACE_MS) break
       if (now - publishedAt > timeoutMs) break
-      if (now - lastReport > (process.env.SWARMDROP_FLEET_REPORT_MS ? Number(process.env.SWARMDROP_FLEET_REPORT_MS) : 10_000)) {
+      if (now - lastReport > REPORT_MS) {
         lastReport = now
         const pct = cellsOf(samples.at(-1)).map((c) => `${Math.floor((c?.percent ?? 0) * 100)}%`)
         log(`    +${((now - publishedAt) / 1000).toFixed(0)} s: fleet view ${pct.join(' ')}; clients done ${doneAt.size}/${clients.length}`)
@@ -304,6 +311,11 @@ export async function benchFleet(): Promise<BenchResult[]> {
   const size = Math.round(mib * 2 ** 20)
   const rate = process.env.SWARMDROP_FLEET_RATE ?? '100mbit'
   const ids = (process.env.SWARMDROP_FLEETS ?? Object.keys(NAMED_FLEETS).join(',')).split(',').map((s) => s.trim()).filter(Boolean)
+  // In the order given, a fleet named twice run twice.
+  const fleets = ids.flatMap((id) => {
+    const fleet = fleetOf(id)
+    return fleet ? [[id, fleet] as const] : []
+  })
   const unknown = ids.filter((id) => !fleetOf(id))
   if (unknown.length || !(size > 0)) throw new Error(`SWARMDROP_FLEETS: unknown ${unknown.join(', ')} (choose from ${Object.keys(NAMED_FLEETS).join(', ')}, or kinds joined by '+' such as rt+aria2x3); SWARMDROP_FLEET_MIB must be > 0`)
   for (const tool of ['ip', 'tc', 'curl', 'qbittorrent-nox', 'transmission-daemon', 'transmission-remote', 'aria2c', 'rtorrent']) toolPath(tool)
@@ -314,7 +326,7 @@ export async function benchFleet(): Promise<BenchResult[]> {
   const leftovers = removeLeftovers()
   if (leftovers.length) log(`removed leftovers of a killed run: ${leftovers.join(', ')}`)
 
-  const maxN = Math.max(...ids.map((id) => (fleetOf(id) as { kinds: ClientKind[] }).kinds.length))
+  const maxN = Math.max(...fleets.map(([, f]) => f.kinds.length))
   const dir = await mkdtemp(path.join(os.tmpdir(), 'swarmdrop-fleet-'))
   let net: FleetLan | null = null
   // Ctrl-C or a kill: the namespaces go, with every process in them (serve, clients, samplers).
@@ -348,7 +360,7 @@ export async function benchFleet(): Promise<BenchResult[]> {
       const name = 'release.bin'
       await writeRandomFile(path.join(probeDir, name), size)
       // SWARMDROP_FLEET_HTTP=0 leaves the reference out, for a quick look at one fleet.
-      const httpNs = process.env.SWARMDROP_FLEET_HTTP === '0' ? [] : [...new Set(ids.map((id) => (fleetOf(id) as { kinds: ClientKind[] }).kinds.length))]
+      const httpNs = process.env.SWARMDROP_FLEET_HTTP === '0' ? [] : [...new Set(fleets.map(([, f]) => f.kinds.length))]
       for (const n of httpNs.sort((a, b) => a - b)) {
         const outDir = path.join(dir, 'http-out')
         await mkdir(outDir, { recursive: true })
@@ -364,17 +376,16 @@ export async function benchFleet(): Promise<BenchResult[]> {
 
     // --- the fleets -----------------------------------------------------------------------------
     const runs: FleetRun[] = []
-    for (const id of ids) {
-      const n = (fleetOf(id) as { kinds: ClientKind[] }).kinds.length
+    for (const [id, fleet] of fleets) {
       try {
-        const run = await runFleet({ id, net, dir, size, rates, httpMs: httpMsByN.get(n) ?? null, log })
+        const run = await runFleet({ id, fleet, net, dir, size, rates, httpMs: httpMsByN.get(fleet.kinds.length) ?? null, log })
         runs.push(run)
         const svgPath = path.join(resultsDir, `fleet-${id}.svg`)
         await writeFile(svgPath, run.svg)
         const t = judgedMs(run.outcome)
         log(`  ${run.outcome.fleet}: ${t === null ? 'not complete' : `${(t / 1000).toFixed(1)} s`}, ${t === null ? '-' : (t / run.outcome.boundMs).toFixed(2)} × bound, ${run.outcome.copiesEngine?.toFixed(2) ?? '-'} copies (veth ${run.outcome.copiesVeth.toFixed(2)})${run.outcome.note ? `; ${run.outcome.note}` : ''}; plot ${svgPath}`)
       } catch (err) {
-        log(`  ${fleetOf(id)?.label}: failed: ${(err as Error).message.split('\n').slice(0, 6).join('\n    ')}`)
+        log(`  ${fleet.label}: failed: ${(err as Error).message.split('\n').slice(0, 6).join('\n    ')}`)
       }
     }
 
