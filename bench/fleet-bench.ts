@@ -20,7 +20,8 @@
  * temporary folder), SWARMDROP_FLEET_HTTP=0 (no HTTP reference), SWARMDROP_FLEET_PEERS=1 (each
  * rTorrent's own view of its peers in the progress lines), SWARMDROP_FLEET_CLIENT_LOGS=DIR (aria2's
  * info logs), SWARMDROP_FLEET_RT_SETUP=0 (rTorrent without Swarmdrop's setup line),
- * SWARMDROP_FLEET_REPORT_MS (progress line interval, default 10000). Nothing fails on a slow run:
+ * SWARMDROP_FLEET_REPORT_MS (progress line interval, default 10000), SWARMDROP_FLEET_ROUNDS=K (each
+ * fleet K times, rounds interleaved, with medians and ranges after the table). Nothing fails on a slow run:
  * a fleet that does not finish is reported so.
  */
 import { spawnSync } from 'node:child_process'
@@ -35,7 +36,7 @@ import { toolPath } from '../test/support/tools.js'
 import type { BenchResult } from './bench-result.js'
 import { CLIENT_LABEL, startClient, type ClientKind, type FleetClient } from './fleet-clients.js'
 import { buildFleetLan, httpFanOut, httpUrl, measureLinkRate, PUBLISHER, removeLeftovers, startHttpServer, type FleetLan } from './fleet-lan.js'
-import { judgedMs, kumarRossBound, renderProgressSvg, renderTable, type FleetOutcome, type ProgressSeries } from './fleet-report.js'
+import { judgedMs, kumarRossBound, renderProgressSvg, renderRoundsTable, renderTable, type FleetOutcome, type ProgressSeries } from './fleet-report.js'
 import type { FleetSample } from './fleet-sampler.js'
 
 const CLI = fileURLToPath(new URL('./fleet-swarmdrop-cli.js', import.meta.url))
@@ -63,21 +64,29 @@ const NAMED_FLEETS: Record<string, Fleet> = {
   qbtx8: { label: '8 × qBittorrent (RSS)', kinds: Array<ClientKind>(8).fill('qbt') },
 }
 
+/** Hosts get 10.77.0.11 onwards; past a few dozen, two cores cannot run the clients at link rate. */
+const MAX_SERVERS = 24
+
 /**
  * A named fleet, or an ad-hoc one for looking into a client pairing: kinds joined by '+', each
- * optionally `×K` or `xK` (`rt+aria2x3` is one rTorrent and three aria2).
+ * optionally `×K` or `xK` (`rt+aria2x3` is one rTorrent and three aria2; `qbtx16` is a fleet beyond
+ * the named ones, up to MAX_SERVERS).
  */
 function fleetOf(id: string): Fleet | null {
   const named = NAMED_FLEETS[id]
   if (named) return named
   const kinds: ClientKind[] = []
+  const parts: string[] = []
   for (const part of id.split('+')) {
     const m = /^(qbt|tr|aria2|rt)(?:[x×](\d+))?$/.exec(part)
     if (!m) return null
-    kinds.push(...Array<ClientKind>(Number(m[2] ?? 1)).fill(m[1] as ClientKind))
+    const kind = m[1] as ClientKind
+    const count = Number(m[2] ?? 1)
+    kinds.push(...Array<ClientKind>(count).fill(kind))
+    parts.push(count === 1 ? CLIENT_LABEL[kind] : `${count} × ${CLIENT_LABEL[kind]}`)
   }
-  if (kinds.length === 0 || kinds.length > 8) return null
-  return { label: kinds.map((k) => CLIENT_LABEL[k]).join(' / '), kinds }
+  if (kinds.length === 0 || kinds.length > MAX_SERVERS) return null
+  return { label: parts.join(' + '), kinds }
 }
 
 interface Rates {
@@ -310,6 +319,7 @@ export async function benchFleet(): Promise<BenchResult[]> {
   const mib = Number(process.env.SWARMDROP_FLEET_MIB ?? 200)
   const size = Math.round(mib * 2 ** 20)
   const rate = process.env.SWARMDROP_FLEET_RATE ?? '100mbit'
+  const rounds = Math.max(1, Math.floor(Number(process.env.SWARMDROP_FLEET_ROUNDS ?? 1)) || 1)
   const ids = (process.env.SWARMDROP_FLEETS ?? Object.keys(NAMED_FLEETS).join(',')).split(',').map((s) => s.trim()).filter(Boolean)
   // In the order given, a fleet named twice run twice.
   const fleets = ids.flatMap((id) => {
@@ -376,21 +386,28 @@ export async function benchFleet(): Promise<BenchResult[]> {
 
     // --- the fleets -----------------------------------------------------------------------------
     const runs: FleetRun[] = []
-    for (const [id, fleet] of fleets) {
-      try {
-        const run = await runFleet({ id, fleet, net, dir, size, rates, httpMs: httpMsByN.get(fleet.kinds.length) ?? null, log })
-        runs.push(run)
-        const svgPath = path.join(resultsDir, `fleet-${id}.svg`)
-        await writeFile(svgPath, run.svg)
-        const t = judgedMs(run.outcome)
-        log(`  ${run.outcome.fleet}: ${t === null ? 'not complete' : `${(t / 1000).toFixed(1)} s`}, ${t === null ? '-' : (t / run.outcome.boundMs).toFixed(2)} × bound, ${run.outcome.copiesEngine?.toFixed(2) ?? '-'} copies (veth ${run.outcome.copiesVeth.toFixed(2)})${run.outcome.note ? `; ${run.outcome.note}` : ''}; plot ${svgPath}`)
-      } catch (err) {
-        log(`  ${fleet.label}: failed: ${(err as Error).message.split('\n').slice(0, 6).join('\n    ')}`)
+    const tried: FleetOutcome[] = []
+    // Rounds interleave the fleets, so a drift in the machine's speed falls on all of them alike.
+    for (let round = 1; round <= rounds; round++) {
+      for (const [id, fleet] of fleets) {
+        if (rounds > 1) log(`round ${round} of ${rounds}: ${fleet.label}`)
+        try {
+          const run = await runFleet({ id, fleet, net, dir, size, rates, httpMs: httpMsByN.get(fleet.kinds.length) ?? null, log })
+          runs.push(run)
+          tried.push(run.outcome)
+          const svgPath = path.join(resultsDir, rounds > 1 ? `fleet-${id}-${round}.svg` : `fleet-${id}.svg`)
+          await writeFile(svgPath, run.svg)
+          const t = judgedMs(run.outcome)
+          log(`  ${run.outcome.fleet}: ${t === null ? 'not complete' : `${(t / 1000).toFixed(1)} s`}, ${t === null ? '-' : (t / run.outcome.boundMs).toFixed(2)} × bound, ${run.outcome.copiesEngine?.toFixed(2) ?? '-'} copies (veth ${run.outcome.copiesVeth.toFixed(2)})${run.outcome.note ? `; ${run.outcome.note}` : ''}; plot ${svgPath}`)
+        } catch (err) {
+          log(`  ${fleet.label}: failed: ${(err as Error).message.split('\n').slice(0, 6).join('\n    ')}`)
+          tried.push({ fleet: fleet.label, servers: fleet.kinds.length, fleetViewMs: null, clientsMs: null, boundMs: NaN, copiesEngine: null, copiesVeth: NaN, httpMs: null, note: 'failed' })
+        }
       }
     }
 
-    const table = renderTable(runs.map((r) => r.outcome))
     const header = `${mib} MiB release, links ${rate} (publisher → server ${mbit(rates.publisherUp)}, server → server ${mbit(rates.serverUp)} measured); cpu ${cpuModel()}`
+    const table = renderTable(runs.map((r) => r.outcome)) + (rounds > 1 ? `\n\nOver ${rounds} rounds:\n\n${renderRoundsTable(tried)}` : '')
     log(`\n${header}\n\n${table}\n`)
     const json = {
       cpu: cpuModel(),
@@ -399,6 +416,7 @@ export async function benchFleet(): Promise<BenchResult[]> {
       linkCap: rate,
       measuredRates: rates,
       httpFanOutMs: Object.fromEntries(httpMsByN),
+      rounds,
       fleets: runs.map((r) => ({ id: r.id, ...r.outcome, infoHash: r.infoHash, servers: r.servers, rollout: r.rollout, progress: r.series })),
     }
     const jsonPath = path.join(resultsDir, 'fleet-bench.json')

@@ -67,6 +67,43 @@ export function renderTable(rows: FleetOutcome[]): string {
   return lines.join('\n')
 }
 
+/** The middle value (the mean of the two middle ones for an even count); null for none. */
+function median(values: number[]): number | null {
+  if (values.length === 0) return null
+  const v = [...values].sort((a, b) => a - b)
+  const mid = v.length >> 1
+  return v.length % 2 === 1 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2
+}
+
+const spread = (values: number[], digits: number): string => {
+  const m = median(values)
+  if (m === null) return '-'
+  if (values.length === 1) return m.toFixed(digits)
+  return `${m.toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`
+}
+
+/**
+ * One row per fleet over repeated rounds: medians with the range, since one run of a fleet is
+ * noisy (8 × qBittorrent took 19.3–24.3 s on one engine). A round that never finished counts in
+ * "runs" but not in the medians, and shows in "unfinished".
+ */
+export function renderRoundsTable(rows: FleetOutcome[]): string {
+  const head = ['fleet', 'runs', 'unfinished', 'all complete, median (range)', '× bound', 'copies sent (engine)', 'vs HTTP']
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`]
+  const byFleet = new Map<string, FleetOutcome[]>()
+  for (const o of rows) byFleet.set(o.fleet, [...(byFleet.get(o.fleet) ?? []), o])
+  for (const [fleet, runs] of byFleet) {
+    const done = runs.filter((o) => judgedMs(o) !== null)
+    const times = done.map((o) => (judgedMs(o) as number) / 1000)
+    const bounds = done.map((o) => (judgedMs(o) as number) / o.boundMs)
+    const copies = runs.flatMap((o) => (o.copiesEngine === null ? [] : [o.copiesEngine]))
+    const speedups = done.flatMap((o) => (o.httpMs === null ? [] : [o.httpMs / (judgedMs(o) as number)]))
+    const timeCell = times.length === 0 ? '-' : spread(times, 1).replace(/^([\d.]+)/, '$1 s')
+    lines.push(`| ${[fleet, String(runs.length), String(runs.length - done.length), timeCell, spread(bounds, 2), spread(copies, 2), speedups.length === 0 ? '-' : `${spread(speedups, 2)}×`].join(' | ')} |`)
+  }
+  return lines.join('\n')
+}
+
 export interface ProgressSeries {
   label: string
   /** [seconds since publish, fraction 0..1], in time order. */

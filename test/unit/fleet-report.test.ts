@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { judgedMs, kumarRossBound, renderProgressSvg, renderTable, type FleetOutcome } from '../../bench/fleet-report.js'
+import { judgedMs, kumarRossBound, renderProgressSvg, renderRoundsTable, renderTable, type FleetOutcome } from '../../bench/fleet-report.js'
 
 const MIB = 2 ** 20
 
@@ -59,6 +59,32 @@ describe('renderTable', () => {
     const [, , row1, row2] = renderTable([missed, outcome({ fleetViewMs: null, clientsMs: null, copiesEngine: null, httpMs: null })]).split('\n')
     assert.equal(row1, '| 4 × aria2 | - | 35.0 s | 2.00 | 2.00 | 1.08 | 1.09 | 70.0 s | 2.00× | - |')
     assert.equal(row2, '| 4 × aria2 | - | - | - | - | - | 1.09 | - | - | - |')
+  })
+})
+
+describe('renderRoundsTable', () => {
+  test('one row per fleet: the median with the range, copies and × HTTP the same way', () => {
+    const lines = renderRoundsTable([
+      outcome({ fleetViewMs: 21_000, copiesEngine: 1.02 }),
+      outcome({ fleetViewMs: 17_500, copiesEngine: 1.01, httpMs: 70_000 }),
+      outcome({ fleetViewMs: 24_500, copiesEngine: 1.06, httpMs: 49_000 }),
+      outcome({ fleet: 'mixed, N=4', fleetViewMs: 35_000, boundMs: 17_500, copiesEngine: 1.5, httpMs: null }),
+    ]).split('\n')
+    assert.equal(lines.length, 4)
+    assert.match(lines[0] ?? '', /^\| fleet \| runs \| unfinished \| all complete, median \(range\) \|/)
+    // 70 035 / 21 000 = 3.335 (printed 3.33), 70 000 / 17 500 = 4.00, 49 000 / 24 500 = 2.00.
+    assert.equal(lines[2], '| 4 × aria2 | 3 | 0 | 21.0 s (17.5–24.5) | 1.20 (1.00–1.40) | 1.02 (1.01–1.06) | 3.33 (2.00–4.00)× |')
+    assert.equal(lines[3], '| mixed, N=4 | 1 | 0 | 35.0 s | 2.00 | 1.50 | - |')
+  })
+
+  test('an even count takes the mean of the middle two; an unfinished round is counted, not averaged', () => {
+    const lines = renderRoundsTable([
+      outcome({ fleetViewMs: 20_000 }),
+      outcome({ fleetViewMs: null, clientsMs: null, copiesEngine: 1.3 }),
+      outcome({ fleetViewMs: 22_000 }),
+    ]).split('\n')
+    assert.equal(lines[2], '| 4 × aria2 | 3 | 1 | 21.0 s (20.0–22.0) | 1.20 (1.14–1.26) | 1.08 (1.08–1.30) | 3.34 (3.18–3.50)× |')
+    assert.equal(renderRoundsTable([outcome({ fleetViewMs: null, clientsMs: null })]).split('\n')[2], '| 4 × aria2 | 1 | 1 | - | - | 1.08 | - |')
   })
 })
 
