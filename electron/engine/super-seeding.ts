@@ -31,6 +31,8 @@ export interface SuperSeedWire {
   readonly hasFast: boolean
   /** The server has said it wants pieces from us. */
   readonly peerInterested: boolean
+  /** We refuse its requests (webtorrent's rechoke keeps 10 upload slots). */
+  readonly amChoking: boolean
   readonly peerPieces: { get(index: number): boolean }
   have(index: number): void
   haveNone(): void
@@ -226,14 +228,15 @@ export class SuperSeeding {
     const now = this.now()
     if (now - this.behindCheckedAt >= BEHIND_CHECK_MS) {
       this.behindCheckedAt = now
-      // Only servers fetching from us count, and only one still waiting on pieces we offered is
-      // held back for: Transmission 3.00 asks for nothing in its first 10 s and then announces in
-      // batches, and holding the others back for it would leave the publisher's link idle.
+      // Only servers fetching from us count, and only one still waiting on pieces we offered (and
+      // not choked by us) is held back for: Transmission 3.00 asks for nothing in its first 10 s
+      // and then announces in batches, and holding the others back for it would leave the
+      // publisher's link idle.
       const ranked: { took: number; hungry: boolean }[] = []
       for (const w of this.wires) {
         if (!w.started || !w.wire.peerInterested || w.heldCount >= this.pieceCount) continue
         const delivered = this.deliveredOf(w)
-        ranked.push({ took: w.heldCount + delivered, hungry: w.offered.size > delivered })
+        ranked.push({ took: w.heldCount + delivered, hungry: !w.wire.amChoking && w.offered.size > delivered })
       }
       const sorted = ranked.map((r) => r.took).sort((a, b) => a - b)
       const line = (sorted[sorted.length >> 1] ?? 0) - Math.max(this.perWire, Math.ceil(this.pieceCount * BEHIND_MARGIN))

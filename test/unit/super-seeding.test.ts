@@ -12,6 +12,7 @@ import { SuperSeeding, type SuperSeedWire } from '../../electron/engine/super-se
 class ScriptedWire extends EventEmitter implements SuperSeedWire {
   readonly sent: string[] = []
   peerInterested = true
+  amChoking = false
   readonly have = (index: number): void => void this.sent.push(`have ${index}`)
   private readonly pieces = new Set<number>()
   readonly peerPieces = { get: (i: number): boolean => this.pieces.has(i) }
@@ -237,5 +238,18 @@ test('a server that announces in batches is ranked by what we sent it, and not w
     }
   }
   assert.deepEqual([inFlight(a), inFlight(b)], [4, 4], 'nothing left to send it: the others are not held back')
+  // Nor for one we choke: it cannot take what we offered.
+  const choked = new ScriptedWire(true)
+  choked.amChoking = true
+  ss.attach(choked)
+  delivered.set(choked, new Set())
+  choked.haveAll()
+  now += 600
+  for (const w of [a, b]) w.announce(w.offered().find((i) => !w.peerPieces.get(i)) ?? -1)
+  assert.deepEqual([inFlight(a), inFlight(b)], [4, 4])
+  choked.amChoking = false
+  now += 600
+  for (let k = 0; k < 3; k++) for (const w of [a, b]) w.announce(w.offered().find((i) => !w.peerPieces.get(i)) ?? -1)
+  assert.deepEqual([inFlight(a), inFlight(b)], [2, 2], 'unchoked, it is behind and waiting')
 })
 
