@@ -222,12 +222,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
       this.emit('error', input.infoHash, err)
     })
     const superSeeding = this.superSeed
-      ? new SuperSeeding({
-          pieceCount: torrent.pieces.length,
-          pieceLength: input.pieceLength,
-          onSpread: () => this.emit('superSeedDone', input.infoHash),
-          delivered: (wire, index) => this.holdings.get(wire)?.holds(index) ?? false,
-        })
+      ? new SuperSeeding({ pieceCount: torrent.pieces.length, pieceLength: input.pieceLength, onSpread: () => this.emit('superSeedDone', input.infoHash) })
       : null
     const totalLength = input.files.reduce((sum, f) => sum + f.length, 0)
     // 'wire' fires before webtorrent announces our pieces on it, which is when super-seeding must step in.
@@ -329,7 +324,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
     return s.torrent.wires.map((wire) => this.signalOf(wire, s.pieceCount))
   }
 
-  private readonly holdings = new WeakMap<SuperSeedWire, WireHoldings>()
+  private readonly holdings = new WeakMap<WtWire, WireHoldings>()
 
   /** What each server holds, from its announcements and the pieces we sent it; signals completion at once. */
   private watchHoldings(infoHash: string, wire: WtWire, pieceCount: number, pieceLength: number, totalLength: number): void {

@@ -10,9 +10,6 @@
  * (HAVE), not only after a second server has it. Strict BEP 16 stalls when servers do not upload
  * to one another quickly, and a LAN fleet of mixed clients does not always.
  *
- * While pieces are still unseen, a server that has fallen behind the rest gets the offers and the
- * others only two pieces each: unique pieces are what gets a late starter unchoked by its peers.
- *
  * Once every piece has reached a server, the publisher becomes the source of last resort rather
  * than one more full seed: a server is offered only pieces that no connected server holds (its
  * holder left, as rTorrent does the moment it is done), or, once it has announced no new piece
@@ -29,10 +26,6 @@
 /** The parts of a bittorrent-protocol wire this needs. */
 export interface SuperSeedWire {
   readonly hasFast: boolean
-  /** The server has said it wants pieces from us. */
-  readonly peerInterested: boolean
-  /** We refuse its requests (webtorrent's rechoke keeps 10 upload slots). */
-  readonly amChoking: boolean
   readonly peerPieces: { get(index: number): boolean }
   have(index: number): void
   haveNone(): void
@@ -52,11 +45,6 @@ export interface SuperSeedingOptions {
   stallMs?: number
   /** Called once, when every piece has reached a server. */
   onSpread?: () => void
-  /**
-   * Whether we have sent `wire` every block of a piece: it has it, announced or not. Transmission
-   * batches its HAVEs for seconds, so its announcements alone say too little of what it took.
-   */
-  delivered?: (wire: SuperSeedWire, index: number) => boolean
   now?: () => number
 }
 
@@ -69,13 +57,6 @@ const DEFAULT_BYTES_IN_FLIGHT = 8 * 1024 * 1024
 const MIN_PIECES_IN_FLIGHT = 2
 /** Long enough for a client's own piece exchange to show; short against a rollout. */
 const DEFAULT_STALL_MS = 3000
-/**
- * A server is behind when it holds fewer pieces than the median less this share of the release
- * (or one share of offers, if more): servers a few pieces apart are not told apart.
- */
-const BEHIND_MARGIN = 0.02
-/** How often the servers' standing is re-ranked; it moves by a few pieces per check. */
-const BEHIND_CHECK_MS = 500
 
 interface Tracked {
   wire: SuperSeedWire
@@ -109,9 +90,6 @@ export class SuperSeeding {
   private readonly wires = new Set<Tracked>()
   private cursor = 0
   private timer: NodeJS.Timeout | null = null
-  /** While spreading: servers holding fewer pieces than this are behind (null: none is). */
-  private behindBelow: number | null = null
-  private behindCheckedAt = -Infinity
 
   constructor(private readonly options: SuperSeedingOptions) {
     this.pieceCount = options.pieceCount
@@ -213,47 +191,6 @@ export class SuperSeeding {
     if (t.started) this.topUp(t)
   }
 
-  /**
-   * How many offered pieces `t` may have in flight. While spreading, once some server has fallen
-   * behind the median by more than the margin, every server not that far behind gets only the
-   * minimum, so the publisher's upload goes to the servers that lack the most. Clients unchoke the
-   * peers that upload to them; a server that started late has nothing the others lack and stays
-   * choked by them until an optimistic unchoke (every 30 s in libtorrent): in one run two of eight
-   * qBittorrents held 13 % of the release at 19 s while the other six finished at 18.5 s. Pieces
-   * only it holds make it worth unchoking. The others, with two pieces each, still take whatever
-   * upload the laggards leave, so the publisher's link stays full.
-   */
-  private shareOf(t: Tracked): number {
-    if (this.spread) return this.perWire
-    const now = this.now()
-    if (now - this.behindCheckedAt >= BEHIND_CHECK_MS) {
-      this.behindCheckedAt = now
-      // Only servers fetching from us count, and only one still waiting on pieces we offered (and
-      // not choked by us) is held back for: Transmission 3.00 asks for nothing in its first 10 s
-      // and then announces in batches, and holding the others back for it would leave the
-      // publisher's link idle.
-      const ranked: { took: number; hungry: boolean }[] = []
-      for (const w of this.wires) {
-        if (!w.started || !w.wire.peerInterested || w.heldCount >= this.pieceCount) continue
-        const delivered = this.deliveredOf(w)
-        ranked.push({ took: w.heldCount + delivered, hungry: !w.wire.amChoking && w.offered.size > delivered })
-      }
-      const sorted = ranked.map((r) => r.took).sort((a, b) => a - b)
-      const line = (sorted[sorted.length >> 1] ?? 0) - Math.max(this.perWire, Math.ceil(this.pieceCount * BEHIND_MARGIN))
-      this.behindBelow = ranked.some((r) => r.hungry && r.took < line) ? line : null
-    }
-    return this.behindBelow !== null && t.wire.peerInterested && t.heldCount + this.deliveredOf(t) >= this.behindBelow ? MIN_PIECES_IN_FLIGHT : this.perWire
-  }
-
-  /** Offered pieces of `t`'s that we have sent it whole, announced or not. */
-  private deliveredOf(t: Tracked): number {
-    const delivered = this.options.delivered
-    if (!delivered) return 0
-    let n = 0
-    for (const i of t.offered) if (delivered(t.wire, i)) n++
-    return n
-  }
-
   /** Offers `t` pieces until it has its share in flight, by the rules of the phase. */
   private topUp(t: Tracked): void {
     if (t.heldCount === this.pieceCount) return
@@ -263,7 +200,7 @@ export class SuperSeeding {
       t.helping = true
       t.fromOthers = 0
     }
-    while (t.offered.size < this.shareOf(t)) {
+    while (t.offered.size < this.perWire) {
       const next = this.spread ? this.pickLastResort(t, t.helping) : this.pickUnseen(t, t.offered.size === 0)
       if (next === null) return
       t.offered.add(next)

@@ -41,11 +41,6 @@ export class WireHoldings {
     return this.pieceCount > 0 ? this.count / this.pieceCount : 0
   }
 
-  /** Whether the server holds piece `index`, by its word or by what we sent it. */
-  holds(index: number): boolean {
-    return this.held[index] === 1
-  }
-
   private fromBitfield(): void {
     for (let i = 0; i < this.pieceCount; i++) if (this.wire.peerPieces.get(i)) this.hold(i)
   }

@@ -11,8 +11,6 @@ import { SuperSeeding, type SuperSeedWire } from '../../electron/engine/super-se
 /** A scripted wire: `sent` is what the seeder told it; `announce()` plays a server's HAVE. */
 class ScriptedWire extends EventEmitter implements SuperSeedWire {
   readonly sent: string[] = []
-  peerInterested = true
-  amChoking = false
   readonly have = (index: number): void => void this.sent.push(`have ${index}`)
   private readonly pieces = new Set<number>()
   readonly peerPieces = { get: (i: number): boolean => this.pieces.has(i) }
@@ -160,96 +158,3 @@ test('a server that closes gives its offers back; one that arrives complete coun
   assert.equal(ss.spread, true)
   ss.close()
 })
-
-test('while spreading, a server that falls behind gets the offers, and the others only two pieces each until it catches up', () => {
-  let now = 0
-  // Four pieces in flight per server; "behind" is more than four pieces below the median.
-  const ss = new SuperSeeding({ pieceCount: 100, pieceLength: PIECE, bytesInFlight: 4 * PIECE, now: () => now })
-  const [a, b, late] = [new ScriptedWire(true), new ScriptedWire(true), new ScriptedWire(true)]
-  const inFlight = (w: ScriptedWire): number => w.offered().filter((i) => !w.peerPieces.get(i)).length
-  /** The server fetches and announces the oldest of its offers, `n` times. */
-  const fetch = (w: ScriptedWire, n: number): void => {
-    for (let k = 0; k < n; k++) {
-      const next = w.offered().find((i) => !w.peerPieces.get(i))
-      if (next === undefined) return
-      now += 100
-      w.announce(next)
-    }
-  }
-  for (const w of [a, b, late]) ss.attach(w)
-  a.haveAll()
-  b.haveAll()
-  late.haveAll()
-  assert.deepEqual([inFlight(a), inFlight(b), inFlight(late)], [4, 4, 4])
-  // The late server's peers choke it: it fetches nothing while the others take ten pieces each.
-  for (let k = 0; k < 10; k++) {
-    fetch(a, 1)
-    fetch(b, 1)
-  }
-  assert.deepEqual([inFlight(a), inFlight(b)], [2, 2], 'ten pieces ahead of the one behind: topped up to two only')
-  fetch(late, 1)
-  assert.equal(inFlight(late), 4, 'the one behind keeps its full share')
-  // Once it is within the margin again, everyone gets the full share.
-  fetch(late, 8)
-  now += 600
-  fetch(a, 1)
-  assert.equal(inFlight(a), 4)
-  // A server that asks for nothing yet (Transmission 3.00 in its first 10 s) is not waited for:
-  // it holds no piece, but holding the others back would leave the publisher's link idle.
-  const silent = new ScriptedWire(true)
-  silent.peerInterested = false
-  ss.attach(silent)
-  silent.haveAll()
-  now += 600
-  fetch(a, 2)
-  assert.equal(inFlight(a), 4)
-  silent.peerInterested = true
-  now += 600
-  fetch(a, 3)
-  assert.equal(inFlight(a), 2, 'once it asks, it is behind like any other')
-  assert.equal(ss.spread, false)
-})
-
-test('a server that announces in batches is ranked by what we sent it, and not waited for while it holds all we offered', () => {
-  let now = 0
-  const delivered = new Map<SuperSeedWire, Set<number>>()
-  const ss = new SuperSeeding({
-    pieceCount: 100,
-    pieceLength: PIECE,
-    bytesInFlight: 4 * PIECE,
-    now: () => now,
-    delivered: (wire, index) => delivered.get(wire)?.has(index) ?? false,
-  })
-  const [a, b, batching] = [new ScriptedWire(true), new ScriptedWire(true), new ScriptedWire(true)]
-  const inFlight = (w: ScriptedWire): number => w.offered().filter((i) => !w.peerPieces.get(i)).length
-  for (const w of [a, b, batching]) {
-    ss.attach(w)
-    delivered.set(w, new Set())
-    w.haveAll()
-  }
-  // It took its four offered pieces from us but says nothing yet (Transmission's HAVE batching).
-  for (const i of batching.offered()) delivered.get(batching)?.add(i)
-  for (let k = 0; k < 10; k++) {
-    for (const w of [a, b]) {
-      const next = w.offered().find((i) => !w.peerPieces.get(i))
-      if (next === undefined) continue
-      now += 100
-      w.announce(next)
-    }
-  }
-  assert.deepEqual([inFlight(a), inFlight(b)], [4, 4], 'nothing left to send it: the others are not held back')
-  // Nor for one we choke: it cannot take what we offered.
-  const choked = new ScriptedWire(true)
-  choked.amChoking = true
-  ss.attach(choked)
-  delivered.set(choked, new Set())
-  choked.haveAll()
-  now += 600
-  for (const w of [a, b]) w.announce(w.offered().find((i) => !w.peerPieces.get(i)) ?? -1)
-  assert.deepEqual([inFlight(a), inFlight(b)], [4, 4])
-  choked.amChoking = false
-  now += 600
-  for (let k = 0; k < 3; k++) for (const w of [a, b]) w.announce(w.offered().find((i) => !w.peerPieces.get(i)) ?? -1)
-  assert.deepEqual([inFlight(a), inFlight(b)], [2, 2], 'unchoked, it is behind and waiting')
-})
-
