@@ -86,7 +86,9 @@ export async function startClient(kind: ClientKind, net: FleetLan, host: string,
       // TCP only, as Swarmdrop's qBittorrent setup sets it; SWARMDROP_FLEET_QBT_PROTOCOL=Both
       // measures qBittorrent's own default (TCP and uTP), whose uTP backs off between servers.
       const protocol = process.env.SWARMDROP_FLEET_QBT_PROTOCOL === 'Both' ? 'Both' : 'TCP'
-      await writeFile(path.join(confDir, 'qBittorrent.conf'), qbittorrentConf({ savePath: downloadDir, webUiPort: 8080, peerPort: PEER_PORT, sharedIp: false, protocol }) + autoRun)
+      // SWARMDROP_FLEET_QBT_CONF: more [BitTorrent] lines, ';'-separated, to try a setting.
+      const bitTorrent = (process.env.SWARMDROP_FLEET_QBT_CONF ?? '').split(';').map((l) => l.trim()).filter(Boolean)
+      await writeFile(path.join(confDir, 'qBittorrent.conf'), qbittorrentConf({ savePath: downloadDir, webUiPort: 8080, peerPort: PEER_PORT, sharedIp: false, protocol, bitTorrent }) + autoRun)
       const proc = net.start(host, toolPath('qbittorrent-nox'), [`--profile=${path.join(dir, 'profile')}`])
       const curl = async (endpoint: string, form?: Record<string, string>): Promise<string> => {
         const data = Object.entries(form ?? {}).flatMap(([k, v]) => ['--data-urlencode', `${k}=${v}`])

@@ -30,7 +30,7 @@ export interface Qbt {
  * (loopback), so qBittorrent must allow more than one connection per IP; hosts of a namespace
  * LAN each have their own and keep qBittorrent's default.
  */
-export function qbittorrentConf(o: { savePath: string; webUiPort: number; peerPort: number; protocol?: 'TCP' | 'Both'; sharedIp: boolean }): string {
+export function qbittorrentConf(o: { savePath: string; webUiPort: number; peerPort: number; protocol?: 'TCP' | 'Both'; sharedIp: boolean; bitTorrent?: string[] }): string {
   return `[LegalNotice]
 Accepted=true
 
@@ -43,7 +43,7 @@ Session\\DefaultSavePath=${o.savePath}
 Session\\TempPathEnabled=false
 Session\\AnnounceToAllTrackers=true
 ${o.sharedIp ? 'Session\\MultiConnectionsPerIp=true\n' : ''}Session\\QueueingSystemEnabled=false
-${o.protocol ? `Session\\BTProtocol=${o.protocol}\n` : ''}
+${o.protocol ? `Session\\BTProtocol=${o.protocol}\n` : ''}${(o.bitTorrent ?? []).map((l) => `${l}\n`).join('')}
 [Network]
 PortForwardingEnabled=false
 
