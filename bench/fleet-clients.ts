@@ -7,7 +7,7 @@
  */
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { RTORRENT_USE_EVERY_PEER } from '../shared/subscribe-setups.js'
+import { QBITTORRENT_EVERY_UPLOAD_SLOT, RTORRENT_USE_EVERY_PEER } from '../shared/subscribe-setups.js'
 import { startAria2, type Aria2Run } from '../test/support/aria2.js'
 import type { Supervised } from '../test/support/child-process.js'
 import { qbittorrentConf } from '../test/support/qbittorrent.js'
@@ -86,8 +86,13 @@ export async function startClient(kind: ClientKind, net: FleetLan, host: string,
       // TCP only, as Swarmdrop's qBittorrent setup sets it; SWARMDROP_FLEET_QBT_PROTOCOL=Both
       // measures qBittorrent's own default (TCP and uTP), whose uTP backs off between servers.
       const protocol = process.env.SWARMDROP_FLEET_QBT_PROTOCOL === 'Both' ? 'Both' : 'TCP'
-      // SWARMDROP_FLEET_QBT_CONF: more [BitTorrent] lines, ';'-separated, to try a setting.
-      const bitTorrent = (process.env.SWARMDROP_FLEET_QBT_CONF ?? '').split(';').map((l) => l.trim()).filter(Boolean)
+      // Every upload slot, as Swarmdrop's setup sets it (SWARMDROP_FLEET_QBT_SETUP=0 leaves it at
+      // qBittorrent's 4 per torrent); SWARMDROP_FLEET_QBT_CONF: more [BitTorrent] lines,
+      // ';'-separated, to try a setting.
+      const bitTorrent = [
+        ...(process.env.SWARMDROP_FLEET_QBT_SETUP === '0' ? [] : QBITTORRENT_EVERY_UPLOAD_SLOT),
+        ...(process.env.SWARMDROP_FLEET_QBT_CONF ?? '').split(';').map((l) => l.trim()).filter(Boolean),
+      ]
       await writeFile(path.join(confDir, 'qBittorrent.conf'), qbittorrentConf({ savePath: downloadDir, webUiPort: 8080, peerPort: PEER_PORT, sharedIp: false, protocol, bitTorrent }) + autoRun)
       const proc = net.start(host, toolPath('qbittorrent-nox'), [`--profile=${path.join(dir, 'profile')}`])
       const curl = async (endpoint: string, form?: Record<string, string>): Promise<string> => {

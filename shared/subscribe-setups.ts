@@ -41,6 +41,14 @@ export interface SetupOptions {
  */
 export const RTORRENT_USE_EVERY_PEER = 'schedule2 = swarmdrop_use_every_peer, 5, 2, ((d.multicall2, leeching, "d.downloads_min.set=50"))'
 
+/**
+ * qBittorrent.conf lines for every server running qBittorrent: no limit on upload slots. Its
+ * default is 4 per torrent, unchoked by who uploads most (tit for tat), so a server that started
+ * a second after the others had nothing to trade and stayed choked until an optimistic unchoke,
+ * 30 s in libtorrent. A fleet of one's own servers has no free rider to keep out.
+ */
+export const QBITTORRENT_EVERY_UPLOAD_SLOT = ['Session\\MaxUploads=-1', 'Session\\MaxUploadsPerTorrent=-1']
+
 /** Single-quoted for sh: safe for any URL, key included. */
 export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`
@@ -58,7 +66,7 @@ export function subscribeSetups(o: SetupOptions): Setup[] {
       client: 'qbittorrent',
       title: 'qBittorrent (qbittorrent-nox or desktop)',
       intro:
-        'Adds the feed and an auto-download rule for every release through the WebUI API, polls every minute, and sets the peer protocol to TCP: between qBittorrent servers uTP backs off whenever the LAN link queues, and four of them took 1.7 times as long to trade a release. Run it once on each server, or put the INI keys in qBittorrent.conf before the first start.',
+        'Adds the feed and an auto-download rule for every release through the WebUI API, polls every minute, sets the peer protocol to TCP (between qBittorrent servers uTP backs off whenever the LAN link queues, and four of them took 1.7 times as long to trade a release), and lifts the limit of 4 upload slots per torrent (a server that started a second late was left choked by the others for half a minute). Run it once on each server, or put the INI keys in qBittorrent.conf before the first start.',
       blocks: [
         {
           label: 'WebUI API (run on the server)',
@@ -68,16 +76,16 @@ export function subscribeSetups(o: SetupOptions): Setup[] {
             `FEED=${shellQuote(feed)}`,
             'JAR=$(mktemp)',
             `curl -fsS -c "$JAR" --data-urlencode ${shellQuote(`username=${user}`)} --data-urlencode ${shellQuote(`password=${password}`)} "$QBT/api/v2/auth/login"`,
-            `curl -fsS -b "$JAR" --data 'json={"rss_processing_enabled":true,"rss_auto_downloading_enabled":true,"rss_refresh_interval":1,"bittorrent_protocol":1}' "$QBT/api/v2/app/setPreferences"`,
+            `curl -fsS -b "$JAR" --data 'json={"rss_processing_enabled":true,"rss_auto_downloading_enabled":true,"rss_refresh_interval":1,"bittorrent_protocol":1,"max_uploads":-1,"max_uploads_per_torrent":-1}' "$QBT/api/v2/app/setPreferences"`,
             `curl -fsS -b "$JAR" --data-urlencode "url=$FEED" --data-urlencode 'path=Swarmdrop' "$QBT/api/v2/rss/addFeed"`,
             `curl -fsS -b "$JAR" --data-urlencode 'ruleName=Swarmdrop' --data-urlencode "ruleDef={\\"enabled\\":true,\\"mustContain\\":\\"\\",\\"affectedFeeds\\":[\\"$FEED\\"],\\"savePath\\":\\"${dir}\\"}" "$QBT/api/v2/rss/setRule"`,
             'rm -f "$JAR"',
           ].join('\n'),
         },
         {
-          label: 'qBittorrent.conf (RSS and protocol), then add the feed and rule once in the WebUI',
+          label: 'qBittorrent.conf (RSS, protocol and upload slots), then add the feed and rule once in the WebUI',
           language: 'ini',
-          text: ['[BitTorrent]', 'Session\\BTProtocol=TCP', '', '[RSS]', 'Session\\EnableProcessing=true', 'Session\\RefreshInterval=1', 'AutoDownloader\\EnableProcessing=true'].join('\n'),
+          text: ['[BitTorrent]', 'Session\\BTProtocol=TCP', ...QBITTORRENT_EVERY_UPLOAD_SLOT, '', '[RSS]', 'Session\\EnableProcessing=true', 'Session\\RefreshInterval=1', 'AutoDownloader\\EnableProcessing=true'].join('\n'),
         },
       ],
     },

@@ -47,8 +47,9 @@ test('the qBittorrent and aria2 setups, run as printed, subscribe real clients t
   await waitFor(async () => Object.keys(await qbt!.get<Record<string, unknown>>('rss/items')).includes('Swarmdrop'), 10_000, 'the feed in qBittorrent')
   const rules = await qbt.get<Record<string, { enabled: boolean; affectedFeeds: string[]; savePath: string }>>('rss/rules')
   assert.deepEqual({ enabled: rules.Swarmdrop?.enabled, feeds: rules.Swarmdrop?.affectedFeeds, savePath: rules.Swarmdrop?.savePath }, { enabled: true, feeds: [feedUrl], savePath: qbtDir })
-  const prefs = await qbt.get<{ bittorrent_protocol: number; rss_refresh_interval: number }>('app/preferences')
+  const prefs = await qbt.get<{ bittorrent_protocol: number; rss_refresh_interval: number; max_uploads: number; max_uploads_per_torrent: number }>('app/preferences')
   assert.deepEqual({ protocol: prefs.bittorrent_protocol, refresh: prefs.rss_refresh_interval }, { protocol: 1, refresh: 1 }, 'TCP only, polled every minute')
+  assert.deepEqual({ global: prefs.max_uploads, perTorrent: prefs.max_uploads_per_torrent }, { global: -1, perTorrent: -1 }, 'no limit on upload slots')
 
   // Published after both servers subscribed.
   await mkdir(path.join(dir, 'pub'))
@@ -71,6 +72,23 @@ test('the qBittorrent and aria2 setups, run as printed, subscribe real clients t
   await qbt.post('rss/refreshItem', { itemPath: 'Swarmdrop' })
   await waitFor(async () => (await qbt!.torrents()).some((tor) => tor.hash === release.infoHash && tor.progress === 1), 60_000, 'qBittorrent to complete the release')
   assert.deepEqual(await readFile(path.join(qbtDir, 'agent-7.2.0.tar')), await readFile(file))
+})
+
+test('the qBittorrent.conf block, as printed, is read by qBittorrent: TCP only and every upload slot', { timeout: 60_000 }, async (t) => {
+  const { dir, cleanup } = await tempDir()
+  t.after(cleanup)
+  const ini = block(subscribeSetups({ feedUrl: 'http://192.0.2.1:7070/feed.xml' }), 'qbittorrent', /qBittorrent\.conf/).split('\n')
+  const bitTorrent = ini.slice(ini.indexOf('[BitTorrent]') + 1, ini.indexOf(''))
+  assert.ok(bitTorrent.length >= 3, `the [BitTorrent] lines: ${bitTorrent.join(', ')}`)
+  const [webUiPort, peerPort] = await freePorts(2)
+  let qbt: Qbt | null = null
+  t.after(async () => void (await qbt?.stop()))
+  // The harness writes the protocol line itself (a key twice in one file is not a test of anything).
+  assert.ok(bitTorrent.includes('Session\\BTProtocol=TCP'), 'TCP only')
+  const rest = bitTorrent.filter((l) => !l.startsWith('Session\\BTProtocol='))
+  qbt = await startQbittorrent({ profile: path.join(dir, 'qbt'), savePath: path.join(dir, 'dl'), webUiPort: webUiPort as number, peerPort: peerPort as number, protocol: 'TCP', bitTorrent: rest })
+  const prefs = await qbt.get<{ bittorrent_protocol: number; max_uploads: number; max_uploads_per_torrent: number }>('app/preferences')
+  assert.deepEqual({ protocol: prefs.bittorrent_protocol, global: prefs.max_uploads, perTorrent: prefs.max_uploads_per_torrent }, { protocol: 1, global: -1, perTorrent: -1 })
 })
 
 test('the rTorrent setup, run as printed, loads a new release from its watch folder, with every peer put to use', { timeout: 120_000 }, async (t) => {

@@ -62,7 +62,7 @@ AutoDownloader\\EnableProcessing=true
 `
 }
 
-export async function startQbittorrent(o: { profile: string; savePath: string; webUiPort: number; peerPort: number; protocol?: 'TCP' | 'Both' }): Promise<Qbt> {
+export async function startQbittorrent(o: { profile: string; savePath: string; webUiPort: number; peerPort: number; protocol?: 'TCP' | 'Both'; bitTorrent?: string[] }): Promise<Qbt> {
   const confDir = path.join(o.profile, 'qBittorrent', 'config')
   await mkdir(confDir, { recursive: true })
   await mkdir(o.savePath, { recursive: true })
