@@ -325,11 +325,13 @@ export async function benchFleet(): Promise<BenchResult[]> {
   const rounds = Math.max(1, Math.floor(Number(process.env.SWARMDROP_FLEET_ROUNDS ?? 1)) || 1)
   const ids = (process.env.SWARMDROP_FLEETS ?? Object.keys(NAMED_FLEETS).join(',')).split(',').map((s) => s.trim()).filter(Boolean)
   // In the order given, a fleet named twice run twice.
-  const fleets = ids.flatMap((id) => {
+  const fleets: (readonly [string, Fleet])[] = []
+  const unknown: string[] = []
+  for (const id of ids) {
     const fleet = fleetOf(id)
-    return fleet ? [[id, fleet] as const] : []
-  })
-  const unknown = ids.filter((id) => !fleetOf(id))
+    if (fleet) fleets.push([id, fleet])
+    else unknown.push(id)
+  }
   if (unknown.length || !(size > 0)) throw new Error(`SWARMDROP_FLEETS: unknown ${unknown.join(', ')} (choose from ${Object.keys(NAMED_FLEETS).join(', ')}, or kinds joined by '+' such as rt+aria2x3); SWARMDROP_FLEET_MIB must be > 0`)
   for (const tool of ['ip', 'tc', 'curl', 'qbittorrent-nox', 'transmission-daemon', 'transmission-remote', 'aria2c', 'rtorrent']) toolPath(tool)
   const resultsDir = process.env.SWARMDROP_FLEET_RESULTS ?? (await mkdtemp(path.join(os.tmpdir(), 'swarmdrop-fleet-results-')))

@@ -42,6 +42,11 @@ export interface FleetClient {
 const QBT_API = 'http://127.0.0.1:8080/api/v2'
 const PEER_PORT = 6890
 
+/** A ';'-separated list of config lines from the environment, for trying a client setting. */
+function envLines(name: string): string[] {
+  return (process.env[name] ?? '').split(';').map((l) => l.trim()).filter(Boolean)
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms))
 }
@@ -91,7 +96,7 @@ export async function startClient(kind: ClientKind, net: FleetLan, host: string,
       // ';'-separated, to try a setting.
       const bitTorrent = [
         ...(process.env.SWARMDROP_FLEET_QBT_SETUP === '0' ? [] : QBITTORRENT_EVERY_UPLOAD_SLOT),
-        ...(process.env.SWARMDROP_FLEET_QBT_CONF ?? '').split(';').map((l) => l.trim()).filter(Boolean),
+        ...envLines('SWARMDROP_FLEET_QBT_CONF'),
       ]
       await writeFile(path.join(confDir, 'qBittorrent.conf'), qbittorrentConf({ savePath: downloadDir, webUiPort: 8080, peerPort: PEER_PORT, sharedIp: false, protocol, bitTorrent }) + autoRun)
       const proc = net.start(host, toolPath('qbittorrent-nox'), [`--profile=${path.join(dir, 'profile')}`])
@@ -159,7 +164,7 @@ export async function startClient(kind: ClientKind, net: FleetLan, host: string,
       // ';'-separated, to try a setting.
       const extraRc = [
         ...(process.env.SWARMDROP_FLEET_RT_SETUP === '0' ? [] : [RTORRENT_USE_EVERY_PEER]),
-        ...(process.env.SWARMDROP_FLEET_RT_RC ?? '').split(';').map((l) => l.trim()).filter(Boolean),
+        ...envLines('SWARMDROP_FLEET_RT_RC'),
       ]
       const rt: Rtorrent = await startRtorrent({ dir: path.join(dir, 'rt'), downloadDir, peerPort: PEER_PORT, netns: net.nsOf(host), extraRc })
       try {

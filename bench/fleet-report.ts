@@ -2,6 +2,7 @@
  * The fleet benchmark's arithmetic and drawing, kept free of processes and namespaces so it can be
  * tested on its own: the Kumar–Ross bound, the results table, and the per-fleet progress plot.
  */
+import { median } from './measure.js'
 
 /** Rates in bytes per second, size in bytes; the result in seconds. */
 export interface BoundInput {
@@ -67,17 +68,9 @@ export function renderTable(rows: FleetOutcome[]): string {
   return lines.join('\n')
 }
 
-/** The middle value (the mean of the two middle ones for an even count); null for none. */
-function median(values: number[]): number | null {
-  if (values.length === 0) return null
-  const v = [...values].sort((a, b) => a - b)
-  const mid = v.length >> 1
-  return v.length % 2 === 1 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2
-}
-
 const spread = (values: number[], digits: number): string => {
+  if (values.length === 0) return '-'
   const m = median(values)
-  if (m === null) return '-'
   if (values.length === 1) return m.toFixed(digits)
   return `${m.toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`
 }
