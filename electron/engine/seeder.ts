@@ -229,7 +229,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
     torrent.on('wire', (wire: WtWire) => {
       superSeeding?.attach(wire)
       wire.once('close', () => this.emit('wireClosed', input.infoHash, { ...this.signalOf(wire, torrent.pieces.length), closed: true }))
-      this.watchHoldings(input.infoHash, wire, torrent.pieces.length, input.pieceLength, totalLength)
+      this.watchHoldings(input.infoHash, wire, torrent.pieces.length, input.pieceLength, totalLength, superSeeding)
     })
     this.seeding.set(input.infoHash, { torrent, pieceCount: torrent.pieces.length, superSeeding })
   }
@@ -327,8 +327,15 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private readonly holdings = new WeakMap<WtWire, WireHoldings>()
 
   /** What each server holds, from its announcements and the pieces we sent it; signals completion at once. */
-  private watchHoldings(infoHash: string, wire: WtWire, pieceCount: number, pieceLength: number, totalLength: number): void {
-    const holdings = new WireHoldings(wire, pieceCount, pieceLength, totalLength, () => this.emit('wireComplete', infoHash, this.signalOf(wire, pieceCount)))
+  private watchHoldings(infoHash: string, wire: WtWire, pieceCount: number, pieceLength: number, totalLength: number, superSeeding: SuperSeeding | null): void {
+    const holdings = new WireHoldings(
+      wire,
+      pieceCount,
+      pieceLength,
+      totalLength,
+      () => this.emit('wireComplete', infoHash, this.signalOf(wire, pieceCount)),
+      (index) => superSeeding?.delivered(wire, index),
+    )
     this.holdings.set(wire, holdings)
     const piece = wire.piece.bind(wire)
     wire.piece = (index, offset, buffer) => {

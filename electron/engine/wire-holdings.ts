@@ -28,6 +28,8 @@ export class WireHoldings {
     private readonly totalLength: number,
     /** Called once, when the server holds every piece. */
     private readonly onComplete: () => void,
+    /** Called when a piece's last block went out on this wire (not for pieces it announced first). */
+    private readonly onDelivered: (index: number) => void = () => {},
   ) {
     this.held = new Uint8Array(pieceCount)
     wire.on('bitfield', () => this.fromBitfield())
@@ -50,8 +52,10 @@ export class WireHoldings {
     if (!(index >= 0 && index < this.pieceCount) || this.held[index]) return
     const bytes = (this.sentBytes.get(index) ?? 0) + length
     // A client asks for each block once per wire, so the piece's length in blocks is the piece.
-    if (bytes >= this.lengthOf(index)) this.hold(index)
-    else this.sentBytes.set(index, bytes)
+    if (bytes >= this.lengthOf(index)) {
+      this.hold(index)
+      this.onDelivered(index)
+    } else this.sentBytes.set(index, bytes)
   }
 
   private lengthOf(index: number): number {

@@ -295,7 +295,7 @@ test('the fleet view of a mixed real fleet: completions from announces and wires
   t.diagnostic(`rollout 1: ${JSON.stringify(s1.rollouts.find((r) => r.infoHash === r1.infoHash))}`)
 
   // When each client itself says it finished (seconds), against when the fleet view saw it.
-  const clientFinished = async (infoHash: string, aria2Exit: number | null): Promise<Record<ServerName, number | null>> => {
+  const clientFinishedNow = async (infoHash: string, aria2Exit: number | null): Promise<Record<ServerName, number | null>> => {
     const qbtInfo = JSON.parse(await httpIn('qbt', `${qbtApi}/torrents/info?hashes=${infoHash}`)) as { completion_on?: number }[]
     const trInfo = await trRemote('-t', infoHash, '-i')
     const trDone = /Date finished:\s+(.+)/.exec(trInfo)?.[1]
@@ -305,6 +305,17 @@ test('the fleet view of a mixed real fleet: completions from announces and wires
       tr: trDone ? Date.parse(trDone) : null,
       aria2: aria2Exit,
       rt: rtDone > 0 ? rtDone * 1000 : null,
+    }
+  }
+  // The fleet view counts a piece as the server's once our last block of it is sent, so it can see
+  // a completion a moment before the client has checked and recorded that piece (Transmission
+  // stamps its "Date finished" on its own next pass): give the clients a few seconds to say so.
+  const clientFinished = async (infoHash: string, aria2Exit: number | null): Promise<Record<ServerName, number | null>> => {
+    const deadline = Date.now() + 10_000
+    for (;;) {
+      const finished = await clientFinishedNow(infoHash, aria2Exit)
+      if (SERVERS.every((n) => finished[n] !== null || (n === 'aria2' && aria2Exit === null)) || Date.now() > deadline) return finished
+      await new Promise((resolve) => setTimeout(resolve, 500))
     }
   }
   const lags = (s: StatusJson, infoHash: string, finished: Record<ServerName, number | null>): string =>

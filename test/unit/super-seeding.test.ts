@@ -158,3 +158,59 @@ test('a server that closes gives its offers back; one that arrives complete coun
   assert.equal(ss.spread, true)
   ss.close()
 })
+
+test('a piece sent in full counts as the server\'s at once: the next offer does not wait for a HAVE that comes late or never', () => {
+  const ss = new SuperSeeding({ pieceCount: 20, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
+  const a = new ScriptedWire(true)
+  const b = new ScriptedWire(true)
+  ss.attach(a)
+  ss.attach(b)
+  a.haveAll()
+  b.haveAll()
+  assert.deepEqual(a.offered(), [0, 1])
+  // Transmission 3.00 holds its HAVE back for up to 10 s; our last block of piece 0 has gone out.
+  ss.delivered(a, 0)
+  assert.deepEqual(a.offered(), [0, 1, 4], 'the next unseen piece, without waiting for the HAVE')
+  assert.equal(ss.piecesSeen, 1)
+  // The HAVE that follows changes nothing: the piece is already counted.
+  a.announce(0)
+  assert.deepEqual(a.offered(), [0, 1, 4])
+  assert.equal(ss.piecesSeen, 1)
+  // A delivery on a wire we do not track (closed, or another release's) is ignored.
+  ss.delivered(new ScriptedWire(true), 2)
+  assert.equal(ss.piecesSeen, 1)
+})
+
+test('a server that takes pieces from us fast gets a wider window than one fed a share', () => {
+  let now = 0
+  const ss = new SuperSeeding({ pieceCount: 400, pieceLength: PIECE, bytesInFlight: 4 * PIECE, now: () => now })
+  const fast = new ScriptedWire(true)
+  const slow = new ScriptedWire(true)
+  ss.attach(fast)
+  ss.attach(slow)
+  fast.haveAll()
+  slow.haveAll()
+  assert.equal(fast.offered().length, 4)
+  const inFlight = (w: ScriptedWire): number => w.offered().filter((i) => !w.peerPieces.get(i)).length
+  const deliverOldest = (w: ScriptedWire): void => {
+    const next = w.offered().find((i) => !w.peerPieces.get(i)) as number
+    w.hold([next])
+    ss.delivered(w, next)
+  }
+  // `fast` takes 20 pieces in one second, `slow` 2: a client that asks for a new offer only on its
+  // next request round needs more in flight than the default to keep the link busy.
+  for (let i = 0; i < 20; i++) {
+    now += 50
+    deliverOldest(fast)
+    if (i % 10 === 0) deliverOldest(slow)
+  }
+  assert.equal(inFlight(fast), 20, 'as many in flight as it took in the last 2 s')
+  assert.equal(inFlight(slow), 4, 'the default for a server fed a share')
+  // After two quiet seconds only what it takes from now on counts: its window shrinks back, and
+  // the pieces already in flight drain before anything new is offered.
+  now += 2500
+  const offeredBefore = fast.offered().length
+  for (let i = 0; i < 5; i++) deliverOldest(fast)
+  assert.equal(fast.offered().length, offeredBefore, 'no new offers while more than its window is in flight')
+  assert.equal(inFlight(fast), 15)
+})
