@@ -124,6 +124,8 @@ export class FleetModel {
   private version = 0
   /** Bytes sent over wires so far this run, per server and release (wires come and go). */
   private readonly wireBytes = new Map<string, number>()
+  /** Bytes the web seed sent so far this run, per release: they count towards its copies uploaded. */
+  private readonly webSeedBytes = new Map<string, number>()
 
   /** `stallAfterMs` is injectable so tests (and the engine's option) need not wait five minutes. */
   constructor(
@@ -249,6 +251,7 @@ export class FleetModel {
 
   webSeedServed(ip: string, infoHash: string, bytes: number): void {
     if (!this.releases.has(infoHash) || bytes <= 0) return
+    this.webSeedBytes.set(infoHash, (this.webSeedBytes.get(infoHash) ?? 0) + bytes)
     const s = this.server(ip)
     const at = this.now()
     this.seen(s, at, null)
@@ -386,6 +389,10 @@ export class FleetModel {
     return [...(this.servers.get(normalizeIp(ip))?.timeline ?? [])]
   }
 
+  /**
+   * `uploadedBytes` is what BitTorrent sent; the web seed's bytes for the release (counted here,
+   * since this session's start, like the seeder's) are added, since they too left the publisher.
+   */
   summary(infoHash: string, uploadedBytes: number): RolloutSummary | null {
     const release = this.releases.get(infoHash)
     if (!release) return null
@@ -411,7 +418,7 @@ export class FleetModel {
       firstCompletionMs: times[0] ?? null,
       medianCompletionMs: times.length ? (times[Math.floor((times.length - 1) / 2)] as number) : null,
       lastCompletionMs: times.length ? (times[times.length - 1] as number) : null,
-      uploadedCopies: release.totalSize > 0 ? uploadedBytes / release.totalSize : 0,
+      uploadedCopies: release.totalSize > 0 ? (uploadedBytes + (this.webSeedBytes.get(infoHash) ?? 0)) / release.totalSize : 0,
     }
   }
 

@@ -155,6 +155,9 @@ test('the roster: listed servers never seen show as such; the rollout summary co
     lastCompletionMs: 35_000,
     uploadedCopies: 1.5,
   })
+  // What the web seed sent left the publisher too: it counts towards the copies uploaded.
+  model.webSeedServed('10.0.0.11', A, 25 * MiB)
+  assert.equal(model.summary(A, 150 * MiB)?.uploadedCopies, 1.75)
 })
 
 test('history survives a restart: completions, first and last seen, names and the roster', () => {
