@@ -24,7 +24,7 @@
  * own 4 upload slots per torrent), SWARMDROP_FLEET_QBT_CONF (more [BitTorrent] lines),
  * SWARMDROP_FLEET_QBT_PROTOCOL=Both, SWARMDROP_FLEET_REPORT_MS (progress line interval, default
  * 10000), SWARMDROP_FLEET_ROUNDS=K (each fleet K times, rounds interleaved, with medians and
- * ranges after the table). Nothing fails on a slow run: a fleet that does not finish is reported
+ * ranges after the table), SWARMDROP_FLEET_WEBSEED=1 (publish with the web seed on). Nothing fails on a slow run: a fleet that does not finish is reported
  * so.
  */
 import { spawnSync } from 'node:child_process'
@@ -50,6 +50,8 @@ const PEER_PORT = 6881
 const LINK_PROBE_BYTES = 16 * 1024 * 1024
 /** After every client says it is done, how long the fleet view gets to see the last completion. */
 const FLEET_VIEW_GRACE_MS = 20_000
+/** SWARMDROP_FLEET_WEBSEED=1: publish with the web seed on (it serves only servers BitTorrent does not feed). */
+const WEB_SEED = process.env.SWARMDROP_FLEET_WEBSEED === '1'
 const REPORT_MS = Number(process.env.SWARMDROP_FLEET_REPORT_MS ?? 10_000)
 
 const MIXED: ClientKind[] = ['qbt', 'tr', 'aria2', 'rt']
@@ -201,7 +203,7 @@ async function runFleet(o: { id: string; fleet: Fleet; net: FleetLan; dir: strin
     const file = path.join(dir, 'pub', `agent-${id}-${Date.now()}.bin`)
     const sha1 = await writeRandomFile(file, size)
     const tx0 = await net.txBytes(PUBLISHER)
-    const published = await net.run(PUBLISHER, node, [CLI, 'publish', file, '--data-dir', dataDir, '--json'])
+    const published = await net.run(PUBLISHER, node, [CLI, 'publish', file, '--data-dir', dataDir, '--json', ...(WEB_SEED ? ['--web-seed'] : [])])
     if (published.code !== 0) throw new Error(`publish: ${published.stderr}`)
     const publishedAt = Date.now()
     const release = (JSON.parse(published.stdout) as { release: { infoHash: string; name: string; torrentUrl: string; totalSize: number } }).release
@@ -254,7 +256,8 @@ async function runFleet(o: { id: string; fleet: Fleet; net: FleetLan; dir: strin
     const latest = Math.max(...completedAts.map((t) => t ?? -Infinity))
     const t0 = rollout?.lastCompletionMs != null && Number.isFinite(latest) ? latest - rollout.lastCompletionMs : publishedAt
     const clientsMs = doneAt.size === clients.length ? Math.max(...doneAt.values()) - t0 : null
-    const uploaded = last?.swarms.find((s) => s.infoHash === release.infoHash)?.uploaded ?? null
+    // The rollout's copies count the web seed's bytes too; the swarm's count BitTorrent's only.
+    const uploaded = rollout ? rollout.uploadedCopies * size : (last?.swarms.find((s) => s.infoHash === release.infoHash)?.uploaded ?? null)
 
     const servers: FleetRun['servers'] = []
     for (const [i, c] of clients.entries()) {

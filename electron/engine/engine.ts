@@ -202,6 +202,7 @@ export class Engine implements CoreApi {
       uploadLimit: () => this.limitNow().limit,
       tracker: this.tracker,
       feedTitle: `${PRODUCT.name} releases`,
+      takesOverBitTorrent: (infoHash, ip) => this.seeder.takesOverWire(infoHash, ip),
     })
     this.lan.on('request', (log) => this.fleet.onRequest(log))
     this.seeder.on('wireClosed', (infoHash, signal) => this.fleet.onWires(infoHash, [{ ...signal, rate: 0 }]))

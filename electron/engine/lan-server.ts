@@ -95,7 +95,17 @@ export interface LanServerOptions {
   /** Open connections allowed per client IP, and in total. */
   maxConnectionsPerIp?: number
   maxConnections?: number
+  /**
+   * True while `ip` takes `infoHash` from us over BitTorrent: the web seed then refuses it (503),
+   * so a client that uses both (aria2, qBittorrent) does not fetch the release twice over. The web
+   * seed is for a server BitTorrent does not feed: one behind a firewall, or Transmission 3.00 in
+   * its first 10 s, before it says "interested".
+   */
+  takesOverBitTorrent?: (infoHash: string, ip: string) => boolean
 }
+
+/** When a server refused by the web seed (it gets the release over BitTorrent) may ask again. */
+const WEB_SEED_RETRY_S = 30
 
 /**
  * Limits that keep a slow or hostile client from pinning memory or descriptors: a web-seed
@@ -302,6 +312,10 @@ export class LanServer extends EventEmitter<LanServerEvents> {
       const release = this.findRelease(infoHash)
       if (!release) return notFound(res)
       log.infoHash = infoHash
+      if (this.options.takesOverBitTorrent?.(infoHash, log.ip)) {
+        res.setHeader('Retry-After', String(WEB_SEED_RETRY_S))
+        return sendText(res, 503, 'This server gets the release over BitTorrent from the publisher; the web seed serves only servers BitTorrent does not reach.\n')
+      }
       return this.webSeed.serve(req, res, release, segments)
     }
     notFound(res)

@@ -61,6 +61,8 @@ interface WtWire extends SuperSeedWire {
   /** Bytes we sent over this wire. */
   uploaded: number
   peerPieces: WtBitField
+  /** The peer said INTERESTED (and not since NOT INTERESTED). */
+  peerInterested: boolean
   uploadSpeed(): number
   downloadSpeed(): number
   destroy(): void
@@ -315,6 +317,13 @@ export class Seeder extends EventEmitter<SeederEvents> {
       })
     }
     return out
+  }
+
+  /** True if `ip` has a wire for the release on which it says it is interested: it fetches from us over BitTorrent. */
+  takesOverWire(infoHash: string, ip: string): boolean {
+    const s = this.seeding.get(infoHash)
+    const who = normalizeIp(ip)
+    return s ? s.torrent.wires.some((w) => w.peerInterested && normalizeIp(w.remoteAddress ?? '') === who) : false
   }
 
   /** Each wire's progress and what we sent it, for the fleet view. */

@@ -71,3 +71,51 @@ test('aria2c downloads a published file and a published 2,000-file folder from t
     await cleanup()
   }
 })
+
+test('web seed on: aria2 (BitTorrent and HTTP at once) is refused by the web seed while it takes the release over BitTorrent, and completes', async () => {
+  const { dir, cleanup } = await tempDir()
+  // A limit keeps the download going long enough to look at it: 12 MiB at 3 MiB/s.
+  const engine = await startTestEngine(path.join(dir, 'data'), { uploadLimit: 3 * 1024 * 1024 })
+  let aria: ReturnType<typeof startAria2> | null = null
+  try {
+    await mkdir(path.join(dir, 'pub'))
+    const file = path.join(dir, 'pub', 'agent-3.0.0.bin')
+    await writeFile(file, pseudoRandom(12 * 1024 * 1024 + 5, 'aria-webseed'))
+    const release = await publish(engine, [file], { webSeed: true })
+    const seedUrl = `${release.webSeedUrl ?? ''}agent-3.0.0.bin`
+    const probe = async (): Promise<Response> => fetch(seedUrl, { headers: { Range: 'bytes=0-1023' } })
+    // aria2 and this test share 127.0.0.1, so the test asks as that server would.
+    assert.equal((await probe()).status, 206, 'a server with no BitTorrent wire (behind a firewall, say) is served')
+
+    const [port] = await freePorts(1)
+    aria = startAria2({ torrent: await torrentUrlFromFeed(engine.endpoints().feedUrl, release.name), dir: path.join(dir, 'dl'), listenPort: port! })
+    let refused: Response | null = null
+    await waitFor(
+      async () => {
+        const res = await probe()
+        if (res.status === 503) refused = res
+        else await res.arrayBuffer()
+        return refused !== null
+      },
+      15_000,
+      'the web seed refusing 127.0.0.1 while its aria2 downloads over BitTorrent',
+    )
+    const r = refused as Response | null
+    assert.equal(r?.headers.get('retry-after'), '30')
+    assert.match(await (r as Response).text(), /over BitTorrent/)
+
+    const timeout = setTimeout(() => void aria?.stop(), 60_000)
+    const code = await aria.exited
+    clearTimeout(timeout)
+    assert.equal(code, 0, aria.output())
+    assert.deepEqual(await readFile(path.join(dir, 'dl', 'agent-3.0.0.bin')), await readFile(file))
+    // Its wire closed when it was done: the web seed serves that address again.
+    await waitFor(async () => (await probe()).status === 206, 10_000, 'the web seed serving 127.0.0.1 again once aria2 has left')
+    const rollout = engine.snapshot().rollouts.find((x) => x.infoHash === release.infoHash)
+    assert.ok(rollout && rollout.uploadedCopies >= 1, `copies uploaded, web seed included: ${rollout?.uploadedCopies}`)
+  } finally {
+    await aria?.stop()
+    await engine.close()
+    await cleanup()
+  }
+})
