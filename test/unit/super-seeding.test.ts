@@ -42,15 +42,20 @@ class ScriptedWire extends EventEmitter implements SuperSeedWire {
 
 const PIECE = 256 * 1024
 
-test('each server is offered its own pieces, a few at a time, instead of the whole release', () => {
-  const ss = new SuperSeeding({ pieceCount: 40, pieceLength: PIECE, bytesInFlight: 4 * PIECE })
+/** Super-seeding with two servers (fast extension), each then told we have everything, as webtorrent does right after a wire opens. */
+function twoServers(options: ConstructorParameters<typeof SuperSeeding>[0]): { ss: SuperSeeding; a: ScriptedWire; b: ScriptedWire } {
+  const ss = new SuperSeeding(options)
   const a = new ScriptedWire(true)
   const b = new ScriptedWire(true)
   ss.attach(a)
   ss.attach(b)
-  // What webtorrent does right after: announce everything.
   a.haveAll()
   b.haveAll()
+  return { ss, a, b }
+}
+
+test('each server is offered its own pieces, a few at a time, instead of the whole release', () => {
+  const { ss, a, b } = twoServers({ pieceCount: 40, pieceLength: PIECE, bytesInFlight: 4 * PIECE })
   assert.equal(a.sent[0], 'have-none')
   assert.deepEqual(a.offered(), [0, 1, 2, 3])
   assert.deepEqual(b.offered(), [4, 5, 6, 7], 'no piece offered to two servers while others are left')
@@ -70,13 +75,7 @@ test('a wire without the fast extension gets an empty bitfield of the right leng
 })
 
 test('the end game: an idle server gets a piece another is still fetching; a busy one gets no duplicate', () => {
-  const ss = new SuperSeeding({ pieceCount: 4, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
-  const a = new ScriptedWire(true)
-  const b = new ScriptedWire(true)
-  ss.attach(a)
-  ss.attach(b)
-  a.haveAll()
-  b.haveAll()
+  const { ss, a, b } = twoServers({ pieceCount: 4, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
   assert.deepEqual(a.offered(), [0, 1])
   assert.deepEqual(b.offered(), [2, 3])
   a.announce(0)
@@ -160,13 +159,7 @@ test('a server that closes gives its offers back; one that arrives complete coun
 })
 
 test('a piece sent in full counts as the server\'s at once: the next offer does not wait for a HAVE that comes late or never', () => {
-  const ss = new SuperSeeding({ pieceCount: 20, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
-  const a = new ScriptedWire(true)
-  const b = new ScriptedWire(true)
-  ss.attach(a)
-  ss.attach(b)
-  a.haveAll()
-  b.haveAll()
+  const { ss, a, b } = twoServers({ pieceCount: 20, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
   assert.deepEqual(a.offered(), [0, 1])
   // Transmission 3.00 holds its HAVE back for up to 10 s; our last block of piece 0 has gone out.
   ss.delivered(a, 0)
@@ -183,13 +176,7 @@ test('a piece sent in full counts as the server\'s at once: the next offer does 
 
 test('a server that takes pieces from us fast gets a wider window than one fed a share', () => {
   let now = 0
-  const ss = new SuperSeeding({ pieceCount: 400, pieceLength: PIECE, bytesInFlight: 4 * PIECE, now: () => now })
-  const fast = new ScriptedWire(true)
-  const slow = new ScriptedWire(true)
-  ss.attach(fast)
-  ss.attach(slow)
-  fast.haveAll()
-  slow.haveAll()
+  const { ss, a: fast, b: slow } = twoServers({ pieceCount: 400, pieceLength: PIECE, bytesInFlight: 4 * PIECE, now: () => now })
   assert.equal(fast.offered().length, 4)
   const inFlight = (w: ScriptedWire): number => w.offered().filter((i) => !w.peerPieces.get(i)).length
   const deliverOldest = (w: ScriptedWire): void => {
