@@ -24,8 +24,8 @@
  * own 4 upload slots per torrent), SWARMDROP_FLEET_QBT_CONF (more [BitTorrent] lines),
  * SWARMDROP_FLEET_QBT_PROTOCOL=Both, SWARMDROP_FLEET_REPORT_MS (progress line interval, default
  * 10000), SWARMDROP_FLEET_ROUNDS=K (each fleet K times, rounds interleaved, with medians and
- * ranges after the table), SWARMDROP_FLEET_WEBSEED=1 (publish with the web seed on). Nothing fails on a slow run: a fleet that does not finish is reported
- * so.
+ * ranges after the table), SWARMDROP_FLEET_WEBSEED=1 (publish with the web seed on). Nothing
+ * fails on a slow run: a fleet that does not finish is reported so.
  */
 import { spawnSync } from 'node:child_process'
 import { createHash, randomFillSync } from 'node:crypto'
@@ -256,8 +256,9 @@ async function runFleet(o: { id: string; fleet: Fleet; net: FleetLan; dir: strin
     const latest = Math.max(...completedAts.map((t) => t ?? -Infinity))
     const t0 = rollout?.lastCompletionMs != null && Number.isFinite(latest) ? latest - rollout.lastCompletionMs : publishedAt
     const clientsMs = doneAt.size === clients.length ? Math.max(...doneAt.values()) - t0 : null
-    // The rollout's copies count the web seed's bytes too; the swarm's count BitTorrent's only.
-    const uploaded = rollout ? rollout.uploadedCopies * size : (last?.swarms.find((s) => s.infoHash === release.infoHash)?.uploaded ?? null)
+    // The rollout's copies count the web seed's bytes too; the swarm's bytes are BitTorrent's only.
+    const swarmBytes = last?.swarms.find((s) => s.infoHash === release.infoHash)?.uploaded ?? null
+    const copiesEngine = rollout?.uploadedCopies ?? (swarmBytes === null ? null : swarmBytes / size)
 
     const servers: FleetRun['servers'] = []
     for (const [i, c] of clients.entries()) {
@@ -295,7 +296,7 @@ async function runFleet(o: { id: string; fleet: Fleet; net: FleetLan; dir: strin
       fleetViewMs: fleetViewAll && rollout?.lastCompletionMs != null ? rollout.lastCompletionMs : null,
       clientsMs,
       boundMs,
-      copiesEngine: uploaded === null ? null : uploaded / size,
+      copiesEngine,
       copiesVeth: veth,
       httpMs: o.httpMs,
       handOutMs: publishedAt - t0,
