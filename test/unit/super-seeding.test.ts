@@ -75,7 +75,7 @@ test('a wire without the fast extension gets an empty bitfield of the right leng
 })
 
 test('the end game: an idle server gets a piece another is still fetching; a busy one gets no duplicate', () => {
-  const { ss, a, b } = twoServers({ pieceCount: 4, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
+  const { a, b } = twoServers({ pieceCount: 4, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
   assert.deepEqual(a.offered(), [0, 1])
   assert.deepEqual(b.offered(), [2, 3])
   a.announce(0)
@@ -159,7 +159,7 @@ test('a server that closes gives its offers back; one that arrives complete coun
 })
 
 test('a piece sent in full counts as the server\'s at once: the next offer does not wait for a HAVE that comes late or never', () => {
-  const { ss, a, b } = twoServers({ pieceCount: 20, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
+  const { ss, a } = twoServers({ pieceCount: 20, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
   assert.deepEqual(a.offered(), [0, 1])
   // Transmission 3.00 holds its HAVE back for up to 10 s; our last block of piece 0 has gone out.
   ss.delivered(a, 0)
