@@ -21,6 +21,7 @@ import type { WireSignal } from './fleet.js'
 import { WireHoldings } from './wire-holdings.js'
 import { peerClient } from './peer-client.js'
 import { SuperSeeding, type SuperSeedWire } from './super-seeding.js'
+import { NUDGE_EVERY_MS, WireNudge } from './wire-nudge.js'
 import { PRODUCT } from './product.js'
 
 export interface SeederOptions {
@@ -68,6 +69,7 @@ interface WtWire extends SuperSeedWire {
   destroy(): void
   /** Sends one block (a PIECE message); wrapped to see which piece each block belongs to. */
   piece(index: number, offset: number, buffer: Uint8Array): void
+  keepAlive(): void
 }
 interface WtTorrent extends EventEmitter {
   infoHash: string
@@ -130,12 +132,20 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private readonly pieceCache = new PieceCache()
   private readonly seeding = new Map<string, Seeding>()
   private readonly superSeed: boolean
+  private readonly holdings = new WeakMap<WtWire, WireHoldings>()
+  /** Quiet wires to servers that still lack pieces get keep-alives, so aria2 sends its news at once. */
+  private readonly nudge = new WireNudge<WtWire>((wire) => (this.holdings.get(wire)?.progress ?? 1) < 1)
+  private readonly nudgeTimer: NodeJS.Timeout
 
   private constructor(client: WtClient, pool: FileHandlePool, superSeed: boolean) {
     super()
     this.client = client
     this.pool = pool
     this.superSeed = superSeed
+    this.nudgeTimer = setInterval(() => {
+      for (const s of this.seeding.values()) this.nudge.round(s.torrent.wires)
+    }, NUDGE_EVERY_MS)
+    this.nudgeTimer.unref()
   }
 
   /** Starts listening on the peer port; PORT_IN_USE when it is taken. */
@@ -333,8 +343,6 @@ export class Seeder extends EventEmitter<SeederEvents> {
     return s.torrent.wires.map((wire) => this.signalOf(wire, s.pieceCount))
   }
 
-  private readonly holdings = new WeakMap<WtWire, WireHoldings>()
-
   /** What each server holds, from its announcements and the pieces we sent it; signals completion at once. */
   private watchHoldings(infoHash: string, wire: WtWire, pieceCount: number, pieceLength: number, totalLength: number, superSeeding: SuperSeeding | null): void {
     const holdings = new WireHoldings(
@@ -376,6 +384,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.nudgeTimer)
     for (const s of this.seeding.values()) s.superSeeding?.close()
     this.seeding.clear()
     await new Promise<void>((resolve) => this.client.destroy(() => resolve()))
