@@ -69,7 +69,6 @@ interface WtWire extends SuperSeedWire {
   destroy(): void
   /** Sends one block (a PIECE message); wrapped to see which piece each block belongs to. */
   piece(index: number, offset: number, buffer: Uint8Array): void
-  keepAlive(): void
 }
 interface WtTorrent extends EventEmitter {
   infoHash: string
@@ -133,8 +132,8 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private readonly seeding = new Map<string, Seeding>()
   private readonly superSeed: boolean
   private readonly holdings = new WeakMap<WtWire, WireHoldings>()
-  /** Quiet wires to servers that still lack pieces get keep-alives, so aria2 sends its news at once. */
-  private readonly nudge = new WireNudge<WtWire>((wire) => (this.holdings.get(wire)?.progress ?? 1) < 1)
+  /** Quiet wires to servers that still lack pieces get a repeated HAVE, so aria2 sends its news at once. */
+  private readonly nudge = new WireNudge<WtWire>((wire) => this.holdings.get(wire)?.heldPiece ?? null)
   private readonly nudgeTimer: NodeJS.Timeout
 
   private constructor(client: WtClient, pool: FileHandlePool, superSeed: boolean) {

@@ -19,6 +19,7 @@ export class WireHoldings {
   private readonly held: Uint8Array
   private readonly sentBytes = new Map<number, number>()
   private count = 0
+  private lastHeld = -1
   private completeFired = false
 
   constructor(
@@ -43,6 +44,11 @@ export class WireHoldings {
     return this.pieceCount > 0 ? this.count / this.pieceCount : 0
   }
 
+  /** The piece it most recently came to hold, while it holds some but not all; else null. */
+  get heldPiece(): number | null {
+    return this.count > 0 && this.count < this.pieceCount ? this.lastHeld : null
+  }
+
   private fromBitfield(): void {
     for (let i = 0; i < this.pieceCount; i++) if (this.wire.peerPieces.get(i)) this.hold(i)
   }
@@ -65,6 +71,7 @@ export class WireHoldings {
   private hold(index: number): void {
     if (!(index >= 0 && index < this.pieceCount) || this.held[index]) return
     this.held[index] = 1
+    this.lastHeld = index
     this.sentBytes.delete(index)
     this.count++
     if (this.count === this.pieceCount && !this.completeFired) {

@@ -1,18 +1,22 @@
 /**
- * Keep-alives on the wires we have gone quiet on, to servers that still lack pieces.
+ * A repeated HAVE on the wires we have gone quiet on, to servers that still lack pieces.
  *
  * aria2 handles a connection only when bytes arrive on it or on its once-a-second tick, and only
  * then sends the HAVEs (or the HAVE ALL) it has queued for that peer. Once a server takes its last
  * pieces from other servers, our wire to it is quiet, so its progress and its completion reached
- * the fleet view up to a second late (4 × aria2: all four seen 1.0 s after their own finish). A
- * keep-alive is 4 bytes and makes it answer at once.
+ * the fleet view and super-seeding up to a second late (4 × aria2: all four seen 1.0 s after
+ * their own finish). A HAVE for a piece the server already holds tells it nothing new and makes
+ * it answer at once. Not a keep-alive: aria2 drops a peer that sends two keep-alives (or two
+ * choke/unchoke changes) within 5 s as flooding (`DefaultBtInteractive::detectMessageFlooding`).
  */
 
-/** The part of a bittorrent-protocol wire this reads. */
+/** The part of a bittorrent-protocol wire this reads and writes. */
 export interface NudgedWire {
   /** Bytes of pieces we sent on this wire so far. */
   readonly uploaded: number
-  keepAlive(): void
+  /** The server is fetching from us: bytes are on their way anyway. */
+  readonly peerInterested: boolean
+  have(index: number): void
 }
 
 /** Every 200 ms: aria2's tick is 1 s, so its news arrives within a fifth of that. */
@@ -21,23 +25,27 @@ export const NUDGE_EVERY_MS = 200
 export class WireNudge<W extends NudgedWire> {
   private readonly uploadedAtLastRound = new WeakMap<W, number>()
 
-  /** `wantsNews`: the wire's server still lacks pieces (a complete one has nothing left to say). */
-  constructor(private readonly wantsNews: (wire: W) => boolean) {}
+  /**
+   * `heldPiece`: a piece the wire's server holds, to announce again; null when it has nothing
+   * to tell us (it holds every piece, or none yet).
+   */
+  constructor(private readonly heldPiece: (wire: W) => number | null) {}
 
   /**
-   * One round over a release's wires: a keep-alive to each that carried no piece from us since the
-   * previous round and whose server still lacks pieces. A wire seen for the first time only starts
-   * being watched. Returns how many were nudged.
+   * One round over a release's wires: a HAVE to each that is not fetching from us, carried no
+   * piece from us since the previous round, and whose server holds some pieces but not all. A
+   * wire seen for the first time only starts being watched. Returns how many were nudged.
    */
   round(wires: Iterable<W>): number {
     let nudged = 0
     for (const wire of wires) {
       const before = this.uploadedAtLastRound.get(wire)
       this.uploadedAtLastRound.set(wire, wire.uploaded)
-      if (before === wire.uploaded && this.wantsNews(wire)) {
-        wire.keepAlive()
-        nudged++
-      }
+      if (before !== wire.uploaded || wire.peerInterested) continue
+      const piece = this.heldPiece(wire)
+      if (piece === null) continue
+      wire.have(piece)
+      nudged++
     }
     return nudged
   }

@@ -58,3 +58,16 @@ test('a bitfield or HAVE ALL sets what the server holds; out-of-range indexes ar
   assert.equal(holdings.progress, 1)
   assert.equal(completed, true)
 })
+
+test('the piece to announce back is the one it came to hold last, and none once it holds all or nothing', () => {
+  const wire = new FakeWire()
+  const holdings = new WireHoldings(wire, 3, 32 * KiB, 96 * KiB, () => {})
+  assert.equal(holdings.heldPiece, null, 'holds nothing yet')
+  wire.bits.add(2)
+  wire.emit('have', 2)
+  assert.equal(holdings.heldPiece, 2)
+  holdings.sent(0, 32 * KiB)
+  assert.equal(holdings.heldPiece, 0)
+  holdings.sent(1, 32 * KiB)
+  assert.equal(holdings.heldPiece, null, 'holds every piece')
+})
