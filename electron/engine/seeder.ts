@@ -117,6 +117,9 @@ export interface SeederEvents {
   superSeedDone: [infoHash: string]
 }
 
+/** webtorrent's upload slots per release: it unchokes this many interested wires at each rechoke. */
+const UNLIMITED_UPLOAD_SLOTS = Number.MAX_SAFE_INTEGER
+
 /** Peer id prefix "-SD0100-" (Azureus style): servers' clients list us by name and version. */
 function swarmdropPeerId(): string {
   const v = PRODUCT.version.split('.').map((n) => Math.min(9, Number(n) || 0))
@@ -214,6 +217,11 @@ export class Seeder extends EventEmitter<SeederEvents> {
           // per release on top (160 MiB for a release in 8 MiB pieces).
           storeCacheSlots: 0,
           skipVerify: true,
+          // Every server unchoked, however many: webtorrent's default of 10 upload slots choked
+          // the rest at each 10 s rechoke, and a choked server cannot fetch the pieces
+          // super-seeding offered it alone (16 × aria2: five servers got 1.2 MiB from us in all,
+          // two finished 5 s after the rest). A fleet of one's own servers has no free rider.
+          uploads: UNLIMITED_UPLOAD_SLOTS,
           // Whatever webtorrent counted as downloaded, a seeder has nothing left.
           getAnnounceOpts: () => ({ left: 0 }),
         },

@@ -117,6 +117,49 @@ test('a 10,000-file folder seeds with a bounded number of open files (no EMFILE)
   }
 })
 
+test('twelve servers all stay unchoked through webtorrent\'s 10 s rechoke (it keeps 10 upload slots by default)', async () => {
+  const SERVERS = 12
+  const { dir, cleanup } = await tempDir()
+  const [peerPort, ...ariaPorts] = await freePorts(SERVERS + 1)
+  // 1 MiB/s shared by twelve downloaders that barely upload to one another: every one of them
+  // keeps asking us for pieces for the whole test, so one we choke shows as a wire that stops.
+  const seeder = await Seeder.start({ peerPort: peerPort!, utp: false, uploadLimit: 1024 * 1024, superSeed: false })
+  const arias: Aria2Run[] = []
+  let dialer: NodeJS.Timeout | undefined
+  try {
+    const file = path.join(dir, 'src', 'update-12.bin')
+    await mkdir(path.join(dir, 'src'))
+    await writeFile(file, pseudoRandom(16 * 1024 * 1024, 'twelve'))
+    const created = await createTorrent(file, { pieceLength: 262144 })
+    const torrentPath = path.join(dir, 'update.torrent')
+    await writeFile(torrentPath, created.torrent)
+    await seeder.seed({ infoHash: created.infoHash, torrent: created.torrent, pieceLength: created.pieceLength, files: created.source.files, path: path.dirname(file) })
+    // webtorrent's rechoke runs every 10 s from here.
+    const seededAt = Date.now()
+    for (const [i, port] of ariaPorts.entries()) {
+      arias.push(startAria2({ torrent: torrentPath, dir: path.join(dir, `dl-${i}`), listenPort: port, maxUpload: 1024 }))
+    }
+    dialer = setInterval(() => {
+      for (const port of ariaPorts) seeder.dial(created.infoHash, '127.0.0.1', port)
+    }, 250)
+    const sentBy = (): Map<number, number> => new Map(seeder.wireSignals(created.infoHash).map((w) => [w.wire, w.uploaded]))
+    const until = async (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, seededAt + ms - Date.now())))
+    // Between the first rechoke (10 s) and the second (20 s), every wire must keep receiving.
+    await until(11_000)
+    const before = sentBy()
+    assert.equal(before.size, SERVERS, `all ${SERVERS} aria2c connected (${before.size}):\n${arias.map((a) => a.output()).join('\n')}`)
+    await until(19_000)
+    const after = sentBy()
+    const stalled = [...before].filter(([wire, bytes]) => (after.get(wire) ?? 0) <= bytes)
+    assert.deepEqual(stalled, [], `wires that got nothing from us between 11 s and 19 s (choked): ${stalled.length} of ${SERVERS}; before ${JSON.stringify([...before])} after ${JSON.stringify([...after])}`)
+  } finally {
+    clearInterval(dialer)
+    await Promise.all(arias.map((a) => a.stop()))
+    await seeder.close()
+    await cleanup()
+  }
+})
+
 test('a taken peer port is PORT_IN_USE with the port in the message', async () => {
   const [port] = await freePorts(1)
   const first = await Seeder.start({ peerPort: port!, utp: false, uploadLimit: 0 })
