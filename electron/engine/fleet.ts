@@ -116,6 +116,8 @@ export interface WireSignal {
   wire: number
   /** The wire's last signal: it has just closed. */
   closed?: boolean
+  /** We are choking it: it may not fetch from us (only before it says interested). */
+  choked?: boolean
 }
 
 export class FleetModel {

@@ -64,6 +64,8 @@ interface WtWire extends SuperSeedWire {
   peerPieces: WtBitField
   /** The peer said INTERESTED (and not since NOT INTERESTED). */
   peerInterested: boolean
+  /** We are choking the peer. */
+  amChoking: boolean
   uploadSpeed(): number
   downloadSpeed(): number
   destroy(): void
@@ -387,7 +389,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
       id = this.nextWireId++
       this.wireIds.set(wire, id)
     }
-    return { ip: normalizeIp(wire.remoteAddress ?? ''), peerId: wire.peerId ?? null, progress, rate: wire.uploadSpeed(), uploaded: wire.uploaded ?? 0, wire: id }
+    return { ip: normalizeIp(wire.remoteAddress ?? ''), peerId: wire.peerId ?? null, progress, rate: wire.uploadSpeed(), uploaded: wire.uploaded ?? 0, wire: id, choked: wire.amChoking }
   }
 
   async close(): Promise<void> {
