@@ -13,6 +13,7 @@ import { bdecode } from '../../electron/engine/bencode.js'
 import { SwarmdropError } from '../../shared/errors.js'
 import { makeTree, pseudoRandom, type TreeEntry } from '../support/fixtures.js'
 import { binaryQueryValue, rawRequest } from '../support/http-request.js'
+import { freePort } from '../support/ports.js'
 import { publishedRelease } from '../support/published-release.js'
 import { runProcess } from '../support/run-cli.js'
 import { tempDir } from '../support/temp.js'
@@ -454,6 +455,21 @@ test('feed over HTTP: RSS content type, enclosure lengths match the served .torr
   }
 })
 
+/** A UDP socket bound on 127.0.0.1 to a port that was free on TCP as well a moment before. */
+async function udpOnlyBlocker(): Promise<{ socket: dgram.Socket; port: number }> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await freePort()
+    const socket = dgram.createSocket('udp4')
+    const bound = await new Promise<boolean>((resolve) => {
+      socket.once('error', () => resolve(false))
+      socket.bind(port, '127.0.0.1', () => resolve(true))
+    })
+    if (bound) return { socket, port }
+    socket.close()
+  }
+  throw new Error('no port free on both TCP and UDP at 127.0.0.1 in 20 attempts')
+}
+
 test('port in use: TCP and UDP each give PORT_IN_USE naming the port, and nothing is left listening', async () => {
   const blocker = net.createServer()
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
@@ -471,9 +487,9 @@ test('port in use: TCP and UDP each give PORT_IN_USE naming the port, and nothin
     blocker.close()
   }
 
-  const udpBlocker = dgram.createSocket('udp4')
-  await new Promise<void>((resolve) => udpBlocker.bind(0, '127.0.0.1', resolve))
-  const udpPort = udpBlocker.address().port
+  // A UDP port whose TCP number is free too: the OS picks a UDP port without looking at TCP, and
+  // the tests running beside this one hold TCP ports of their own (CI once saw the TCP error here).
+  const { socket: udpBlocker, port: udpPort } = await udpOnlyBlocker()
   try {
     const server = new LanServer({ port: udpPort, host: '127.0.0.1', address: '127.0.0.1', feedKey: () => null, releases: () => [], tracker })
     await assert.rejects(server.listen(), (err: unknown) => {
@@ -621,14 +637,6 @@ test('LAN address: default-route interface first, a configured host wins', () =>
   assert.equal(resolveAddress(''), primaryLanIPv4())
   assert.match(primaryLanIPv4(), /^\d+\.\d+\.\d+\.\d+$/)
 })
-
-async function freePort(): Promise<number> {
-  const s = net.createServer()
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-  const port = (s.address() as AddressInfo).port
-  await new Promise<void>((resolve) => s.close(() => resolve()))
-  return port
-}
 
 async function freeUdpPort(): Promise<number> {
   const s = dgram.createSocket('udp4')
