@@ -51,7 +51,8 @@ const LINK_PROBE_BYTES = 16 * 1024 * 1024
 /** After every client says it is done, how long the fleet view gets to see the last completion. */
 const FLEET_VIEW_GRACE_MS = 20_000
 /** SWARMDROP_FLEET_WEBSEED=1: publish with the web seed on (it serves only servers BitTorrent does not feed). */
-const WEB_SEED = process.env.SWARMDROP_FLEET_WEBSEED === '1'
+/** The web seed is on by default, as in the app; SWARMDROP_FLEET_WEBSEED=0 publishes without it. */
+const WEB_SEED = process.env.SWARMDROP_FLEET_WEBSEED !== '0'
 const REPORT_MS = Number(process.env.SWARMDROP_FLEET_REPORT_MS ?? 10_000)
 
 const MIXED: ClientKind[] = ['qbt', 'tr', 'aria2', 'rt']
@@ -203,7 +204,7 @@ async function runFleet(o: { id: string; fleet: Fleet; net: FleetLan; dir: strin
     const file = path.join(dir, 'pub', `agent-${id}-${Date.now()}.bin`)
     const sha1 = await writeRandomFile(file, size)
     const tx0 = await net.txBytes(PUBLISHER)
-    const published = await net.run(PUBLISHER, node, [CLI, 'publish', file, '--data-dir', dataDir, '--json', ...(WEB_SEED ? ['--web-seed'] : [])])
+    const published = await net.run(PUBLISHER, node, [CLI, 'publish', file, '--data-dir', dataDir, '--json', ...(WEB_SEED ? [] : ['--no-web-seed'])])
     if (published.code !== 0) throw new Error(`publish: ${published.stderr}`)
     const publishedAt = Date.now()
     const release = (JSON.parse(published.stdout) as { release: { infoHash: string; name: string; torrentUrl: string; totalSize: number } }).release

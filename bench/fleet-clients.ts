@@ -142,7 +142,19 @@ export async function startClient(kind: ClientKind, net: FleetLan, host: string,
         await proc.stop()
         throw err
       }
-      return { ...base, take: async (url) => void (await remote('-a', url)), stop: async () => void (await proc.stop()) }
+      return {
+        ...base,
+        take: async (url) => void (await remote('-a', url)),
+        stop: async () => void (await proc.stop()),
+        // Its own percent done and rate, then each peer: address, flags (D: downloading from it, d: we
+        // want to but it chokes us, K: it unchokes us but we are not interested), and rates.
+        peerSummary: async (infoHash) => {
+          const info = await remote('-t', infoHash, '-i')
+          const field = (name: string): string => info.match(new RegExp(`^\\s*${name}: (.*)$`, 'm'))?.[1]?.trim() ?? '?'
+          const peers = (await remote('-t', infoHash, '-pi')).split('\n').slice(1).map((l) => l.trim().replace(/\s+/g, ' ')).filter(Boolean)
+          return `${field('Percent Done')} at ${field('Download Speed')}; ${peers.join('; ')}`
+        },
+      }
     }
     case 'aria2': {
       let run: Aria2Run | null = null

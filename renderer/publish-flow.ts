@@ -85,7 +85,7 @@ export function createPublishStore(backend: Backend): PublishStore {
       const preview = result.value
       set({
         notice: null,
-        flow: { step: 'review', paths, preview, options: { name: preview.name, channel: '', private: true, webSeed: false, comment: '' } },
+        flow: { step: 'review', paths, preview, options: { name: preview.name, channel: '', private: true, webSeed: true, comment: '' } },
       })
     }
 

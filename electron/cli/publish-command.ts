@@ -8,7 +8,7 @@ import { ProgressBar } from './progress-bar.js'
 import { UsageError } from './cli-errors.js'
 import { checkWaitable, parseWaitSpec, WAIT_FLAGS, waitForRollout, type WaitSpec } from './wait-command.js'
 
-export const PUBLISH_USAGE = `swarmdrop publish <path> [--name NAME] [--channel NAME] [--comment TEXT] [--web-seed]
+export const PUBLISH_USAGE = `swarmdrop publish <path> [--name NAME] [--channel NAME] [--comment TEXT] [--no-web-seed]
                   [--public] [--data-dir DIR] [--json]
                   [--wait [--servers all|N|HOST,...] [--timeout SECONDS]]
 
@@ -30,6 +30,7 @@ export async function runPublish(argv: string[]): Promise<number> {
       channel: { type: 'string' },
       comment: { type: 'string', short: 'c' },
       'web-seed': { type: 'boolean' },
+      'no-web-seed': { type: 'boolean' },
       public: { type: 'boolean' },
       'data-dir': { type: 'string' },
       json: { type: 'boolean' },
@@ -68,7 +69,8 @@ export async function runPublish(argv: string[]): Promise<number> {
           name: values.name,
           channel: values.channel,
           comment: values.comment,
-          webSeed: values['web-seed'] ?? false,
+          // On by default (see the engine's default); --web-seed is kept for older scripts.
+          webSeed: !values['no-web-seed'],
           private: !values.public,
         })
         .then(({ jobId: id }) => {

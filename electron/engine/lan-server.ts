@@ -41,6 +41,7 @@ import { secretMatches } from './secrets.js'
 import type { Tracker } from './tracker.js'
 import { UploadBucket } from './upload-bucket.js'
 import { WebSeed, type WebSeedRelease } from './web-seed.js'
+import type { WebSeedGate } from './web-seed-gate.js'
 import { methodNotAllowed, notFound, sendText } from './http-replies.js'
 
 export interface PublishedRelease extends WebSeedRelease {
@@ -96,12 +97,11 @@ export interface LanServerOptions {
   maxConnectionsPerIp?: number
   maxConnections?: number
   /**
-   * True while `ip` takes `infoHash` from us over BitTorrent: the web seed then refuses it (503),
-   * so a client that uses both (aria2, qBittorrent) does not fetch the release twice over. The web
-   * seed is for a server BitTorrent does not feed: one behind a firewall, or Transmission 3.00 in
-   * its first 10 s, before it says "interested".
+   * Whether the web seed serves `ip` (see web-seed-gate.ts): refused (503) while it takes the
+   * release from us over BitTorrent, so a client that uses both (aria2, qBittorrent) does not
+   * fetch it twice over. Always served when absent.
    */
-  takesOverBitTorrent?: (infoHash: string, ip: string) => boolean
+  webSeedGate?: WebSeedGate
 }
 
 /** When a server refused by the web seed (it gets the release over BitTorrent) may ask again. */
@@ -312,11 +312,15 @@ export class LanServer extends EventEmitter<LanServerEvents> {
       const release = this.findRelease(infoHash)
       if (!release) return notFound(res)
       log.infoHash = infoHash
-      if (this.options.takesOverBitTorrent?.(infoHash, log.ip)) {
+      const gate = this.options.webSeedGate
+      if (!gate) return this.webSeed.serve(req, res, release, segments)
+      void gate.decide(infoHash, log.ip, () => res.destroyed).then((verdict) => {
+        if (verdict === 'serve') return this.webSeed.serve(req, res, release, segments)
+        if (verdict === 'gone') return
         res.setHeader('Retry-After', String(WEB_SEED_RETRY_S))
-        return sendText(res, 503, 'This server gets the release over BitTorrent from the publisher; the web seed serves only servers BitTorrent does not reach.\n')
-      }
-      return this.webSeed.serve(req, res, release, segments)
+        sendText(res, 503, 'This server gets the release over BitTorrent from the publisher; the web seed serves only servers BitTorrent does not reach.\n')
+      })
+      return
     }
     notFound(res)
   }

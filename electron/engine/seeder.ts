@@ -15,6 +15,7 @@ import type { PeerInfo, SwarmStats, Transport } from '../../shared/contract.js'
 import { availabilityCells } from '../../shared/availability.js'
 import { SwarmdropError } from '../../shared/errors.js'
 import { isLoopback, normalizeIp } from './ip-address.js'
+import type { BitTorrentStanding } from './web-seed-gate.js'
 import { listenError } from './listen-error.js'
 import { FileHandlePool, PieceCache, ReadOnlyChunkStore, type StoredFile } from './chunk-store.js'
 import type { WireSignal } from './fleet.js'
@@ -66,6 +67,8 @@ interface WtWire extends SuperSeedWire {
   peerInterested: boolean
   /** We are choking the peer. */
   amChoking: boolean
+  on(event: 'have', listener: (index: number) => void): unknown
+  on(event: 'bitfield' | 'have-all' | 'interested', listener: () => void): unknown
   uploadSpeed(): number
   downloadSpeed(): number
   destroy(): void
@@ -100,6 +103,12 @@ interface Seeding {
   torrent: WtTorrent
   pieceCount: number
   superSeeding: SuperSeeding | null
+  /**
+   * Servers (normalised IPs) that have said "interested" on a wire of this release at least once.
+   * It counts while the server keeps a wire up, also when it loses interest for a while, as it does
+   * under super-seeding between two offers: the web seed refuses it all that time.
+   */
+  interestedOnce: Set<string>
 }
 
 export interface SeederEvents {
@@ -246,13 +255,16 @@ export class Seeder extends EventEmitter<SeederEvents> {
       ? new SuperSeeding({ pieceCount: torrent.pieces.length, pieceLength: input.pieceLength, onSpread: () => this.emit('superSeedDone', input.infoHash) })
       : null
     const totalLength = input.files.reduce((sum, f) => sum + f.length, 0)
+    const interestedOnce = new Set<string>()
     // 'wire' fires before webtorrent announces our pieces on it, which is when super-seeding must step in.
     torrent.on('wire', (wire: WtWire) => {
       superSeeding?.attach(wire)
+      this.wireOpenedAt.set(wire, Date.now())
+      wire.on('interested', () => interestedOnce.add(normalizeIp(wire.remoteAddress ?? '')))
       wire.once('close', () => this.emit('wireClosed', input.infoHash, { ...this.signalOf(wire, torrent.pieces.length), closed: true }))
       this.watchHoldings(input.infoHash, wire, torrent.pieces.length, input.pieceLength, totalLength, superSeeding)
     })
-    this.seeding.set(input.infoHash, { torrent, pieceCount: torrent.pieces.length, superSeeding })
+    this.seeding.set(input.infoHash, { torrent, pieceCount: torrent.pieces.length, superSeeding, interestedOnce })
   }
 
   /** Stops seeding (a "stopped" announce goes out); the files are never touched. */
@@ -338,11 +350,18 @@ export class Seeder extends EventEmitter<SeederEvents> {
     return out
   }
 
-  /** True if `ip` has a wire for the release on which it says it is interested: it fetches from us over BitTorrent. */
-  takesOverWire(infoHash: string, ip: string): boolean {
+  /** What the web seed's gate needs: has `ip` said "interested" on a wire still up, and how old is its oldest wire. */
+  standingOf(infoHash: string, ip: string): BitTorrentStanding {
     const s = this.seeding.get(infoHash)
     const who = normalizeIp(ip)
-    return s ? s.torrent.wires.some((w) => w.peerInterested && normalizeIp(w.remoteAddress ?? '') === who) : false
+    const now = Date.now()
+    let oldest: number | null = null
+    for (const w of s?.torrent.wires ?? []) {
+      if (normalizeIp(w.remoteAddress ?? '') !== who) continue
+      const opened = this.wireOpenedAt.get(w) ?? now
+      oldest = oldest === null ? opened : Math.min(oldest, opened)
+    }
+    return { interested: oldest !== null && (s?.interestedOnce.has(who) ?? false), wireAgeMs: oldest === null ? null : now - oldest }
   }
 
   /** Each wire's progress and what we sent it, for the fleet view. */
@@ -371,6 +390,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
   }
 
   private readonly wireIds = new WeakMap<WtWire, number>()
+  private readonly wireOpenedAt = new WeakMap<WtWire, number>()
   private nextWireId = 1
 
   /** A wire's share of pieces held, from its holdings (every wire of a seeded release has them). */

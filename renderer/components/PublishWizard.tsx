@@ -183,7 +183,7 @@ function OptionsStep({ preview, options }: { preview: PublishPreview; options: P
       <div className="field check">
         <input id={`${id}-webseed`} type="checkbox" checked={options.webSeed} onChange={(e) => setOptions({ webSeed: e.currentTarget.checked })} />
         <label htmlFor={`${id}-webseed`}>Web seed</label>
-        <span className="field-help">Also serve the files over HTTP, so clients can fetch from the publisher when no peer has a piece.</span>
+        <span className="field-help">Also serve the files over HTTP to servers BitTorrent does not feed (a blocked peer port, Transmission's first seconds). Servers that fetch over BitTorrent are refused.</span>
       </div>
       <div className="field">
         <label htmlFor={`${id}-comment`}>Comment</label>

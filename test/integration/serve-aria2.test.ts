@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile, writeFile, mkdir } from 'node:fs/promises'
+import http from 'node:http'
 import path from 'node:path'
 import { startAria2 } from '../support/aria2.js'
 import { startTestEngine, publish, waitFor } from '../support/engine.js'
@@ -72,7 +73,7 @@ test('aria2c downloads a published file and a published 2,000-file folder from t
   }
 })
 
-test('web seed on: aria2 (BitTorrent and HTTP at once) is refused by the web seed while it takes the release over BitTorrent, and completes', async () => {
+test('web seed on: aria2 (BitTorrent and HTTP at once) takes nothing from the web seed while it takes the release over BitTorrent, and completes', async () => {
   const { dir, cleanup } = await tempDir()
   // A limit keeps the download going long enough to look at it: 12 MiB at 3 MiB/s.
   const engine = await startTestEngine(path.join(dir, 'data'), { uploadLimit: 3 * 1024 * 1024 })
@@ -83,9 +84,24 @@ test('web seed on: aria2 (BitTorrent and HTTP at once) is refused by the web see
     await writeFile(file, pseudoRandom(12 * 1024 * 1024 + 5, 'aria-webseed'))
     const release = await publish(engine, [file], { webSeed: true })
     const seedUrl = `${release.webSeedUrl ?? ''}agent-3.0.0.bin`
-    const probe = async (): Promise<Response> => fetch(seedUrl, { headers: { Range: 'bytes=0-1023' } })
-    // aria2 and this test share 127.0.0.1, so the test asks as that server would.
-    assert.equal((await probe()).status, 206, 'a server with no BitTorrent wire (behind a firewall, say) is served')
+    let probed = 0
+    const probe = async (): Promise<Response> => {
+      const res = await fetch(seedUrl, { headers: { Range: 'bytes=0-1023' } })
+      if (res.status === 206) probed += 1024
+      return res
+    }
+    // Another server, 127.0.0.2, that BitTorrent never reaches (behind a firewall, say): the web
+    // seed first waits 5 s for a wire from it, then serves it.
+    const asked = Date.now()
+    const firewalled = await new Promise<number>((resolve, reject) => {
+      http.get(seedUrl, { localAddress: '127.0.0.2', headers: { Range: 'bytes=0-1023' } }, (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode ?? 0))
+      }).on('error', reject)
+    })
+    assert.equal(firewalled, 206, 'a server with no BitTorrent wire is served')
+    probed += 1024
+    assert.ok(Date.now() - asked >= 4_000, `served after ${Date.now() - asked} ms, not after the wait for a wire`)
 
     const [port] = await freePorts(1)
     aria = startAria2({ torrent: await torrentUrlFromFeed(engine.endpoints().feedUrl, release.name), dir: path.join(dir, 'dl'), listenPort: port! })
@@ -111,8 +127,14 @@ test('web seed on: aria2 (BitTorrent and HTTP at once) is refused by the web see
     assert.deepEqual(await readFile(path.join(dir, 'dl', 'agent-3.0.0.bin')), await readFile(file))
     // Its wire closed when it was done: the web seed serves that address again.
     await waitFor(async () => (await probe()).status === 206, 10_000, 'the web seed serving 127.0.0.1 again once aria2 has left')
-    const rollout = engine.snapshot().rollouts.find((x) => x.infoHash === release.infoHash)
+    const snap = engine.snapshot()
+    const rollout = snap.rollouts.find((x) => x.infoHash === release.infoHash)
     assert.ok(rollout && rollout.uploadedCopies >= 1, `copies uploaded, web seed included: ${rollout?.uploadedCopies}`)
+    // aria2 asks the web seed as soon as it loads the .torrent, before its wire to us is up: held,
+    // then refused. Whatever the web seed sent went to this test's probes.
+    const overBitTorrent = snap.swarms.find((x) => x.infoHash === release.infoHash)?.uploaded ?? 0
+    const overHttp = Math.round(rollout.uploadedCopies * release.totalSize - overBitTorrent)
+    assert.ok(overHttp <= probed, `the web seed sent ${overHttp} bytes, the probes took ${probed}`)
   } finally {
     await aria?.stop()
     await engine.close()

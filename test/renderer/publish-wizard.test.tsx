@@ -103,7 +103,7 @@ describe('publish wizard', () => {
     await typeInto(byLabel(root(), 'Comment'), 'fixes the login bug')
     await submit(button(root(), 'Publish'))
     const [request] = api.callsOf('publish.start') as PublishRequest[]
-    assert.deepEqual(request, { paths: ['/data/uploads/b1/app-2.4.1'], name: 'app-2.4.1-hotfix', private: false, webSeed: true, comment: 'fixes the login bug' })
+    assert.deepEqual(request, { paths: ['/data/uploads/b1/app-2.4.1'], name: 'app-2.4.1-hotfix', private: false, webSeed: false, comment: 'fixes the login bug' })
     assert.equal(step(), 'hashing')
     assert.match(text(root()), /Hashing app-2\.4\.1-hotfix/)
 
