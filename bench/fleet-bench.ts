@@ -24,7 +24,7 @@
  * own 4 upload slots per torrent), SWARMDROP_FLEET_QBT_CONF (more [BitTorrent] lines),
  * SWARMDROP_FLEET_QBT_PROTOCOL=Both, SWARMDROP_FLEET_REPORT_MS (progress line interval, default
  * 10000), SWARMDROP_FLEET_ROUNDS=K (each fleet K times, rounds interleaved, with medians and
- * ranges after the table), SWARMDROP_FLEET_WEBSEED=1 (publish with the web seed on). Nothing
+ * ranges after the table), SWARMDROP_FLEET_WEBSEED=0 (publish without the web seed, which is on by default). Nothing
  * fails on a slow run: a fleet that does not finish is reported so.
  */
 import { spawnSync } from 'node:child_process'
@@ -50,7 +50,6 @@ const PEER_PORT = 6881
 const LINK_PROBE_BYTES = 16 * 1024 * 1024
 /** After every client says it is done, how long the fleet view gets to see the last completion. */
 const FLEET_VIEW_GRACE_MS = 20_000
-/** SWARMDROP_FLEET_WEBSEED=1: publish with the web seed on (it serves only servers BitTorrent does not feed). */
 /** The web seed is on by default, as in the app; SWARMDROP_FLEET_WEBSEED=0 publishes without it. */
 const WEB_SEED = process.env.SWARMDROP_FLEET_WEBSEED !== '0'
 const REPORT_MS = Number(process.env.SWARMDROP_FLEET_REPORT_MS ?? 10_000)

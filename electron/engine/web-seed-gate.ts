@@ -8,8 +8,7 @@
  * - it says "interested" on a wire (now or earlier, while the wire is up): refused, 503;
  * - it has had a wire for `quietMs` without saying "interested", though we offer it pieces at
  *   once: served (Transmission), while the web seed has sent less than a tenth of the release
- *   (`withinShare`). Transmission takes pieces we also offer others over BitTorrent: unbounded,
- *   a mixed fleet of four sent 1.23 copies;
+ *   (`withinShare`), since Transmission takes pieces we also offer others over BitTorrent;
  * - no wire after `noWireMs` from its first request: served (BitTorrent does not reach it).
  */
 
