@@ -344,12 +344,15 @@ export class WatchFolders {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
         unreadable = err instanceof SwarmdropError ? err.message : `${path.join(dir, name)} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`
       }
+      // Stable since this entry was seen, not since the poll began: fingerprinting a large tree
+      // takes a while, and a write landing during it must not count that time as settled.
+      const seenAt = this.now()
       present.add(name)
       const seen = rt.seen.get(name)
       if (fingerprint === null) {
-        rt.seen.set(name, { fingerprint: seen?.fingerprint ?? { size: 0, count: 0, newestMtimeMs: 0 }, stableSince: now, unreadable, failure: seen?.failure ?? null })
+        rt.seen.set(name, { fingerprint: seen?.fingerprint ?? { size: 0, count: 0, newestMtimeMs: 0 }, stableSince: seenAt, unreadable, failure: seen?.failure ?? null })
       } else if (!seen || seen.unreadable !== null || !sameFingerprint(seen.fingerprint, fingerprint)) {
-        rt.seen.set(name, { fingerprint, stableSince: now, unreadable: null, failure: seen?.failure ?? null })
+        rt.seen.set(name, { fingerprint, stableSince: seenAt, unreadable: null, failure: seen?.failure ?? null })
       }
     }
     for (const name of [...rt.seen.keys()]) if (!present.has(name)) rt.seen.delete(name)

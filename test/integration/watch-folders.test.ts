@@ -79,11 +79,14 @@ test('a file written in chunks over seconds is published once, after it stopped 
   const chunk = 1024 * 1024
   const states = new Set<string>()
   const fh = await open(path.join(watchDir, name), 'w')
+  // Taken before the write is issued: the write lands after it, so hashing must begin at least
+  // the settle time after this. (Taken after it returns, a busy machine's delay between the write
+  // and this code's turn would look like the watcher starting early.)
   let lastWriteAt = 0
   try {
     for (let offset = 0; offset < content.length; offset += chunk) {
-      await fh.write(content, offset, Math.min(chunk, content.length - offset), offset)
       lastWriteAt = Date.now()
+      await fh.write(content, offset, Math.min(chunk, content.length - offset), offset)
       const s = folderStatus(w)
       if (s) states.add(`${s.state}: ${s.message.replace(/\(unchanged for .*\)/, '(...)')}`)
       await sleep(300)
