@@ -314,8 +314,13 @@ export class LanServer extends EventEmitter<LanServerEvents> {
       log.infoHash = infoHash
       const gate = this.options.webSeedGate
       if (!gate) return this.webSeed.serve(req, res, release, segments)
-      void gate.decide(infoHash, log.ip, () => res.destroyed).then((verdict) => {
-        if (verdict === 'serve') return this.webSeed.serve(req, res, release, segments)
+      const bytes = this.webSeed.bytesFor(req, release, segments)
+      void gate.decide(infoHash, log.ip, () => res.destroyed, bytes).then((verdict) => {
+        if (verdict === 'serve') {
+          // The request log's own 'close' listener, registered first, has added what was sent by then.
+          res.once('close', () => gate.ended(infoHash, bytes))
+          return this.webSeed.serve(req, res, release, segments)
+        }
         if (verdict === 'gone') return
         res.setHeader('Retry-After', String(WEB_SEED_RETRY_S))
         sendText(res, 503, 'This server gets the release over BitTorrent from the publisher; the web seed serves only servers BitTorrent does not reach.\n')

@@ -7,8 +7,11 @@
  * server with no wire yet waits until BitTorrent shows which kind it is:
  * - it says "interested" on a wire (now or earlier, while the wire is up): refused, 503;
  * - it has had a wire for `quietMs` without saying "interested", though we offer it pieces at
- *   once: served (Transmission), while the web seed has sent less than a tenth of the release
- *   (`withinShare`), since Transmission takes pieces we also offer others over BitTorrent;
+ *   once: served (Transmission), while what the web seed has sent, is sending and is asked now
+ *   stays within its share of the release (`withinShare`), since Transmission takes pieces we
+ *   also offer others over BitTorrent. Bytes count from the moment a request is served, not
+ *   when its response ends: Transmission asks four pieces at a time, and counting at the end let
+ *   a mixed fleet go past its share;
  * - no wire after `noWireMs` from its first request: served (BitTorrent does not reach it).
  */
 
@@ -24,8 +27,13 @@ export type WebSeedVerdict = 'serve' | 'refuse' | 'wait'
 
 export interface WebSeedGateOptions {
   standing: (infoHash: string, ip: string) => BitTorrentStanding
-  /** False once the web seed has sent its share of the release to servers BitTorrent also reaches. */
-  withinShare?: (infoHash: string) => boolean
+  /**
+   * False once `bytes` (sent and being sent by the web seed, plus this request) would pass the
+   * web seed's share of the release for servers BitTorrent also reaches.
+   */
+  withinShare?: (infoHash: string, bytes: number) => boolean
+  /** Bytes the web seed has finished sending of a release (its request log). */
+  sentOf?: (infoHash: string) => number
   quietMs?: number
   noWireMs?: number
   now?: () => number
@@ -45,6 +53,8 @@ export class WebSeedGate {
   private readonly now: () => number
   /** When each server (infoHash + ip) first asked the web seed. */
   private readonly firstAsked = new Map<string, number>()
+  /** Per release, bytes of responses served and not yet ended. */
+  private readonly inFlight = new Map<string, number>()
 
   constructor(private readonly options: WebSeedGateOptions) {
     this.quietMs = options.quietMs ?? DEFAULT_QUIET_MS
@@ -52,7 +62,8 @@ export class WebSeedGate {
     this.now = options.now ?? Date.now
   }
 
-  verdict(infoHash: string, ip: string): WebSeedVerdict {
+  /** `bytes`: what this request would be sent (its range). */
+  verdict(infoHash: string, ip: string, bytes = 0): WebSeedVerdict {
     const now = this.now()
     const key = `${infoHash} ${ip}`
     let first = this.firstAsked.get(key)
@@ -67,19 +78,31 @@ export class WebSeedGate {
     if (now - first >= this.noWireMs + this.quietMs) return 'serve'
     if (s.wireAgeMs !== null) {
       if (s.wireAgeMs < this.quietMs) return 'wait'
-      return (this.options.withinShare?.(infoHash) ?? true) ? 'serve' : 'refuse'
+      const committed = (this.options.sentOf?.(infoHash) ?? 0) + (this.inFlight.get(infoHash) ?? 0) + bytes
+      return (this.options.withinShare?.(infoHash, committed) ?? true) ? 'serve' : 'refuse'
     }
     return now - first >= this.noWireMs ? 'serve' : 'wait'
   }
 
-  /** Waits for a verdict other than 'wait'; 'gone' when `gone()` turns true first (the client left). */
-  async decide(infoHash: string, ip: string, gone: () => boolean): Promise<'serve' | 'refuse' | 'gone'> {
+  /**
+   * Waits for a verdict other than 'wait'; 'gone' when `gone()` turns true first (the client left).
+   * A 'serve' counts `bytes` as in flight until the caller reports the response ended (`ended`).
+   */
+  async decide(infoHash: string, ip: string, gone: () => boolean, bytes = 0): Promise<'serve' | 'refuse' | 'gone'> {
     for (;;) {
       if (gone()) return 'gone'
-      const v = this.verdict(infoHash, ip)
+      const v = this.verdict(infoHash, ip, bytes)
+      if (v === 'serve') this.inFlight.set(infoHash, (this.inFlight.get(infoHash) ?? 0) + bytes)
       if (v !== 'wait') return v
       await new Promise((r) => setTimeout(r, POLL_MS))
     }
+  }
+
+  /** A served response of `bytes` ended (sent, or cut short): its bytes are now in `sentOf`, or were never sent. */
+  ended(infoHash: string, bytes: number): void {
+    const left = (this.inFlight.get(infoHash) ?? 0) - bytes
+    if (left > 0) this.inFlight.set(infoHash, left)
+    else this.inFlight.delete(infoHash)
   }
 
   private forgetOld(now: number): void {

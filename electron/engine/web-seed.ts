@@ -69,6 +69,15 @@ export class WebSeed {
     void this.serveFile(req, res, release, file)
   }
 
+  /** Bytes a response to `req` would carry: its range of the file, 0 for HEAD or a file not found. */
+  bytesFor(req: IncomingMessage, release: WebSeedRelease, rawSegments: string[]): number {
+    const file = this.findFile(release, rawSegments)
+    if (!file || req.method !== 'GET') return 0
+    const range = parseRange(req.headers.range, file.length)
+    if (range === 'unsatisfiable') return 0
+    return range ? range.end - range.start + 1 : file.length
+  }
+
   private async serveFile(req: IncomingMessage, res: ServerResponse, release: WebSeedRelease, file: WebSeedFile): Promise<void> {
     let opened: { handle: FileHandle; stat: Stats }
     try {

@@ -70,3 +70,23 @@ test('a held request whose client leaves ends as gone', async () => {
   setTimeout(() => (left = true), 150)
   assert.equal(await gate.decide(HASH, '10.0.0.7', () => left), 'gone')
 })
+
+test('the share counts responses still being sent: four requests at once cannot pass it together', async () => {
+  const sent = new Map<string, number>()
+  const share = 4 * 128 * 1024 + 1000
+  const gate = new WebSeedGate({
+    standing: () => ({ interested: false, wireAgeMs: 5_000 }),
+    sentOf: (h) => sent.get(h) ?? 0,
+    withinShare: (_h, bytes) => bytes <= share,
+  })
+  const piece = 128 * 1024
+  const verdicts = await Promise.all([1, 2, 3, 4, 5].map(() => gate.decide(HASH, '10.0.0.8', () => false, piece)))
+  assert.deepEqual(verdicts, ['serve', 'serve', 'serve', 'serve', 'refuse'], 'the fifth would pass the share while four are in flight')
+  // Two responses end: one sent in full (the request log counts it), one cut short halfway.
+  sent.set(HASH, piece + piece / 2)
+  gate.ended(HASH, piece)
+  gate.ended(HASH, piece)
+  assert.equal(await gate.decide(HASH, '10.0.0.8', () => false, piece), 'refuse', 'sent 1.5 pieces + 2 in flight + this one pass the share')
+  assert.equal(await gate.decide(HASH, '10.0.0.8', () => false, piece / 4), 'serve', 'a smaller range still fits')
+  assert.equal(gate.verdict('b'.repeat(40), '10.0.0.8', piece), 'serve', 'counted per release')
+})
