@@ -183,6 +183,7 @@ export class Engine implements CoreApi {
     this.tracker = new Tracker({
       intervalSeconds: settings.announceIntervalSeconds,
       isAllowed: (infoHash) => this.isPublished(infoHash),
+      holdReply: (infoHash, ip, port) => this.seeder.connecting(infoHash, ip, port),
     })
     const external = settings.externalTracker
     this.external = external

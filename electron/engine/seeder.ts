@@ -86,6 +86,8 @@ interface WtTorrent extends EventEmitter {
   uploadSpeed: number
   downloadSpeed: number
   addPeer(addr: string): boolean
+  /** webtorrent's peers by id ("ip:port" for the ones we dial); `conn` is set once it dials. */
+  _peers: Map<string, { conn?: EventEmitter | null }>
   destroy(opts: { destroyStore: boolean }, cb: (err?: Error | null) => void): void
 }
 interface WtClient extends EventEmitter {
@@ -258,6 +260,13 @@ export class Seeder extends EventEmitter<SeederEvents> {
     const interestedOnce = new Set<string>()
     // 'wire' fires before webtorrent announces our pieces on it, which is when super-seeding must step in.
     torrent.on('wire', (wire: WtWire) => {
+      // One wire per server: aria2 dials the address the tracker gave it on its next tick even
+      // when our dial to it is already up (we do not tell it our port), and a second wire would get
+      // its own super-seeding offers. The older wire stays: it may be mid-transfer.
+      if (wire.peerId !== undefined && torrent.wires.some((w) => w !== wire && w.peerId === wire.peerId)) {
+        wire.destroy()
+        return
+      }
       superSeeding?.attach(wire)
       this.wireOpenedAt.set(wire, Date.now())
       wire.on('interested', () => interestedOnce.add(normalizeIp(wire.remoteAddress ?? '')))
@@ -295,6 +304,29 @@ export class Seeder extends EventEmitter<SeederEvents> {
     })
     if (connected) return false
     return s.torrent.addPeer(host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`)
+  }
+
+  /**
+   * Settles when our dial to ip:port (from `dial`) has connected, failed or closed; null when no
+   * dial to it is on its way.
+   */
+  connecting(infoHash: string, ip: string, port: number): Promise<void> | null {
+    const s = this.seeding.get(infoHash)
+    if (!s) return null
+    const host = normalizeIp(ip)
+    const conn = s.torrent._peers.get(host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`)?.conn
+    if (!conn || (conn as EventEmitter & { connecting?: boolean }).connecting !== true) return null
+    return new Promise((resolve) => {
+      const done = (): void => {
+        conn.off('connect', done)
+        conn.off('error', done)
+        conn.off('close', done)
+        resolve()
+      }
+      conn.once('connect', done)
+      conn.once('error', done)
+      conn.once('close', done)
+    })
   }
 
   setUploadLimit(bytesPerSecond: number): void {

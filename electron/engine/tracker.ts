@@ -83,6 +83,12 @@ export interface TrackerOptions {
   /** Default: the smaller of 10 s and the interval. */
   minIntervalSeconds?: number
   isAllowed: (infoHash: string) => boolean
+  /**
+   * Asked after each HTTP announce's 'announce' event: a promise to settle before the reply goes
+   * out (the seeder's dial to this peer still connecting), or null to reply at once. Waited for at
+   * most HOLD_REPLY_MAX_MS.
+   */
+  holdReply?: (infoHash: string, ip: string, port: number) => Promise<void> | null
 }
 
 export interface TrackerPeer {
@@ -102,6 +108,11 @@ const UDP_ACTION_ANNOUNCE = 1
 const UDP_ACTION_SCRAPE = 2
 const UDP_ACTION_ERROR = 3
 const UDP_ANNOUNCE_LENGTH = 98
+/**
+ * A dial's TCP connect on a LAN takes a round trip, up to ~0.1 s behind a full queue on our link;
+ * an unreachable peer must not hold its client's announce for long.
+ */
+export const HOLD_REPLY_MAX_MS = 250
 /** Bytes 84..87 of an announce: the optional IP address field, which we never honour. */
 const UDP_ANNOUNCE_IP_OFFSET = 84
 const CONNECTION_ID_BUCKET_MS = 60_000
@@ -173,6 +184,7 @@ export interface TrackerEvents {
 export class Tracker extends EventEmitter<TrackerEvents> {
   private readonly server: LibServer
   private readonly isAllowed: (infoHash: string) => boolean
+  private readonly holdReply: TrackerOptions['holdReply'] | null
   private minIntervalSeconds: number | null
   private udpSocket: dgram.Socket | null = null
   private readonly connectionIds = new ConnectionIds()
@@ -183,6 +195,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
   constructor(options: TrackerOptions) {
     super()
     this.isAllowed = options.isAllowed
+    this.holdReply = options.holdReply ?? null
     this.minIntervalSeconds = options.minIntervalSeconds ?? null
     this.server = createLibServer({
       intervalMs: 1000 * checkInterval(options.intervalSeconds ?? 30),
@@ -237,7 +250,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     // A peer that is leaving needs no peers.
     const peers = a.event === 'stopped' ? [] : swarm.sample(Math.min(a.numwant || DEFAULT_REPLY_PEERS, MAX_REPLY_PEERS), a.peerId)
     const head = `d8:completei${swarm.complete}e10:incompletei${swarm.incomplete}e8:intervali${Math.ceil(this.server.intervalMs / 1000)}e12:min intervali${this.effectiveMinInterval()}e`
-    res.end(a.compact === 1 ? compactReply(head, peers) : dictReply(head, peers))
+    const reply = a.compact === 1 ? compactReply(head, peers) : dictReply(head, peers)
     this.emit('announce', {
       infoHash: a.infoHash,
       ip,
@@ -250,6 +263,17 @@ export class Tracker extends EventEmitter<TrackerEvents> {
       uploaded: a.uploaded,
       protocol: 'http',
       at: Date.now(),
+    })
+    // The 'announce' listeners may have dialled this peer. aria2 accepts incoming connections only
+    // when its event loop wakes, and with nothing else to do it sleeps up to 1 s: our dial waited
+    // for its next tick (aria2 took our dial 1.0 s after its announce). Our reply wakes it, so it
+    // goes out once the dial has connected and aria2 accepts it in the same turn.
+    const hold = this.holdReply?.(a.infoHash, ip, a.port) ?? null
+    if (!hold) return void res.end(reply)
+    const timer = setTimeout(() => res.end(reply), HOLD_REPLY_MAX_MS)
+    void hold.then(() => {
+      clearTimeout(timer)
+      if (!res.writableEnded) res.end(reply)
     })
   }
 

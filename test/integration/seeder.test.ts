@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import net from 'node:net'
 import path from 'node:path'
 import { createTorrent } from '../../electron/engine/create.js'
 import { Seeder } from '../../electron/engine/seeder.js'
@@ -184,3 +185,97 @@ test('peer ids decode to client names, including aria2 and Swarmdrop', () => {
   assert.deepEqual(peerClient('-SD0100-abcdefghijkl'), { client: 'Swarmdrop', version: '0.1.0' })
   assert.deepEqual(peerClient(null), { client: 'unknown', version: null })
 })
+
+test('connecting(): our dial to a server settles when its TCP connect does (the tracker holds that server\'s announce reply until then)', async () => {
+  const { dir, cleanup } = await tempDir()
+  const [peerPort, closedPort] = await freePorts(2)
+  const seeder = await Seeder.start({ peerPort: peerPort!, utp: false, uploadLimit: 0 })
+  // A server that accepts and then says nothing, like aria2 before its event loop wakes.
+  const sockets: net.Socket[] = []
+  const listener = net.createServer((sock) => void sockets.push(sock))
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve))
+  const listening = (listener.address() as net.AddressInfo).port
+  try {
+    const file = path.join(dir, 'agent.bin')
+    await writeFile(file, pseudoRandom(1024 * 1024, 'connecting'))
+    const created = await createTorrent(file, { pieceLength: 262144 })
+    await seeder.seed({ infoHash: created.infoHash, torrent: created.torrent, pieceLength: created.pieceLength, files: created.source.files, path: dir })
+    const within = <T>(p: Promise<T>, what: string): Promise<T> =>
+      Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not settle in 5 s`)), 5_000))])
+
+    assert.equal(seeder.connecting(created.infoHash, '127.0.0.1', listening), null, 'nothing dialled yet')
+    assert.equal(seeder.dial(created.infoHash, '127.0.0.1', listening), true)
+    const toListener = seeder.connecting(created.infoHash, '::ffff:127.0.0.1', listening)
+    assert.ok(toListener, 'a dial on its way, found by the address in either form')
+    await within(toListener, 'a dial to a listening port')
+    await within(new Promise<void>((resolve) => (sockets.length > 0 ? resolve() : listener.once('connection', () => resolve()))), 'the accept')
+    assert.equal(seeder.connecting(created.infoHash, '127.0.0.1', listening), null, 'connected: nothing left to wait for')
+
+    assert.equal(seeder.dial(created.infoHash, '127.0.0.1', closedPort!), true)
+    const toClosed = seeder.connecting(created.infoHash, '127.0.0.1', closedPort!)
+    assert.ok(toClosed)
+    await within(toClosed, 'a dial to a closed port')
+    assert.equal(seeder.connecting('f'.repeat(40), '127.0.0.1', listening), null, 'a release we do not seed')
+  } finally {
+    for (const sock of sockets) sock.destroy()
+    await new Promise<void>((resolve) => listener.close(() => resolve()))
+    await seeder.close()
+    await cleanup()
+  }
+})
+
+test('one wire per server: a second connection with a peer id we already have a wire for is closed, the first stays', async () => {
+  const { dir, cleanup } = await tempDir()
+  const [peerPort] = await freePorts(1)
+  const seeder = await Seeder.start({ peerPort: peerPort!, utp: false, uploadLimit: 0 })
+  const sockets: net.Socket[] = []
+  try {
+    const file = path.join(dir, 'agent.bin')
+    await writeFile(file, pseudoRandom(1024 * 1024, 'one-wire'))
+    const created = await createTorrent(file, { pieceLength: 262144 })
+    await seeder.seed({ infoHash: created.infoHash, torrent: created.torrent, pieceLength: created.pieceLength, files: created.source.files, path: dir })
+    const peerId = Buffer.from('A2-1-36-0-onewire001')
+    assert.equal(peerId.length, 20)
+    const handshake = Buffer.concat([Buffer.from([19]), Buffer.from('BitTorrent protocol'), Buffer.from('0000000000100004', 'hex'), Buffer.from(created.infoHash, 'hex'), peerId])
+    /** Connects as the server would, sends its handshake; resolves with the socket once ours comes back, and a promise of its close. */
+    const connectAs = async (): Promise<{ sock: net.Socket; closed: Promise<void> }> => {
+      const sock = net.connect(peerPort!, '127.0.0.1')
+      sockets.push(sock)
+      const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()))
+      sock.on('error', () => {})
+      await new Promise<void>((resolve, reject) => {
+        let got = Buffer.alloc(0)
+        sock.once('connect', () => sock.write(handshake))
+        sock.on('data', (d: Buffer) => {
+          got = Buffer.concat([got, d])
+          if (got.length >= 68) resolve()
+        })
+        sock.once('close', () => reject(new Error('closed before our handshake came back')))
+      })
+      return { sock, closed }
+    }
+    const first = await connectAs()
+    await waitForWires(seeder, created.infoHash, 1)
+    let second: { sock: net.Socket; closed: Promise<void> } | null = null
+    try {
+      second = await connectAs()
+    } catch {
+      // Closed even before our handshake reached it: closed all the same.
+    }
+    if (second) await Promise.race([second.closed, new Promise((_, reject) => setTimeout(() => reject(new Error('the second wire was not closed in 5 s')), 5_000))])
+    assert.equal(first.sock.destroyed, false, 'the first wire stays')
+    assert.deepEqual(seeder.peers(created.infoHash).map((p) => p.ip), ['127.0.0.1'])
+  } finally {
+    for (const sock of sockets) sock.destroy()
+    await seeder.close()
+    await cleanup()
+  }
+})
+
+async function waitForWires(seeder: Seeder, infoHash: string, n: number): Promise<void> {
+  const deadline = Date.now() + 5_000
+  while (seeder.peers(infoHash).length < n) {
+    if (Date.now() > deadline) throw new Error(`fewer than ${n} wires after 5 s`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}

@@ -4,7 +4,7 @@ import dgram from 'node:dgram'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createHash } from 'node:crypto'
-import { Tracker, UNKNOWN_TORRENT, type AnnounceEvent } from '../../electron/engine/tracker.js'
+import { HOLD_REPLY_MAX_MS, Tracker, UNKNOWN_TORRENT, type AnnounceEvent, type TrackerOptions } from '../../electron/engine/tracker.js'
 import { bdecode, type Decoded, type DecodedDict } from '../../electron/engine/bencode.js'
 import { SwarmdropError } from '../../shared/errors.js'
 import { binaryQueryValue, rawRequest } from '../support/http-request.js'
@@ -18,9 +18,9 @@ function peerId(prefix: string): Buffer {
 }
 
 /** A tracker mounted on a real HTTP server, as LanServer mounts it, plus UDP on the same number. */
-async function startTracker(options: { intervalSeconds?: number; allowed?: Set<string> } = {}) {
+async function startTracker(options: { intervalSeconds?: number; allowed?: Set<string>; holdReply?: TrackerOptions['holdReply'] } = {}) {
   const allowed = options.allowed ?? new Set([allowedHash.toString('hex')])
-  const tracker = new Tracker({ intervalSeconds: options.intervalSeconds ?? 30, isAllowed: (h) => allowed.has(h) })
+  const tracker = new Tracker({ intervalSeconds: options.intervalSeconds ?? 30, isAllowed: (h) => allowed.has(h), holdReply: options.holdReply })
   const announces: AnnounceEvent[] = []
   tracker.on('announce', (e) => announces.push(e))
   const server = http.createServer((req, res) => {
@@ -575,6 +575,56 @@ test('malformed announces over HTTP and UDP (fixed cases and seeded fuzz) get on
   } finally {
     stderr.restore()
     client.close()
+    await t.close()
+  }
+})
+
+test('HTTP announce: the reply waits for the hold the announce listeners asked for (a dial connecting), at most HOLD_REPLY_MAX_MS', async () => {
+  const holds = new Map<number, { promise: Promise<void>; release: () => void }>()
+  const asked: string[] = []
+  const t = await startTracker({
+    holdReply: (infoHash, ip, port) => {
+      asked.push(`${infoHash} ${ip} ${port}`)
+      return holds.get(port)?.promise ?? null
+    },
+  })
+  try {
+    const holdFor = (port: number): (() => void) => {
+      let release = (): void => {}
+      const promise = new Promise<void>((r) => (release = r))
+      holds.set(port, { promise, release })
+      return release
+    }
+    const at = (): number => performance.now()
+    // No hold: answered at once.
+    let start = at()
+    const plain = await rawRequest(t.port, announcePath({ infoHash: allowedHash, peerId: peerId('-qB4520-'), port: 7001, left: 10, event: 'started' }))
+    assert.equal(plain.status, 200)
+    assert.ok(at() - start < HOLD_REPLY_MAX_MS, 'no hold, no wait')
+    assert.deepEqual(asked, [`${allowedHash.toString('hex')} 127.0.0.1 7001`], 'asked after the announce, with its release, address and port')
+
+    // A hold released after 120 ms: the reply follows it, and the event came before the reply.
+    const release = holdFor(7002)
+    let eventAt = 0
+    t.tracker.once('announce', () => (eventAt = at()))
+    start = at()
+    setTimeout(release, 120)
+    const held = await rawRequest(t.port, announcePath({ infoHash: allowedHash, peerId: peerId('A2-1-36-0-'), port: 7002, left: 10, event: 'started' }))
+    const heldFor = at() - start
+    assert.equal(held.status, 200)
+    assert.ok(heldFor >= 110 && heldFor < HOLD_REPLY_MAX_MS, `replied ${heldFor.toFixed(0)} ms after the announce, once the hold settled`)
+    assert.ok(eventAt > 0 && eventAt - start < heldFor - 50, 'the announce event went out before the reply')
+    assert.deepEqual(compactPeers(decodeDict(held.body).peers), ['127.0.0.1:7001'])
+
+    // A hold that never settles (an unreachable peer) holds the reply HOLD_REPLY_MAX_MS, no longer.
+    holdFor(7003)
+    start = at()
+    const stuck = await rawRequest(t.port, announcePath({ infoHash: allowedHash, peerId: peerId('-TR3000-'), port: 7003, left: 10, event: 'started' }))
+    const stuckFor = at() - start
+    assert.equal(stuck.status, 200)
+    assert.ok(stuckFor >= HOLD_REPLY_MAX_MS - 10 && stuckFor < HOLD_REPLY_MAX_MS + 1000, `replied after ${stuckFor.toFixed(0)} ms`)
+    assert.equal(decodeDict(stuck.body).interval !== undefined, true)
+  } finally {
     await t.close()
   }
 })
