@@ -148,8 +148,10 @@ export function subscribeSetups(o: SetupOptions): Setup[] {
     {
       client: 'aria2',
       title: 'aria2 (a cron line)',
-      intro: 'Every two minutes: read the feed, and download each release it has not seen yet with aria2c, sharing pieces with the other servers while it downloads.',
-      blocks: [{ label: 'crontab -e', language: 'sh', text: feedFetchCron(feed, `aria2c --seed-time=0 --enable-dht=false --bt-enable-lpd=false --enable-peer-exchange=false --follow-torrent=true -d ${shellQuote(dir)} "$u" >/dev/null`, `${state}/aria2`, '*/2') }],
+      intro: 'Every two minutes: read the feed, and download each release it has not seen yet with aria2c, sharing pieces with the other servers while it downloads and for a minute after.',
+      // --seed-time=1 (minutes): a server that left the moment it finished took with it pieces the
+      // others still lacked, and the publisher sent them again (up to 0.3 copies among three).
+      blocks: [{ label: 'crontab -e', language: 'sh', text: feedFetchCron(feed, `aria2c --seed-time=1 --enable-dht=false --bt-enable-lpd=false --enable-peer-exchange=false --follow-torrent=true -d ${shellQuote(dir)} "$u" >/dev/null`, `${state}/aria2`, '*/2') }],
     },
   ]
 }
