@@ -10,3 +10,8 @@ export function isLoopback(ip: string): boolean {
   const host = normalizeIp(ip)
   return host === '::1' || host.startsWith('127.')
 }
+
+/** "ip:port", with an IPv6 address in brackets: how webtorrent names a peer, and a swarm keys one. */
+export function hostPort(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`
+}

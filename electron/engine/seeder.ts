@@ -14,7 +14,7 @@ import WebTorrent from 'webtorrent'
 import type { PeerInfo, SwarmStats, Transport } from '../../shared/contract.js'
 import { availabilityCells } from '../../shared/availability.js'
 import { SwarmdropError } from '../../shared/errors.js'
-import { isLoopback, normalizeIp } from './ip-address.js'
+import { hostPort, isLoopback, normalizeIp } from './ip-address.js'
 import type { BitTorrentStanding } from './web-seed-gate.js'
 import { listenError } from './listen-error.js'
 import { FileHandlePool, PieceCache, ReadOnlyChunkStore, type StoredFile } from './chunk-store.js'
@@ -303,7 +303,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
       return wireHost === host && (sameHost || w.remotePort === port)
     })
     if (connected) return false
-    return s.torrent.addPeer(host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`)
+    return s.torrent.addPeer(hostPort(host, port))
   }
 
   /**
@@ -314,7 +314,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
     const s = this.seeding.get(infoHash)
     if (!s) return null
     const host = normalizeIp(ip)
-    const conn = s.torrent._peers.get(host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`)?.conn
+    const conn = s.torrent._peers.get(hostPort(host, port))?.conn
     if (!conn || (conn as EventEmitter & { connecting?: boolean }).connecting !== true) return null
     return new Promise((resolve) => {
       const done = (): void => {

@@ -11,6 +11,7 @@
  * Each peer keeps its compact form (BEP 23 / BEP 7 bytes), built once when it joins.
  */
 import { isIPv4, isIPv6 } from 'node:net'
+import { hostPort } from './ip-address.js'
 
 export interface SwarmPeer {
   /** "ip:port" or "[ip]:port": one peer per address, as BitTorrent trackers key them. */
@@ -64,7 +65,7 @@ export class Swarm {
   announce(a: SwarmAnnounce): SwarmPeer | null {
     const at = this.now()
     this.expire(at)
-    const addr = a.ip.includes(':') ? `[${a.ip}]:${a.port}` : `${a.ip}:${a.port}`
+    const addr = hostPort(a.ip, a.port)
     const known = this.byAddr.get(addr)
     if (a.event === 'stopped') {
       if (known) this.remove(known)
