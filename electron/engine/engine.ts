@@ -82,10 +82,12 @@ const EXTERNAL_LISTING_EVERY_MS = 10_000
 /** Servers remembered per release for completion notices; far above any LAN fleet. */
 const MAX_PEERS_REMEMBERED = 100_000
 /**
- * Of a release, what the web seed may send to servers that BitTorrent also reaches (Transmission
- * 3.00 before its first pulse), counted from the moment each response is served. With a tenth,
- * mixed fleets finished in 29.4-30.4 s (32.1-34.3 s without the web seed) but sent 1.14-1.25
- * copies; with a twentieth, 30.1-30.9 s with 1.08-1.18 copies (two runs of each).
+ * Of a release, what the web seed may send a second time to servers that BitTorrent also reaches
+ * (Transmission 3.00 before its first pulse): bytes of pieces that BitTorrent has already sent or
+ * is sending to some server, counted from the moment each response is served. Pieces no server
+ * has yet are not counted: super-seeding takes them as that server's first copy. Before that
+ * rule every web-seed byte counted, and with a tenth mixed fleets sent 1.14-1.25 copies, with a
+ * twentieth 1.08-1.20.
  */
 const WEB_SEED_SHARE = 0.05
 
@@ -213,8 +215,10 @@ export class Engine implements CoreApi {
       feedTitle: `${PRODUCT.name} releases`,
       webSeedGate: new WebSeedGate({
         standing: (infoHash, ip) => this.seeder.standingOf(infoHash, ip),
-        sentOf: (infoHash) => this.fleet.webSeedBytesOf(infoHash),
         withinShare: (infoHash, bytes) => bytes <= WEB_SEED_SHARE * (this.store.get(infoHash)?.totalSize ?? 0),
+        overlap: (infoHash, ip, span) => this.seeder.webSeedOverlap(infoHash, ip, span),
+        serving: (infoHash, ip, span) => this.seeder.webSeedServing(infoHash, ip, span),
+        served: (infoHash, ip, span, complete) => this.seeder.webSeedServed(infoHash, ip, span, complete),
       }),
     })
     this.lan.on('request', (log) => this.fleet.onRequest(log))

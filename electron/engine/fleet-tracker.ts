@@ -99,11 +99,6 @@ export class FleetTracker {
     this.resolveName(log.ip)
   }
 
-  /** What the web seed has sent of a release since this session's start. */
-  webSeedBytesOf(infoHash: string): number {
-    return this.model.webSeedBytesOf(infoHash)
-  }
-
   onAnnounce(a: AnnounceSignal): void {
     this.model.announced(a)
     this.resolveName(a.ip)

@@ -251,11 +251,6 @@ export class FleetModel {
     }
   }
 
-  /** What the web seed has sent of a release (since this session's start). */
-  webSeedBytesOf(infoHash: string): number {
-    return this.webSeedBytes.get(infoHash) ?? 0
-  }
-
   webSeedServed(ip: string, infoHash: string, bytes: number): void {
     if (!this.releases.has(infoHash) || bytes <= 0) return
     this.webSeedBytes.set(infoHash, (this.webSeedBytes.get(infoHash) ?? 0) + bytes)

@@ -312,14 +312,14 @@ export class LanServer extends EventEmitter<LanServerEvents> {
       const release = this.findRelease(infoHash)
       if (!release) return notFound(res)
       log.infoHash = infoHash
+      const target = this.webSeed.target(req, release, segments)
+      if (!target) return notFound(res)
       const gate = this.options.webSeedGate
-      if (!gate) return this.webSeed.serve(req, res, release, segments)
-      const bytes = this.webSeed.bytesFor(req, release, segments)
-      void gate.decide(infoHash, log.ip, () => res.destroyed, bytes).then((verdict) => {
+      if (!gate) return this.webSeed.serveTarget(req, res, release, target)
+      void gate.decide(infoHash, log.ip, () => res.destroyed, target.span).then((verdict) => {
         if (verdict === 'serve') {
-          // The request log's own 'close' listener, registered first, has added what was sent by then.
-          res.once('close', () => gate.ended(infoHash, bytes))
-          return this.webSeed.serve(req, res, release, segments)
+          res.once('close', () => gate.ended(infoHash, log.ip, target.span, res.writableFinished))
+          return this.webSeed.serveTarget(req, res, release, target)
         }
         if (verdict === 'gone') return
         res.setHeader('Retry-After', String(WEB_SEED_RETRY_S))

@@ -16,6 +16,7 @@ import { availabilityCells } from '../../shared/availability.js'
 import { SwarmdropError } from '../../shared/errors.js'
 import { hostPort, isLoopback, normalizeIp } from './ip-address.js'
 import type { BitTorrentStanding } from './web-seed-gate.js'
+import type { ByteSpan } from './web-seed.js'
 import { listenError } from './listen-error.js'
 import { FileHandlePool, PieceCache, ReadOnlyChunkStore, type StoredFile } from './chunk-store.js'
 import type { WireSignal } from './fleet.js'
@@ -108,7 +109,8 @@ interface Seeding {
   /**
    * Servers (normalised IPs) that have said "interested" on a wire of this release at least once.
    * It counts while the server keeps a wire up, also when it loses interest for a while, as it does
-   * under super-seeding between two offers: the web seed refuses it all that time.
+   * under super-seeding between two offers: the web seed refuses it all that time. Its last wire
+   * closing forgets it.
    */
   interestedOnce: Set<string>
 }
@@ -254,7 +256,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
       this.emit('error', input.infoHash, err)
     })
     const superSeeding = this.superSeed
-      ? new SuperSeeding({ pieceCount: torrent.pieces.length, pieceLength: input.pieceLength, onSpread: () => this.emit('superSeedDone', input.infoHash) })
+      ? new SuperSeeding({ pieceCount: torrent.pieces.length, pieceLength: input.pieceLength, length: input.files.reduce((sum, f) => sum + f.length, 0), onSpread: () => this.emit('superSeedDone', input.infoHash) })
       : null
     const totalLength = input.files.reduce((sum, f) => sum + f.length, 0)
     const interestedOnce = new Set<string>()
@@ -269,8 +271,14 @@ export class Seeder extends EventEmitter<SeederEvents> {
       }
       superSeeding?.attach(wire)
       this.wireOpenedAt.set(wire, Date.now())
-      wire.on('interested', () => interestedOnce.add(normalizeIp(wire.remoteAddress ?? '')))
-      wire.once('close', () => this.emit('wireClosed', input.infoHash, { ...this.signalOf(wire, torrent.pieces.length), closed: true }))
+      const ip = normalizeIp(wire.remoteAddress ?? '')
+      wire.on('interested', () => interestedOnce.add(ip))
+      wire.once('close', () => {
+        // A server that comes back (Transmission restarted, say) starts afresh: until it says
+        // "interested" again, the web seed may serve it.
+        if (!torrent.wires.some((w) => w !== wire && normalizeIp(w.remoteAddress ?? '') === ip)) interestedOnce.delete(ip)
+        this.emit('wireClosed', input.infoHash, { ...this.signalOf(wire, torrent.pieces.length), closed: true })
+      })
       this.watchHoldings(input.infoHash, wire, torrent.pieces.length, input.pieceLength, totalLength, superSeeding)
     })
     this.seeding.set(input.infoHash, { torrent, pieceCount: torrent.pieces.length, superSeeding, interestedOnce })
@@ -386,14 +394,51 @@ export class Seeder extends EventEmitter<SeederEvents> {
   standingOf(infoHash: string, ip: string): BitTorrentStanding {
     const s = this.seeding.get(infoHash)
     const who = normalizeIp(ip)
-    const now = Date.now()
-    let oldest: number | null = null
-    for (const w of s?.torrent.wires ?? []) {
+    const oldest = s ? this.oldestWireOf(s, who) : null
+    const opened = oldest ? (this.wireOpenedAt.get(oldest) ?? Date.now()) : null
+    return { interested: oldest !== null && (s?.interestedOnce.has(who) ?? false), wireAgeMs: opened === null ? null : Date.now() - opened }
+  }
+
+  /**
+   * Bytes of a web-seed response to `ip` that BitTorrent has already sent or is sending to some
+   * server (see super-seeding.ts): all of it once every piece is out, or without super-seeding.
+   */
+  webSeedOverlap(infoHash: string, ip: string, span: ByteSpan): number {
+    const [superSeeding, wire] = this.superSeedingFor(infoHash, ip)
+    return superSeeding && wire ? superSeeding.overlapOf(wire, span.offset, span.length) : span.length
+  }
+
+  /** A web-seed response to `ip` is being served: its fresh pieces are that server's first copy. */
+  webSeedServing(infoHash: string, ip: string, span: ByteSpan): void {
+    const [superSeeding, wire] = this.superSeedingFor(infoHash, ip)
+    if (superSeeding && wire) superSeeding.claimSpan(wire, span.offset, span.length)
+  }
+
+  /** That response ended, sent whole or cut short. */
+  webSeedServed(infoHash: string, ip: string, span: ByteSpan, complete: boolean): void {
+    const [superSeeding, wire] = this.superSeedingFor(infoHash, ip)
+    if (superSeeding && wire) superSeeding.spanDone(wire, span.offset, span.length, complete)
+  }
+
+  private superSeedingFor(infoHash: string, ip: string): [SuperSeeding | null, WtWire | null] {
+    const s = this.seeding.get(infoHash)
+    if (!s?.superSeeding) return [null, null]
+    return [s.superSeeding, this.oldestWireOf(s, normalizeIp(ip))]
+  }
+
+  /** A server's oldest open wire of a release: the one that stays when it dials a second. */
+  private oldestWireOf(s: Seeding, who: string): WtWire | null {
+    let oldest: WtWire | null = null
+    let oldestAt = Infinity
+    for (const w of s.torrent.wires) {
       if (normalizeIp(w.remoteAddress ?? '') !== who) continue
-      const opened = this.wireOpenedAt.get(w) ?? now
-      oldest = oldest === null ? opened : Math.min(oldest, opened)
+      const opened = this.wireOpenedAt.get(w) ?? Infinity
+      if (oldest === null || opened < oldestAt) {
+        oldest = w
+        oldestAt = opened
+      }
     }
-    return { interested: oldest !== null && (s?.interestedOnce.has(who) ?? false), wireAgeMs: oldest === null ? null : now - oldest }
+    return oldest
   }
 
   /** Each wire's progress and what we sent it, for the fleet view. */

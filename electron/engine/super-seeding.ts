@@ -22,6 +22,12 @@
  * fetch from the publisher as from any seed: 1.3-2.0 copies for fleets of qBittorrent, most of a
  * second copy for a late Transmission.
  *
+ * A server BitTorrent does not feed yet (Transmission 3.00 says "interested" only on its 10 s
+ * pulse) may take pieces over the web seed instead. A piece no server has or is being offered
+ * that it takes that way is the publisher's one copy of it, as if sent on its wire: claimed when
+ * the response is served, held once the whole piece has gone out (`claimSpan`, `spanDone`).
+ * The others then get it from that server, as they would any piece.
+ *
  * It works on any wire with bittorrent-protocol's surface: `attach()` runs when the wire is
  * created, before the seeder sends its bitfield, and replaces the wire's `bitfield` and `haveAll`
  * with an empty announcement plus HAVEs for the offered pieces.
@@ -43,6 +49,8 @@ export interface SuperSeedWire {
 export interface SuperSeedingOptions {
   pieceCount: number
   pieceLength: number
+  /** Bytes in the release; pieceCount × pieceLength when absent. */
+  length?: number
   /** Bytes of offered, not yet announced pieces per server: enough to keep its requests flowing. */
   bytesInFlight?: number
   /** A server that announces no new piece for this long is helped with the rarest pieces it lacks. */
@@ -81,10 +89,16 @@ interface Tracked {
   helping: boolean
   /** While helping: pieces it announced that we did not offer, i.e. got from other servers. */
   fromOthers: number
+  /** Pieces it is taking over the web seed as their first copy (counted in `inFlight`). */
+  claimed: Set<number>
+  /** Bytes of each piece the web seed has sent it, until the piece is whole. */
+  webSeedBytes: Map<number, number>
 }
 
 export class SuperSeeding {
   private readonly pieceCount: number
+  private readonly pieceLength: number
+  private readonly length: number
   private readonly perWire: number
   private readonly stallMs: number
   private readonly now: () => number
@@ -101,6 +115,8 @@ export class SuperSeeding {
 
   constructor(private readonly options: SuperSeedingOptions) {
     this.pieceCount = options.pieceCount
+    this.pieceLength = options.pieceLength
+    this.length = options.length ?? options.pieceCount * options.pieceLength
     this.perWire = Math.max(MIN_PIECES_IN_FLIGHT, Math.ceil((options.bytesInFlight ?? DEFAULT_BYTES_IN_FLIGHT) / options.pieceLength))
     this.stallMs = options.stallMs ?? DEFAULT_STALL_MS
     this.now = options.now ?? Date.now
@@ -121,7 +137,7 @@ export class SuperSeeding {
 
   /** Must run before the seeder announces its pieces on this wire (webtorrent's 'wire' event). */
   attach(wire: SuperSeedWire): void {
-    const t: Tracked = { wire, offered: new Set(), revealed: new Set(), held: new Uint8Array(this.pieceCount), heldCount: 0, lastProgressAt: this.now(), deliveries: [], started: false, helping: false, fromOthers: 0 }
+    const t: Tracked = { wire, offered: new Set(), revealed: new Set(), held: new Uint8Array(this.pieceCount), heldCount: 0, lastProgressAt: this.now(), deliveries: [], started: false, helping: false, fromOthers: 0, claimed: new Set(), webSeedBytes: new Map() }
     this.wires.set(wire, t)
     const haveNone = wire.haveNone.bind(wire)
     const bitfield = wire.bitfield.bind(wire)
@@ -151,6 +167,8 @@ export class SuperSeeding {
       this.wires.delete(wire)
       for (const i of t.offered) this.release(i)
       t.offered.clear()
+      for (const i of t.claimed) this.release(i)
+      t.claimed.clear()
       for (let i = 0; i < this.pieceCount; i++) if (t.held[i] === 1) this.available[i] = (this.available[i] ?? 1) - 1
       // Pieces only it held are now ours alone to give.
       for (const other of this.wires.values()) if (other.started) this.topUp(other)
@@ -177,9 +195,83 @@ export class SuperSeeding {
     this.afterChange(t)
   }
 
+  /**
+   * Bytes of [offset, offset + length) that serving `wire`'s server over the web seed would send
+   * a second time: pieces some server already has or is being offered. An unknown wire: all.
+   */
+  overlapOf(wire: SuperSeedWire, offset: number, length: number): number {
+    const t = this.wires.get(wire)
+    if (!t) return length
+    let overlap = 0
+    this.eachPiece(offset, length, (index, bytes) => {
+      if (!this.isFreshFor(t, index)) overlap += bytes
+    })
+    return overlap
+  }
+
+  /** The web seed is serving `wire`'s server [offset, offset + length): its fresh pieces are that server's to have. */
+  claimSpan(wire: SuperSeedWire, offset: number, length: number): void {
+    const t = this.wires.get(wire)
+    if (!t) return
+    this.eachPiece(offset, length, (index) => {
+      if (!this.isFreshFor(t, index) || t.claimed.has(index) || t.offered.has(index)) return
+      t.claimed.add(index)
+      this.inFlight[index] = (this.inFlight[index] ?? 0) + 1
+    })
+  }
+
+  /**
+   * The web seed's response to `wire`'s server ended: sent whole (`complete`), or cut short, when
+   * what it claimed is free again for BitTorrent to give.
+   */
+  spanDone(wire: SuperSeedWire, offset: number, length: number, complete: boolean): void {
+    const t = this.wires.get(wire)
+    if (!t) return
+    this.eachPiece(offset, length, (index, bytes) => {
+      if (!complete) {
+        if (t.claimed.delete(index)) this.release(index)
+        return
+      }
+      const got = (t.webSeedBytes.get(index) ?? 0) + bytes
+      if (got < this.pieceBytes(index)) {
+        t.webSeedBytes.set(index, got)
+        return
+      }
+      t.webSeedBytes.delete(index)
+      this.hold(t, index)
+    })
+    this.afterChange(t)
+  }
+
+  /** A piece no server holds or is offered, save `t` itself. */
+  private isFreshFor(t: Tracked, index: number): boolean {
+    if (this.seen[index] === 1 || t.held[index] === 1) return false
+    const own = (t.offered.has(index) ? 1 : 0) + (t.claimed.has(index) ? 1 : 0)
+    return (this.inFlight[index] ?? 0) - own === 0
+  }
+
+  private pieceBytes(index: number): number {
+    return Math.min(this.pieceLength, this.length - index * this.pieceLength)
+  }
+
+  /** Calls `fn` with each piece that [offset, offset + length) touches, and how many of its bytes. */
+  private eachPiece(offset: number, length: number, fn: (index: number, bytes: number) => void): void {
+    const end = Math.min(this.length, offset + length)
+    for (let at = Math.max(0, offset); at < end; ) {
+      const index = Math.floor(at / this.pieceLength)
+      const next = Math.min(end, (index + 1) * this.pieceLength)
+      fn(index, next - at)
+      at = next
+    }
+  }
+
   private hold(t: Tracked, index: number): void {
-    const ours = t.offered.delete(index)
-    if (ours) this.release(index)
+    const offered = t.offered.delete(index)
+    if (offered) this.release(index)
+    const claimed = t.claimed.delete(index)
+    if (claimed) this.release(index)
+    t.webSeedBytes.delete(index)
+    const ours = offered || claimed
     t.revealed.add(index)
     if (t.held[index] === 1) return
     if (t.helping && !ours && ++t.fromOthers >= this.perWire) t.helping = false

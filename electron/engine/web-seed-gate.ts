@@ -7,13 +7,16 @@
  * server with no wire yet waits until BitTorrent shows which kind it is:
  * - it says "interested" on a wire (now or earlier, while the wire is up): refused, 503;
  * - it has had a wire for `quietMs` without saying "interested", though we offer it pieces at
- *   once: served (Transmission), while what the web seed has sent, is sending and is asked now
- *   stays within its share of the release (`withinShare`), since Transmission takes pieces we
- *   also offer others over BitTorrent. Bytes count from the moment a request is served, not
- *   when its response ends: Transmission asks four pieces at a time, and counting at the end let
- *   a mixed fleet go past its share;
+ *   once: served (Transmission). What it takes that no server has yet is the publisher's one copy
+ *   of those pieces (super-seeding.ts), and the other servers get them from it; what overlaps
+ *   pieces BitTorrent has sent or is sending is spent twice, and that stays within a share of the
+ *   release (`withinShare`). The overlap counts from the moment a response is served, not when it
+ *   ends: Transmission asks four pieces at a time, and counting at the end let a mixed fleet go
+ *   past its share;
  * - no wire after `noWireMs` from its first request: served (BitTorrent does not reach it).
  */
+
+import type { ByteSpan } from './web-seed.js'
 
 /** What the seeder knows of one server for one release. */
 export interface BitTorrentStanding {
@@ -25,15 +28,19 @@ export interface BitTorrentStanding {
 
 export type WebSeedVerdict = 'serve' | 'refuse' | 'wait'
 
+/** Bytes of the release a response carries (web-seed.ts); null when it carries none. */
+type Span = ByteSpan | null
+
 export interface WebSeedGateOptions {
   standing: (infoHash: string, ip: string) => BitTorrentStanding
-  /**
-   * False once `bytes` (sent and being sent by the web seed, plus this request) would pass the
-   * web seed's share of the release for servers BitTorrent also reaches.
-   */
+  /** False once `bytes` of overlap (served so far plus this request) would pass the release's share. */
   withinShare?: (infoHash: string, bytes: number) => boolean
-  /** Bytes the web seed has finished sending of a release (its request log). */
-  sentOf?: (infoHash: string) => number
+  /** Bytes of `span` that BitTorrent has already sent or is sending to some server; all when absent. */
+  overlap?: (infoHash: string, ip: string, span: ByteSpan) => number
+  /** A response of `span` to `ip` is being served. */
+  serving?: (infoHash: string, ip: string, span: ByteSpan) => void
+  /** That response ended: sent whole (`complete`) or cut short. */
+  served?: (infoHash: string, ip: string, span: ByteSpan, complete: boolean) => void
   quietMs?: number
   noWireMs?: number
   now?: () => number
@@ -53,8 +60,8 @@ export class WebSeedGate {
   private readonly now: () => number
   /** When each server (infoHash + ip) first asked the web seed. */
   private readonly firstAsked = new Map<string, number>()
-  /** Per release, bytes of responses served and not yet ended. */
-  private readonly inFlight = new Map<string, number>()
+  /** Per release, overlap bytes of the responses served to servers BitTorrent also reaches. */
+  private readonly overlapServed = new Map<string, number>()
 
   constructor(private readonly options: WebSeedGateOptions) {
     this.quietMs = options.quietMs ?? DEFAULT_QUIET_MS
@@ -62,8 +69,35 @@ export class WebSeedGate {
     this.now = options.now ?? Date.now
   }
 
-  /** `bytes`: what this request would be sent (its range). */
-  verdict(infoHash: string, ip: string, bytes = 0): WebSeedVerdict {
+  /** `span`: what this request would be sent. */
+  verdict(infoHash: string, ip: string, span: Span = null): WebSeedVerdict {
+    return this.judge(infoHash, ip, span).verdict
+  }
+
+  /**
+   * Waits for a verdict other than 'wait'; 'gone' when `gone()` turns true first (the client left).
+   * The caller reports a served response's end (`ended`).
+   */
+  async decide(infoHash: string, ip: string, gone: () => boolean, span: Span = null): Promise<'serve' | 'refuse' | 'gone'> {
+    for (;;) {
+      if (gone()) return 'gone'
+      const { verdict, overlap } = this.judge(infoHash, ip, span)
+      if (verdict === 'serve') {
+        if (overlap > 0) this.overlapServed.set(infoHash, (this.overlapServed.get(infoHash) ?? 0) + overlap)
+        if (span) this.options.serving?.(infoHash, ip, span)
+      }
+      if (verdict !== 'wait') return verdict
+      await new Promise((r) => setTimeout(r, POLL_MS))
+    }
+  }
+
+  /** A served response ended: sent whole (`complete`), or cut short. */
+  ended(infoHash: string, ip: string, span: Span, complete: boolean): void {
+    if (span) this.options.served?.(infoHash, ip, span, complete)
+  }
+
+  /** The verdict, and for 'serve' the bytes it spends twice (0 for a server BitTorrent does not reach). */
+  private judge(infoHash: string, ip: string, span: Span): { verdict: WebSeedVerdict; overlap: number } {
     const now = this.now()
     const key = `${infoHash} ${ip}`
     let first = this.firstAsked.get(key)
@@ -73,36 +107,15 @@ export class WebSeedGate {
       this.firstAsked.set(key, first)
     }
     const s = this.options.standing(infoHash, ip)
-    if (s.interested) return 'refuse'
-    // Bounded even for a wire that keeps reconnecting (its age restarting each time).
-    if (now - first >= this.noWireMs + this.quietMs) return 'serve'
-    if (s.wireAgeMs !== null) {
-      if (s.wireAgeMs < this.quietMs) return 'wait'
-      const committed = (this.options.sentOf?.(infoHash) ?? 0) + (this.inFlight.get(infoHash) ?? 0) + bytes
-      return (this.options.withinShare?.(infoHash, committed) ?? true) ? 'serve' : 'refuse'
-    }
-    return now - first >= this.noWireMs ? 'serve' : 'wait'
-  }
-
-  /**
-   * Waits for a verdict other than 'wait'; 'gone' when `gone()` turns true first (the client left).
-   * A 'serve' counts `bytes` as in flight until the caller reports the response ended (`ended`).
-   */
-  async decide(infoHash: string, ip: string, gone: () => boolean, bytes = 0): Promise<'serve' | 'refuse' | 'gone'> {
-    for (;;) {
-      if (gone()) return 'gone'
-      const v = this.verdict(infoHash, ip, bytes)
-      if (v === 'serve') this.inFlight.set(infoHash, (this.inFlight.get(infoHash) ?? 0) + bytes)
-      if (v !== 'wait') return v
-      await new Promise((r) => setTimeout(r, POLL_MS))
-    }
-  }
-
-  /** A served response of `bytes` ended (sent, or cut short): its bytes are now in `sentOf`, or were never sent. */
-  ended(infoHash: string, bytes: number): void {
-    const left = (this.inFlight.get(infoHash) ?? 0) - bytes
-    if (left > 0) this.inFlight.set(infoHash, left)
-    else this.inFlight.delete(infoHash)
+    if (s.interested) return { verdict: 'refuse', overlap: 0 }
+    if (s.wireAgeMs === null) return { verdict: now - first >= this.noWireMs ? 'serve' : 'wait', overlap: 0 }
+    // The wait is bounded even for a wire that keeps reconnecting (its age restarting each time).
+    if (s.wireAgeMs < this.quietMs && now - first < this.noWireMs + this.quietMs) return { verdict: 'wait', overlap: 0 }
+    // BitTorrent reaches it: what the web seed would send twice stays within the share.
+    const overlap = span ? (this.options.overlap?.(infoHash, ip, span) ?? span.length) : 0
+    const committed = (this.overlapServed.get(infoHash) ?? 0) + overlap
+    const within = this.options.withinShare?.(infoHash, committed) ?? true
+    return within ? { verdict: 'serve', overlap } : { verdict: 'refuse', overlap: 0 }
   }
 
   private forgetOld(now: number): void {

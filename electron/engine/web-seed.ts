@@ -43,6 +43,20 @@ const DOWNLOAD_HEADERS: Record<string, string> = {
   'X-Content-Type-Options': 'nosniff',
 }
 
+/** Bytes of a release, by their offset in its torrent (files end to end, in torrent order). */
+export interface ByteSpan {
+  offset: number
+  length: number
+}
+
+/** A request resolved to one of a release's files. */
+export interface WebSeedTarget {
+  file: WebSeedFile
+  range: ByteRange | null | 'unsatisfiable'
+  /** The bytes a GET would send, in the release; null when it sends none (HEAD, 416, empty file). */
+  span: ByteSpan | null
+}
+
 export interface WebSeedRelease {
   infoHash: string
   /** info.name: the top folder name, or the file name for a single file. */
@@ -57,28 +71,37 @@ const MAX_INDEXES = 64
 
 export class WebSeed {
   /** Per release, its files by full path (name + path); rebuilt when its file list changes. */
-  private readonly indexes = new Map<string, { files: WebSeedFile[]; byPath: Map<string, WebSeedFile> }>()
+  private readonly indexes = new Map<string, { files: WebSeedFile[]; byPath: Map<string, { file: WebSeedFile; offset: number }> }>()
 
   constructor(private readonly options: WebSeedOptions = {}) {}
 
   /** `rawSegments`: the still-encoded path segments after the info-hash. */
   serve(req: IncomingMessage, res: ServerResponse, release: WebSeedRelease, rawSegments: string[]): void {
-    const file = this.findFile(release, rawSegments)
-    if (!file) return notFound(res)
-    if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res)
-    void this.serveFile(req, res, release, file)
+    const target = this.target(req, release, rawSegments)
+    if (!target) return notFound(res)
+    this.serveTarget(req, res, release, target)
   }
 
-  /** Bytes a response to `req` would carry: its range of the file, 0 for HEAD or a file not found. */
-  bytesFor(req: IncomingMessage, release: WebSeedRelease, rawSegments: string[]): number {
-    const file = this.findFile(release, rawSegments)
-    if (!file || req.method !== 'GET') return 0
+  /** What a request asks for; null = no such file in the release. */
+  target(req: IncomingMessage, release: WebSeedRelease, rawSegments: string[]): WebSeedTarget | null {
+    const found = this.findFile(release, rawSegments)
+    if (!found) return null
+    const { file, offset } = found
     const range = parseRange(req.headers.range, file.length)
-    if (range === 'unsatisfiable') return 0
-    return range ? range.end - range.start + 1 : file.length
+    let span: ByteSpan | null = null
+    if (req.method === 'GET' && range !== 'unsatisfiable' && file.length > 0) {
+      span = range ? { offset: offset + range.start, length: range.end - range.start + 1 } : { offset, length: file.length }
+    }
+    return { file, range, span }
   }
 
-  private async serveFile(req: IncomingMessage, res: ServerResponse, release: WebSeedRelease, file: WebSeedFile): Promise<void> {
+  /** Serves a request resolved by `target()`. */
+  serveTarget(req: IncomingMessage, res: ServerResponse, release: WebSeedRelease, target: WebSeedTarget): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res)
+    void this.serveFile(req, res, release, target)
+  }
+
+  private async serveFile(req: IncomingMessage, res: ServerResponse, release: WebSeedRelease, { file, range }: WebSeedTarget): Promise<void> {
     let opened: { handle: FileHandle; stat: Stats }
     try {
       opened = await openPublished(file.absPath, file)
@@ -86,10 +109,10 @@ export class WebSeed {
       if (err instanceof SwarmdropError && err.code === 'FILE_CHANGED') this.options.onSourceChanged?.(release.infoHash, err)
       return notFound(res)
     }
-    sendFile(req, res, opened.handle, file, opened.stat.mtime, this.options.throttle?.() ?? null)
+    sendFile(req, res, opened.handle, file, range, opened.stat.mtime, this.options.throttle?.() ?? null)
   }
 
-  private findFile(release: WebSeedRelease, rawSegments: string[]): WebSeedFile | undefined {
+  private findFile(release: WebSeedRelease, rawSegments: string[]): { file: WebSeedFile; offset: number } | undefined {
     const segments: string[] = []
     for (const raw of rawSegments) {
       const segment = decodeSegment(raw)
@@ -98,8 +121,12 @@ export class WebSeed {
     }
     let index = this.indexes.get(release.infoHash)
     if (!index || index.files !== release.files) {
-      const byPath = new Map<string, WebSeedFile>()
-      for (const f of release.files) byPath.set([release.name, ...f.path].join('\u0000'), f)
+      const byPath = new Map<string, { file: WebSeedFile; offset: number }>()
+      let offset = 0
+      for (const file of release.files) {
+        byPath.set([release.name, ...file.path].join('\u0000'), { file, offset })
+        offset += file.length
+      }
       index = { files: release.files, byPath }
       if (this.indexes.size >= MAX_INDEXES) this.indexes.clear()
       this.indexes.set(release.infoHash, index)
@@ -109,14 +136,21 @@ export class WebSeed {
 }
 
 /** Sends the open file (which this function then owns and closes) as the response to `req`. */
-function sendFile(req: IncomingMessage, res: ServerResponse, handle: FileHandle, file: WebSeedFile, mtime: Date, throttle: NodeJS.ReadWriteStream | null): void {
+function sendFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  handle: FileHandle,
+  file: WebSeedFile,
+  range: ByteRange | null | 'unsatisfiable',
+  mtime: Date,
+  throttle: NodeJS.ReadWriteStream | null,
+): void {
   const size = file.length
   for (const [name, value] of Object.entries(DOWNLOAD_HEADERS)) res.setHeader(name, value)
   res.setHeader('Content-Disposition', 'attachment')
   res.setHeader('Accept-Ranges', 'bytes')
   res.setHeader('Content-Type', contentTypeOf(file.absPath))
   res.setHeader('Last-Modified', mtime.toUTCString())
-  const range = parseRange(req.headers.range, size)
   if (range === 'unsatisfiable') {
     void handle.close()
     res.statusCode = 416
@@ -146,11 +180,17 @@ function sendFile(req: IncomingMessage, res: ServerResponse, handle: FileHandle,
   else pipeline(source, res, done)
 }
 
+export interface ByteRange {
+  start: number
+  /** Inclusive, as in the header. */
+  end: number
+}
+
 /**
  * One `bytes=` range. null = serve the whole file (no Range, several ranges or a malformed one:
  * RFC 9110 lets a server ignore those). 'unsatisfiable' = 416.
  */
-export function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'unsatisfiable' {
+export function parseRange(header: string | undefined, size: number): ByteRange | null | 'unsatisfiable' {
   if (!header) return null
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
   if (!m) return null

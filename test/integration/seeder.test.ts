@@ -279,3 +279,74 @@ async function waitForWires(seeder: Seeder, infoHash: string, n: number): Promis
     await new Promise((r) => setTimeout(r, 50))
   }
 }
+
+test('the web seed\'s view of a server: "interested" lasts while its wire is up and is forgotten with its last wire; pieces out over BitTorrent are overlap, fresh ones are not', async () => {
+  const { dir, cleanup } = await tempDir()
+  const [peerPort] = await freePorts(1)
+  const seeder = await Seeder.start({ peerPort: peerPort!, utp: false, uploadLimit: 0 })
+  const sockets: net.Socket[] = []
+  try {
+    const file = path.join(dir, 'agent.bin')
+    const piece = 262144
+    await writeFile(file, pseudoRandom(32 * 1024 * 1024, 'standing'))
+    const created = await createTorrent(file, { pieceLength: piece })
+    const hash = created.infoHash
+    await seeder.seed({ infoHash: hash, torrent: created.torrent, pieceLength: created.pieceLength, files: created.source.files, path: dir })
+    /** A raw wire from `from` (a loopback address of its own, as a server has its own IP). */
+    const connectAs = async (from: string, id: string): Promise<net.Socket> => {
+      const peerId = Buffer.from(`-XX0001-${id}`.padEnd(20, '0'))
+      const handshake = Buffer.concat([Buffer.from([19]), Buffer.from('BitTorrent protocol'), Buffer.from('0000000000100004', 'hex'), Buffer.from(hash, 'hex'), peerId])
+      const sock = net.connect({ port: peerPort!, host: '127.0.0.1', localAddress: from })
+      sockets.push(sock)
+      sock.on('error', () => {})
+      await new Promise<void>((resolve, reject) => {
+        let got = 0
+        sock.once('connect', () => sock.write(handshake))
+        sock.on('data', (d: Buffer) => {
+          got += d.length
+          if (got >= 68) resolve()
+        })
+        sock.once('close', () => reject(new Error('closed before our handshake came back')))
+      })
+      return sock
+    }
+    const until = async (what: string, ok: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 5_000
+      while (!ok()) {
+        if (Date.now() > deadline) throw new Error(`not within 5 s: ${what}`)
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    }
+    assert.deepEqual(seeder.standingOf(hash, '127.0.0.2'), { interested: false, wireAgeMs: null })
+    const a = await connectAs('127.0.0.2', 'a')
+    await until('a wire from 127.0.0.2', () => seeder.standingOf(hash, '127.0.0.2').wireAgeMs !== null)
+    a.write(Buffer.from([0, 0, 0, 1, 2])) // interested
+    await until('"interested" from 127.0.0.2', () => seeder.standingOf(hash, '::ffff:127.0.0.2').interested)
+    a.write(Buffer.from([0, 0, 0, 1, 3])) // not interested: still counts while the wire is up
+    await new Promise((r) => setTimeout(r, 100))
+    assert.equal(seeder.standingOf(hash, '127.0.0.2').interested, true)
+
+    // Super-seeding offered 127.0.0.2 the first 8 MiB (32 pieces). To another server those are overlap; the rest is fresh.
+    const b = await connectAs('127.0.0.3', 'b')
+    await until('a wire from 127.0.0.3', () => seeder.standingOf(hash, '127.0.0.3').wireAgeMs !== null)
+    assert.equal(seeder.webSeedOverlap(hash, '127.0.0.3', { offset: 0, length: 2 * piece }), 2 * piece, 'offered to 127.0.0.2')
+    assert.equal(seeder.webSeedOverlap(hash, '127.0.0.3', { offset: 100 * piece, length: piece }), 0, 'offered to nobody')
+    seeder.webSeedServing(hash, '127.0.0.3', { offset: 100 * piece, length: piece })
+    assert.equal(seeder.webSeedOverlap(hash, '127.0.0.2', { offset: 100 * piece, length: piece }), piece, 'claimed by 127.0.0.3 while served')
+    seeder.webSeedServed(hash, '127.0.0.3', { offset: 100 * piece, length: piece }, false)
+    assert.equal(seeder.webSeedOverlap(hash, '127.0.0.2', { offset: 100 * piece, length: piece }), 0, 'cut short: free again')
+    assert.equal(seeder.webSeedOverlap(hash, '127.0.0.4', { offset: 100 * piece, length: piece }), piece, 'a server with no wire: all of it')
+    b.destroy()
+
+    // Its wire closes; it comes back with a quiet one (a restarted Transmission): no longer counted as interested.
+    a.destroy()
+    await until('127.0.0.2 gone', () => seeder.standingOf(hash, '127.0.0.2').wireAgeMs === null)
+    await connectAs('127.0.0.2', 'c')
+    await until('127.0.0.2 back', () => seeder.standingOf(hash, '127.0.0.2').wireAgeMs !== null)
+    assert.equal(seeder.standingOf(hash, '127.0.0.2').interested, false)
+  } finally {
+    for (const sock of sockets) sock.destroy()
+    await seeder.close()
+    await cleanup()
+  }
+})

@@ -28,8 +28,17 @@ test('transmission-daemon adds the release by URL and completes it (the seeder d
     const seconds = (performance.now() - added) / 1000
     process.stdout.write(`# Transmission: add-by-URL -> 100% in ${seconds.toFixed(2)} s for 16 MiB\n`)
     assert.deepEqual(await readFile(path.join(dir, 'dl', 'kernel-patch.bin')), await readFile(file))
-    const peer = engine.snapshot().peers.find((p) => p.client === 'Transmission')
+    const snap = engine.snapshot()
+    const peer = snap.peers.find((p) => p.client === 'Transmission')
     assert.ok(peer === undefined || peer.transport === 'tcp')
+    // Before its pulse it takes pieces over the web seed; those no server had are its first copy,
+    // past the web seed's share (a twentieth), and BitTorrent never sends them again.
+    const rollout = snap.rollouts.find((x) => x.infoHash === release.infoHash)
+    const overBitTorrent = snap.swarms.find((x) => x.infoHash === release.infoHash)?.uploaded ?? 0
+    const overHttp = Math.round((rollout?.uploadedCopies ?? 0) * release.totalSize - overBitTorrent)
+    process.stdout.write(`# publisher sent ${rollout?.uploadedCopies.toFixed(3)} copies: ${overHttp} bytes over the web seed, ${overBitTorrent} over BitTorrent\n`)
+    assert.ok(overHttp > release.totalSize / 10, `web seed ${overHttp} bytes`)
+    assert.ok(rollout && rollout.uploadedCopies <= 1.05, `copies ${rollout?.uploadedCopies}`)
   } finally {
     await tr?.stop()
     await engine.close()

@@ -201,3 +201,55 @@ test('a server that takes pieces from us fast gets a wider window than one fed a
   assert.equal(fast.offered().length, offeredBefore, 'no new offers while more than its window is in flight')
   assert.equal(inFlight(fast), 15)
 })
+
+test('pieces a server takes over the web seed are its first copy: claimed while served, held once whole, freed if cut short', () => {
+  // t: Transmission before its pulse (offered pieces on its wire, never asks); a: a server that fetches.
+  const ss = new SuperSeeding({ pieceCount: 12, pieceLength: PIECE, length: 11 * PIECE + 100, bytesInFlight: 2 * PIECE })
+  const t = new ScriptedWire(true)
+  const a = new ScriptedWire(true)
+  ss.attach(t)
+  ss.attach(a)
+  t.haveAll()
+  a.haveAll()
+  assert.deepEqual(t.offered(), [0, 1])
+  assert.deepEqual(a.offered(), [2, 3])
+  // Overlap: a's pieces are spent twice if t takes them; t's own offers and unseen pieces are not.
+  assert.equal(ss.overlapOf(t, 0, 2 * PIECE), 0, 'offered to t itself')
+  assert.equal(ss.overlapOf(t, 2 * PIECE, 2 * PIECE), 2 * PIECE, 'being fetched by a')
+  assert.equal(ss.overlapOf(t, 3 * PIECE + 10, PIECE), PIECE - 10, 'counted by the byte')
+  assert.equal(ss.overlapOf(t, 11 * PIECE, 100), 0, 'the short last piece')
+  assert.equal(ss.overlapOf(new ScriptedWire(true), 0, PIECE), PIECE, 'an unknown wire: all of it')
+
+  // t's web seed serves pieces 6 and 7, one response each: nobody else is offered them meanwhile.
+  ss.claimSpan(t, 6 * PIECE, PIECE)
+  ss.claimSpan(t, 7 * PIECE, PIECE)
+  for (const i of [2, 3, 4, 5]) a.announce(i)
+  assert.deepEqual(a.offered(), [2, 3, 4, 5, 8, 9])
+  assert.equal(ss.overlapOf(a, 6 * PIECE, PIECE), PIECE, 'claimed by t')
+
+  // Piece 6 arrives in two halves (as two responses would): held only when whole.
+  ss.spanDone(t, 6 * PIECE, PIECE / 2, true)
+  assert.equal(ss.piecesSeen, 4)
+  ss.spanDone(t, 6 * PIECE + PIECE / 2, PIECE / 2, true)
+  assert.equal(ss.piecesSeen, 5, '2-5 from a; 6 from the web seed')
+  // Piece 7's response is cut short: it is free again, and a is offered it.
+  ss.spanDone(t, 7 * PIECE, PIECE, false)
+  for (const i of [8, 9, 10, 11]) a.announce(i)
+  assert.ok(a.offered().includes(7), a.sent.join(', '))
+  assert.ok(!a.offered().includes(6), 't holds 6: it is not ours to give again')
+})
+
+test('a server that leaves with claims gives them back', () => {
+  const ss = new SuperSeeding({ pieceCount: 8, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
+  const t = new ScriptedWire(true)
+  const a = new ScriptedWire(true)
+  ss.attach(t)
+  t.haveAll()
+  ss.claimSpan(t, 2 * PIECE, 4 * PIECE)
+  ss.attach(a)
+  a.haveAll()
+  assert.deepEqual(a.offered(), [6, 7], 'only pieces offered to nobody and claimed by nobody')
+  t.emit('close')
+  for (const i of [6, 7, 0, 1]) a.announce(i)
+  assert.deepEqual(a.offered(), [6, 7, 0, 1, 2, 3])
+})

@@ -6,6 +6,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { WebSeedGate, type BitTorrentStanding } from '../../electron/engine/web-seed-gate.js'
+import type { ByteSpan } from '../../electron/engine/web-seed.js'
 
 const HASH = 'a'.repeat(40)
 
@@ -55,6 +56,21 @@ test('a wire that keeps reconnecting (its age restarting) cannot hold a request 
   assert.equal(gate.verdict(HASH, '10.0.0.5'), 'serve')
 })
 
+test('past that bound, a server BitTorrent reaches is still held to the share: only a server with no wire is served without one', () => {
+  const standing = new Map([
+    ['10.0.0.5', { interested: false, wireAgeMs: 10 }],
+    ['10.0.0.6', { interested: false, wireAgeMs: null }],
+  ])
+  const clock = { now: 1_000_000 }
+  const gate = new WebSeedGate({ standing: (_h, ip) => standing.get(ip) ?? { interested: false, wireAgeMs: null }, withinShare: () => false, quietMs: 1_000, noWireMs: 5_000, now: () => clock.now })
+  const span = { offset: 0, length: 1000 }
+  assert.equal(gate.verdict(HASH, '10.0.0.5', span), 'wait')
+  assert.equal(gate.verdict(HASH, '10.0.0.6', span), 'wait')
+  clock.now += 6_000
+  assert.equal(gate.verdict(HASH, '10.0.0.5', span), 'refuse')
+  assert.equal(gate.verdict(HASH, '10.0.0.6', span), 'serve')
+})
+
 test('aria2 asks before its wire is up, then says interested: held, then refused, never served', async () => {
   const standing = new Map<string, BitTorrentStanding>()
   const gate = new WebSeedGate({ standing: (_h, ip) => standing.get(ip) ?? { interested: false, wireAgeMs: null }, quietMs: 1_000, noWireMs: 5_000 })
@@ -71,22 +87,44 @@ test('a held request whose client leaves ends as gone', async () => {
   assert.equal(await gate.decide(HASH, '10.0.0.7', () => left), 'gone')
 })
 
-test('the share counts responses still being sent: four requests at once cannot pass it together', async () => {
-  const sent = new Map<string, number>()
+test('the share counts overlap from the moment a response is served: four requests at once cannot pass it together', async () => {
   const share = 4 * 128 * 1024 + 1000
   const gate = new WebSeedGate({
     standing: () => ({ interested: false, wireAgeMs: 5_000 }),
-    sentOf: (h) => sent.get(h) ?? 0,
     withinShare: (_h, bytes) => bytes <= share,
   })
   const piece = 128 * 1024
-  const verdicts = await Promise.all([1, 2, 3, 4, 5].map(() => gate.decide(HASH, '10.0.0.8', () => false, piece)))
+  const span = (n: number): ByteSpan => ({ offset: n * piece, length: piece })
+  const verdicts = await Promise.all([0, 1, 2, 3, 4].map((n) => gate.decide(HASH, '10.0.0.8', () => false, span(n))))
   assert.deepEqual(verdicts, ['serve', 'serve', 'serve', 'serve', 'refuse'], 'the fifth would pass the share while four are in flight')
-  // Two responses end: one sent in full (the request log counts it), one cut short halfway.
-  sent.set(HASH, piece + piece / 2)
-  gate.ended(HASH, piece)
-  gate.ended(HASH, piece)
-  assert.equal(await gate.decide(HASH, '10.0.0.8', () => false, piece), 'refuse', 'sent 1.5 pieces + 2 in flight + this one pass the share')
-  assert.equal(await gate.decide(HASH, '10.0.0.8', () => false, piece / 4), 'serve', 'a smaller range still fits')
-  assert.equal(gate.verdict('b'.repeat(40), '10.0.0.8', piece), 'serve', 'counted per release')
+  // Responses that end, whole or cut short, do not give their overlap back: it may have been sent.
+  gate.ended(HASH, '10.0.0.8', span(0), true)
+  gate.ended(HASH, '10.0.0.8', span(1), false)
+  assert.equal(await gate.decide(HASH, '10.0.0.8', () => false, span(5)), 'refuse')
+  assert.equal(await gate.decide(HASH, '10.0.0.8', () => false, { offset: 0, length: 500 }), 'serve', 'a smaller range still fits')
+  assert.equal(gate.verdict('b'.repeat(40), '10.0.0.8', span(0)), 'serve', 'counted per release')
+})
+
+test('pieces no server has yet are not overlap: Transmission takes them over the web seed past the share, and each is claimed and reported', async () => {
+  const events: string[] = []
+  /** Stand-in for the seeder's super-seeding: the first 2 pieces are out over BitTorrent, the rest fresh. */
+  const out = 2
+  const piece = 1000
+  const gate = new WebSeedGate({
+    standing: () => ({ interested: false, wireAgeMs: 5_000 }),
+    withinShare: (_h, bytes) => bytes <= piece,
+    overlap: (_h, _ip, s) => (s.offset < out * piece ? Math.min(s.length, out * piece - s.offset) : 0),
+    serving: (_h, ip, s) => void events.push(`serving ${ip} ${s.offset}`),
+    served: (_h, ip, s, complete) => void events.push(`served ${ip} ${s.offset} ${complete ? 'whole' : 'cut'}`),
+  })
+  const span = (n: number): ByteSpan => ({ offset: n * piece, length: piece })
+  const fresh = await Promise.all([2, 3, 4, 5, 6, 7].map((n) => gate.decide(HASH, '10.0.0.9', () => false, span(n))))
+  assert.deepEqual(fresh, Array(6).fill('serve'), 'six fresh pieces: six times the share, none of it overlap')
+  assert.equal(await gate.decide(HASH, '10.0.0.9', () => false, span(0)), 'serve', 'one piece of overlap fits the share')
+  assert.equal(await gate.decide(HASH, '10.0.0.9', () => false, span(1)), 'refuse', 'a second does not')
+  assert.equal(await gate.decide(HASH, '10.0.0.9', () => false, span(8)), 'serve', 'fresh pieces still go out past it')
+  gate.ended(HASH, '10.0.0.9', span(2), true)
+  gate.ended(HASH, '10.0.0.9', span(3), false)
+  assert.deepEqual(events.filter((e) => e.startsWith('serving')), [2, 3, 4, 5, 6, 7, 0, 8].map((n) => `serving 10.0.0.9 ${n * piece}`))
+  assert.deepEqual(events.filter((e) => e.startsWith('served')), ['served 10.0.0.9 2000 whole', 'served 10.0.0.9 3000 cut'])
 })
