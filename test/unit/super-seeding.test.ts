@@ -253,3 +253,32 @@ test('a server that leaves with claims gives them back', () => {
   for (const i of [6, 7, 0, 1]) a.announce(i)
   assert.deepEqual(a.offered(), [6, 7, 0, 1, 2, 3])
 })
+
+test('a server that sends its HAVEs in batches (Transmission 3.00, every 10 s) is not taken for stalled between two batches', () => {
+  let now = 0
+  const ss = new SuperSeeding({ pieceCount: 32, pieceLength: PIECE, bytesInFlight: 2 * PIECE, stallMs: 3000, now: () => now })
+  const a = new ScriptedWire(true)
+  const t = new ScriptedWire(true)
+  const q = new ScriptedWire(true)
+  for (const w of [a, t, q]) {
+    ss.attach(w)
+    w.haveAll()
+  }
+  // t says nothing for 10 s, then 20 HAVEs at once; the others announce piece by piece.
+  now = 10_000
+  for (let i = 0; i < 20; i++) t.announce(i)
+  for (let i = 20; i < 32; i++) a.announce(i)
+  assert.equal(ss.spread, true)
+  // Both take what they were offered; from now on the others hold everything they lack.
+  for (const w of [t, q]) for (const i of w.offered()) w.announce(i)
+  const offers = (w: ScriptedWire): number => w.offered().length
+  const [tBefore, qBefore] = [offers(t), offers(q)]
+  now += 4_000
+  ss.checkStalls()
+  assert.ok(offers(q) > qBefore, 'q, silent for 4 s, is helped')
+  assert.equal(offers(t), tBefore, 't is within its own batch period')
+  now += 8_000
+  ss.checkStalls()
+  assert.ok(offers(t) > tBefore, 'silent past its batch period and a margin: t is helped too')
+  ss.close()
+})
