@@ -318,7 +318,8 @@ export class LanServer extends EventEmitter<LanServerEvents> {
       if (!gate) return this.webSeed.serveTarget(req, res, release, target)
       void gate.decide(infoHash, log.ip, () => res.destroyed, target.span).then((verdict) => {
         if (verdict === 'serve') {
-          res.once('close', () => gate.ended(infoHash, log.ip, target.span, res.writableFinished))
+          // Whole only if the file went out: a file changed since publishing gets a 404 instead.
+          res.once('close', () => gate.ended(infoHash, log.ip, target.span, res.writableFinished && res.statusCode < 300))
           return this.webSeed.serveTarget(req, res, release, target)
         }
         if (verdict === 'gone') return

@@ -225,40 +225,14 @@ test('connecting(): our dial to a server settles when its TCP connect does (the 
 })
 
 test('one wire per server: a second connection with a peer id we already have a wire for is closed, the first stays', async () => {
-  const { dir, cleanup } = await tempDir()
-  const [peerPort] = await freePorts(1)
-  const seeder = await Seeder.start({ peerPort: peerPort!, utp: false, uploadLimit: 0 })
-  const sockets: net.Socket[] = []
+  const { seeder, created, peerPort, sockets, done } = await seedOneFile(1024 * 1024, 'one-wire')
   try {
-    const file = path.join(dir, 'agent.bin')
-    await writeFile(file, pseudoRandom(1024 * 1024, 'one-wire'))
-    const created = await createTorrent(file, { pieceLength: 262144 })
-    await seeder.seed({ infoHash: created.infoHash, torrent: created.torrent, pieceLength: created.pieceLength, files: created.source.files, path: dir })
     const peerId = Buffer.from('A2-1-36-0-onewire001')
-    assert.equal(peerId.length, 20)
-    const handshake = Buffer.concat([Buffer.from([19]), Buffer.from('BitTorrent protocol'), Buffer.from('0000000000100004', 'hex'), Buffer.from(created.infoHash, 'hex'), peerId])
-    /** Connects as the server would, sends its handshake; resolves with the socket once ours comes back, and a promise of its close. */
-    const connectAs = async (): Promise<{ sock: net.Socket; closed: Promise<void> }> => {
-      const sock = net.connect(peerPort!, '127.0.0.1')
-      sockets.push(sock)
-      const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()))
-      sock.on('error', () => {})
-      await new Promise<void>((resolve, reject) => {
-        let got = Buffer.alloc(0)
-        sock.once('connect', () => sock.write(handshake))
-        sock.on('data', (d: Buffer) => {
-          got = Buffer.concat([got, d])
-          if (got.length >= 68) resolve()
-        })
-        sock.once('close', () => reject(new Error('closed before our handshake came back')))
-      })
-      return { sock, closed }
-    }
-    const first = await connectAs()
+    const first = await rawWire(peerPort, created.infoHash, peerId, sockets)
     await waitForWires(seeder, created.infoHash, 1)
     let second: { sock: net.Socket; closed: Promise<void> } | null = null
     try {
-      second = await connectAs()
+      second = await rawWire(peerPort, created.infoHash, peerId, sockets)
     } catch {
       // Closed even before our handshake reached it: closed all the same.
     }
@@ -266,11 +240,56 @@ test('one wire per server: a second connection with a peer id we already have a 
     assert.equal(first.sock.destroyed, false, 'the first wire stays')
     assert.deepEqual(seeder.peers(created.infoHash).map((p) => p.ip), ['127.0.0.1'])
   } finally {
+    await done()
+  }
+})
+
+/** A seeder on a free port seeding one generated file; `done()` closes the raw wires, the seeder and the folder. */
+async function seedOneFile(size: number, seed: string, pieceLength = 262144) {
+  const { dir, cleanup } = await tempDir()
+  const [peerPort] = await freePorts(1)
+  const seeder = await Seeder.start({ peerPort: peerPort!, utp: false, uploadLimit: 0 })
+  const sockets: net.Socket[] = []
+  const done = async (): Promise<void> => {
     for (const sock of sockets) sock.destroy()
     await seeder.close()
     await cleanup()
   }
-})
+  try {
+    const file = path.join(dir, 'agent.bin')
+    await writeFile(file, pseudoRandom(size, seed))
+    const created = await createTorrent(file, { pieceLength })
+    await seeder.seed({ infoHash: created.infoHash, torrent: created.torrent, pieceLength: created.pieceLength, files: created.source.files, path: dir })
+    return { seeder, created, peerPort: peerPort!, sockets, done }
+  } catch (err) {
+    await done()
+    throw err
+  }
+}
+
+/**
+ * Connects to the seeder as a server would (fast and extension bits set) from `from`, a loopback
+ * address of its own, and sends its handshake; resolves once ours comes back, with a promise of
+ * the socket's close.
+ */
+async function rawWire(port: number, infoHash: string, peerId: Buffer, sockets: net.Socket[], from = '127.0.0.1'): Promise<{ sock: net.Socket; closed: Promise<void> }> {
+  assert.equal(peerId.length, 20)
+  const handshake = Buffer.concat([Buffer.from([19]), Buffer.from('BitTorrent protocol'), Buffer.from('0000000000100004', 'hex'), Buffer.from(infoHash, 'hex'), peerId])
+  const sock = net.connect({ port, host: '127.0.0.1', localAddress: from })
+  sockets.push(sock)
+  const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()))
+  sock.on('error', () => {})
+  await new Promise<void>((resolve, reject) => {
+    let got = 0
+    sock.once('connect', () => sock.write(handshake))
+    sock.on('data', (d: Buffer) => {
+      got += d.length
+      if (got >= 68) resolve()
+    })
+    sock.once('close', () => reject(new Error('closed before our handshake came back')))
+  })
+  return { sock, closed }
+}
 
 async function waitForWires(seeder: Seeder, infoHash: string, n: number): Promise<void> {
   const deadline = Date.now() + 5_000
@@ -281,35 +300,12 @@ async function waitForWires(seeder: Seeder, infoHash: string, n: number): Promis
 }
 
 test('the web seed\'s view of a server: "interested" lasts while its wire is up and is forgotten with its last wire; pieces out over BitTorrent are overlap, fresh ones are not', async () => {
-  const { dir, cleanup } = await tempDir()
-  const [peerPort] = await freePorts(1)
-  const seeder = await Seeder.start({ peerPort: peerPort!, utp: false, uploadLimit: 0 })
-  const sockets: net.Socket[] = []
+  const piece = 262144
+  const { seeder, created, peerPort, sockets, done } = await seedOneFile(32 * 1024 * 1024, 'standing', piece)
   try {
-    const file = path.join(dir, 'agent.bin')
-    const piece = 262144
-    await writeFile(file, pseudoRandom(32 * 1024 * 1024, 'standing'))
-    const created = await createTorrent(file, { pieceLength: piece })
     const hash = created.infoHash
-    await seeder.seed({ infoHash: hash, torrent: created.torrent, pieceLength: created.pieceLength, files: created.source.files, path: dir })
     /** A raw wire from `from` (a loopback address of its own, as a server has its own IP). */
-    const connectAs = async (from: string, id: string): Promise<net.Socket> => {
-      const peerId = Buffer.from(`-XX0001-${id}`.padEnd(20, '0'))
-      const handshake = Buffer.concat([Buffer.from([19]), Buffer.from('BitTorrent protocol'), Buffer.from('0000000000100004', 'hex'), Buffer.from(hash, 'hex'), peerId])
-      const sock = net.connect({ port: peerPort!, host: '127.0.0.1', localAddress: from })
-      sockets.push(sock)
-      sock.on('error', () => {})
-      await new Promise<void>((resolve, reject) => {
-        let got = 0
-        sock.once('connect', () => sock.write(handshake))
-        sock.on('data', (d: Buffer) => {
-          got += d.length
-          if (got >= 68) resolve()
-        })
-        sock.once('close', () => reject(new Error('closed before our handshake came back')))
-      })
-      return sock
-    }
+    const connectAs = async (from: string, id: string): Promise<net.Socket> => (await rawWire(peerPort, hash, Buffer.from(`-XX0001-${id}`.padEnd(20, '0')), sockets, from)).sock
     const until = async (what: string, ok: () => boolean): Promise<void> => {
       const deadline = Date.now() + 5_000
       while (!ok()) {
@@ -345,8 +341,6 @@ test('the web seed\'s view of a server: "interested" lasts while its wire is up 
     await until('127.0.0.2 back', () => seeder.standingOf(hash, '127.0.0.2').wireAgeMs !== null)
     assert.equal(seeder.standingOf(hash, '127.0.0.2').interested, false)
   } finally {
-    for (const sock of sockets) sock.destroy()
-    await seeder.close()
-    await cleanup()
+    await done()
   }
 })

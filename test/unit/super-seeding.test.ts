@@ -204,13 +204,7 @@ test('a server that takes pieces from us fast gets a wider window than one fed a
 
 test('pieces a server takes over the web seed are its first copy: claimed while served, held once whole, freed if cut short', () => {
   // t: Transmission before its pulse (offered pieces on its wire, never asks); a: a server that fetches.
-  const ss = new SuperSeeding({ pieceCount: 12, pieceLength: PIECE, length: 11 * PIECE + 100, bytesInFlight: 2 * PIECE })
-  const t = new ScriptedWire(true)
-  const a = new ScriptedWire(true)
-  ss.attach(t)
-  ss.attach(a)
-  t.haveAll()
-  a.haveAll()
+  const { ss, a: t, b: a } = twoServers({ pieceCount: 12, pieceLength: PIECE, length: 11 * PIECE + 100, bytesInFlight: 2 * PIECE })
   assert.deepEqual(t.offered(), [0, 1])
   assert.deepEqual(a.offered(), [2, 3])
   // Overlap: a's pieces are spent twice if t takes them; t's own offers and unseen pieces are not.
