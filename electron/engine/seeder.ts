@@ -255,10 +255,10 @@ export class Seeder extends EventEmitter<SeederEvents> {
       this.seeding.delete(input.infoHash)
       this.emit('error', input.infoHash, err)
     })
-    const superSeeding = this.superSeed
-      ? new SuperSeeding({ pieceCount: torrent.pieces.length, pieceLength: input.pieceLength, length: input.files.reduce((sum, f) => sum + f.length, 0), onSpread: () => this.emit('superSeedDone', input.infoHash) })
-      : null
     const totalLength = input.files.reduce((sum, f) => sum + f.length, 0)
+    const superSeeding = this.superSeed
+      ? new SuperSeeding({ pieceCount: torrent.pieces.length, pieceLength: input.pieceLength, length: totalLength, onSpread: () => this.emit('superSeedDone', input.infoHash) })
+      : null
     const interestedOnce = new Set<string>()
     // 'wire' fires before webtorrent announces our pieces on it, which is when super-seeding must step in.
     torrent.on('wire', (wire: WtWire) => {
@@ -269,7 +269,8 @@ export class Seeder extends EventEmitter<SeederEvents> {
         wire.destroy()
         return
       }
-      superSeeding?.attach(wire)
+      // The wire's holdings first: super-seeding acts on what they record.
+      superSeeding?.attach(wire, this.watchHoldings(input.infoHash, wire, torrent.pieces.length, input.pieceLength, totalLength))
       this.wireOpenedAt.set(wire, Date.now())
       const ip = normalizeIp(wire.remoteAddress ?? '')
       wire.on('interested', () => interestedOnce.add(ip))
@@ -279,7 +280,6 @@ export class Seeder extends EventEmitter<SeederEvents> {
         if (!torrent.wires.some((w) => w !== wire && normalizeIp(w.remoteAddress ?? '') === ip)) interestedOnce.delete(ip)
         this.emit('wireClosed', input.infoHash, { ...this.signalOf(wire, torrent.pieces.length), closed: true })
       })
-      this.watchHoldings(input.infoHash, wire, torrent.pieces.length, input.pieceLength, totalLength, superSeeding)
     })
     this.seeding.set(input.infoHash, { torrent, pieceCount: torrent.pieces.length, superSeeding, interestedOnce })
   }
@@ -449,21 +449,15 @@ export class Seeder extends EventEmitter<SeederEvents> {
   }
 
   /** What each server holds, from its announcements and the pieces we sent it; signals completion at once. */
-  private watchHoldings(infoHash: string, wire: WtWire, pieceCount: number, pieceLength: number, totalLength: number, superSeeding: SuperSeeding | null): void {
-    const holdings = new WireHoldings(
-      wire,
-      pieceCount,
-      pieceLength,
-      totalLength,
-      () => this.emit('wireComplete', infoHash, this.signalOf(wire, pieceCount)),
-      (index) => superSeeding?.delivered(wire, index),
-    )
+  private watchHoldings(infoHash: string, wire: WtWire, pieceCount: number, pieceLength: number, totalLength: number): WireHoldings {
+    const holdings = new WireHoldings(wire, pieceCount, pieceLength, totalLength, () => this.emit('wireComplete', infoHash, this.signalOf(wire, pieceCount)))
     this.holdings.set(wire, holdings)
     const piece = wire.piece.bind(wire)
     wire.piece = (index, offset, buffer) => {
       piece(index, offset, buffer)
       holdings.sent(index, buffer.length)
     }
+    return holdings
   }
 
   private readonly wireIds = new WeakMap<WtWire, number>()

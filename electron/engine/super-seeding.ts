@@ -33,16 +33,15 @@
  * with an empty announcement plus HAVEs for the offered pieces.
  */
 
+import { WireHoldings, type HoldingsWire } from './wire-holdings.js'
+
 /** The parts of a bittorrent-protocol wire this needs. */
-export interface SuperSeedWire {
+export interface SuperSeedWire extends HoldingsWire {
   readonly hasFast: boolean
-  readonly peerPieces: { get(index: number): boolean }
   have(index: number): void
   haveNone(): void
   haveAll(): void
   bitfield(bitfield: Uint8Array | { buffer: Uint8Array }): void
-  on(event: 'have', listener: (index: number) => void): unknown
-  on(event: 'bitfield' | 'have-all', listener: () => void): unknown
   once(event: 'close', listener: () => void): unknown
 }
 
@@ -87,9 +86,8 @@ interface Tracked {
   offered: Set<number>
   /** Every piece this wire has been told about. */
   revealed: Set<number>
-  /** Pieces it announced, mirrored so they can be taken off the availability when it leaves. */
-  held: Uint8Array
-  heldCount: number
+  /** What it holds, from its announcements and the pieces we sent it in full (the seeder's record of the wire). */
+  holdings: WireHoldings
   lastProgressAt: number
   started: boolean
   /** When each of its recent pieces from us went out (oldest first), for its window. */
@@ -107,8 +105,6 @@ interface Tracked {
   batchMs: number
   /** Pieces it is taking over the web seed as their first copy (counted in `inFlight`). */
   claimed: Set<number>
-  /** Bytes of each piece the web seed has sent it, until the piece is whole. */
-  webSeedBytes: Map<number, number>
 }
 
 export class SuperSeeding {
@@ -151,10 +147,21 @@ export class SuperSeeding {
     return this.seenCount
   }
 
-  /** Must run before the seeder announces its pieces on this wire (webtorrent's 'wire' event). */
-  attach(wire: SuperSeedWire): void {
-    const t: Tracked = { wire, offered: new Set(), revealed: new Set(), held: new Uint8Array(this.pieceCount), heldCount: 0, lastProgressAt: this.now(), deliveries: [], started: false, helping: false, fromOthers: 0, lastHaveAt: this.now(), burstAt: 0, burstGapMs: 0, burstHaves: 0, batchMs: 0, claimed: new Set(), webSeedBytes: new Map() }
+  /**
+   * Must run before the seeder announces its pieces on this wire (webtorrent's 'wire' event).
+   * `holdings` must have been made for the wire before this (its listeners run first); without
+   * it, one is made here. Returns the wire's holdings.
+   */
+  attach(wire: SuperSeedWire, holdings = new WireHoldings(wire, this.pieceCount, this.pieceLength, this.length)): WireHoldings {
+    const t: Tracked = { wire, holdings, offered: new Set(), revealed: new Set(), lastProgressAt: this.now(), deliveries: [], started: false, helping: false, fromOthers: 0, lastHaveAt: this.now(), burstAt: 0, burstGapMs: 0, burstHaves: 0, batchMs: 0, claimed: new Set() }
     this.wires.set(wire, t)
+    holdings.onHeld((index, delivered) => {
+      if (!this.wires.has(wire)) return
+      if (delivered && t.offered.has(index)) t.deliveries.push(this.now())
+      this.hold(t, index)
+      // An announcement is followed by this class's own listener below; our last block is not.
+      if (delivered) this.afterChange(t)
+    })
     const haveNone = wire.haveNone.bind(wire)
     const bitfield = wire.bitfield.bind(wire)
     const start = (): void => {
@@ -170,27 +177,24 @@ export class SuperSeeding {
     // becomes "nothing yet", followed by a few HAVEs.
     wire.haveAll = start
     wire.bitfield = start
-    wire.on('have', (index) => {
+    // The holdings have taken the announcement in by now: offer what follows from it.
+    wire.on('have', () => {
       this.noteHave(t)
-      if (index >= 0 && index < this.pieceCount) this.hold(t, index)
       this.afterChange(t)
     })
-    const learnAll = (): void => {
-      for (let i = 0; i < this.pieceCount; i++) if (wire.peerPieces.get(i)) this.hold(t, i)
-      this.afterChange(t)
-    }
-    wire.on('bitfield', learnAll)
-    wire.on('have-all', learnAll)
+    wire.on('bitfield', () => this.afterChange(t))
+    wire.on('have-all', () => this.afterChange(t))
     wire.once('close', () => {
       this.wires.delete(wire)
       for (const i of t.offered) this.release(i)
       t.offered.clear()
       for (const i of t.claimed) this.release(i)
       t.claimed.clear()
-      for (let i = 0; i < this.pieceCount; i++) if (t.held[i] === 1) this.available[i] = (this.available[i] ?? 1) - 1
+      for (let i = 0; i < this.pieceCount; i++) if (holdings.has(i)) this.available[i] = (this.available[i] ?? 1) - 1
       // Pieces only it held are now ours alone to give.
       for (const other of this.wires.values()) if (other.started) this.topUp(other)
     })
+    return holdings
   }
 
   /** Stops the stall checks; the wires are the seeder's to close. */
@@ -202,15 +206,6 @@ export class SuperSeeding {
   /** Helps every server that has announced nothing new for the stall time. */
   checkStalls(): void {
     for (const t of this.wires.values()) if (t.started) this.topUp(t)
-  }
-
-  /** The last block of `index` went out on `wire`: the server has the piece, announced or not. */
-  delivered(wire: SuperSeedWire, index: number): void {
-    const t = this.wires.get(wire)
-    if (!t || !(index >= 0 && index < this.pieceCount)) return
-    if (t.offered.has(index)) t.deliveries.push(this.now())
-    this.hold(t, index)
-    this.afterChange(t)
   }
 
   /**
@@ -246,30 +241,16 @@ export class SuperSeeding {
     const t = this.wires.get(wire)
     if (!t) return
     this.eachPiece(offset, length, (index, bytes) => {
-      if (!complete) {
-        if (t.claimed.delete(index)) this.release(index)
-        return
-      }
-      const got = (t.webSeedBytes.get(index) ?? 0) + bytes
-      if (got < this.pieceBytes(index)) {
-        t.webSeedBytes.set(index, got)
-        return
-      }
-      t.webSeedBytes.delete(index)
-      this.hold(t, index)
+      if (complete) t.holdings.sent(index, bytes)
+      else if (t.claimed.delete(index)) this.release(index)
     })
-    this.afterChange(t)
   }
 
   /** A piece no server holds or is offered, save `t` itself. */
   private isFreshFor(t: Tracked, index: number): boolean {
-    if (this.seen[index] === 1 || t.held[index] === 1) return false
+    if (this.seen[index] === 1 || t.holdings.has(index)) return false
     const own = (t.offered.has(index) ? 1 : 0) + (t.claimed.has(index) ? 1 : 0)
     return (this.inFlight[index] ?? 0) - own === 0
-  }
-
-  private pieceBytes(index: number): number {
-    return Math.min(this.pieceLength, this.length - index * this.pieceLength)
   }
 
   /** Calls `fn` with each piece that [offset, offset + length) touches, and how many of its bytes. */
@@ -301,18 +282,14 @@ export class SuperSeeding {
     t.lastHaveAt = now
   }
 
+  /** `t`'s server has come to hold `index` (its holdings say so once per piece). */
   private hold(t: Tracked, index: number): void {
     const offered = t.offered.delete(index)
     if (offered) this.release(index)
     const claimed = t.claimed.delete(index)
     if (claimed) this.release(index)
-    t.webSeedBytes.delete(index)
-    const ours = offered || claimed
     t.revealed.add(index)
-    if (t.held[index] === 1) return
-    if (t.helping && !ours && ++t.fromOthers >= this.perWire) t.helping = false
-    t.held[index] = 1
-    t.heldCount++
+    if (t.helping && !(offered || claimed) && ++t.fromOthers >= this.perWire) t.helping = false
     t.lastProgressAt = this.now()
     this.available[index] = (this.available[index] ?? 0) + 1
     if (this.seen[index] === 0) {
@@ -338,7 +315,7 @@ export class SuperSeeding {
 
   /** Offers `t` pieces until it has its share in flight, by the rules of the phase. */
   private topUp(t: Tracked): void {
-    if (t.heldCount === this.pieceCount) return
+    if (t.holdings.count === this.pieceCount) return
     if (this.spread && !t.helping && this.now() - t.lastProgressAt >= Math.max(this.stallMs, t.batchMs + BATCH_MARGIN_MS)) {
       // Its peers do not serve it (rTorrent is often choked by servers it does not upload to):
       // keep it supplied, as in the first phase, until it gets a share of pieces elsewhere.
@@ -381,7 +358,7 @@ export class SuperSeeding {
     let fallbackLoad = Infinity
     for (let n = 0; n < this.pieceCount; n++) {
       const i = (this.cursor + n) % this.pieceCount
-      if (this.seen[i] === 1 || t.revealed.has(i) || t.held[i] === 1) continue
+      if (this.seen[i] === 1 || t.revealed.has(i) || t.holdings.has(i)) continue
       const load = this.inFlight[i] ?? 0
       if (load === 0) {
         this.cursor = (i + 1) % this.pieceCount
@@ -404,7 +381,7 @@ export class SuperSeeding {
     let bestScore = Infinity
     for (let n = 0; n < this.pieceCount; n++) {
       const i = (this.cursor + n) % this.pieceCount
-      if (t.revealed.has(i) || t.held[i] === 1 || t.wire.peerPieces.get(i)) continue
+      if (t.revealed.has(i) || t.holdings.has(i) || t.wire.peerPieces.get(i)) continue
       const holders = this.available[i] ?? 0
       if (holders > 0 && !stalled) continue
       const score = holders * 65536 + (this.inFlight[i] ?? 0)

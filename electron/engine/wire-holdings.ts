@@ -15,12 +15,16 @@ export interface HoldingsWire {
   on(event: 'bitfield' | 'have-all', listener: () => void): unknown
 }
 
+/** A piece the server came to hold: `delivered` when we sent it in full, else it announced it. */
+export type HeldListener = (index: number, delivered: boolean) => void
+
 export class WireHoldings {
   private readonly held: Uint8Array
   private readonly sentBytes = new Map<number, number>()
-  private count = 0
+  private heldCount = 0
   private lastHeld = -1
   private completeFired = false
+  private readonly listeners: HeldListener[] = []
 
   constructor(
     private readonly wire: HoldingsWire,
@@ -28,9 +32,7 @@ export class WireHoldings {
     private readonly pieceLength: number,
     private readonly totalLength: number,
     /** Called once, when the server holds every piece. */
-    private readonly onComplete: () => void,
-    /** Called when a piece's last block went out on this wire (not for pieces it announced first). */
-    private readonly onDelivered: (index: number) => void = () => {},
+    private readonly onComplete: () => void = () => {},
   ) {
     this.held = new Uint8Array(pieceCount)
     wire.on('bitfield', () => this.fromBitfield())
@@ -41,40 +43,56 @@ export class WireHoldings {
 
   /** Share of the release's pieces the server holds, 0..1. */
   get progress(): number {
-    return this.pieceCount > 0 ? this.count / this.pieceCount : 0
+    return this.pieceCount > 0 ? this.heldCount / this.pieceCount : 0
+  }
+
+  /** Pieces the server holds. */
+  get count(): number {
+    return this.heldCount
+  }
+
+  has(index: number): boolean {
+    return this.held[index] === 1
   }
 
   /** The piece it most recently came to hold, while it holds some but not all; else null. */
   get heldPiece(): number | null {
-    return this.count > 0 && this.count < this.pieceCount ? this.lastHeld : null
+    return this.heldCount > 0 && this.heldCount < this.pieceCount ? this.lastHeld : null
+  }
+
+  /** Called for each piece as the server comes to hold it (once per piece). */
+  onHeld(listener: HeldListener): void {
+    this.listeners.push(listener)
   }
 
   private fromBitfield(): void {
     for (let i = 0; i < this.pieceCount; i++) if (this.wire.peerPieces.get(i)) this.hold(i)
   }
 
-  /** A block of `index` went out on this wire (the caller sees every PIECE message we send). */
+  /**
+   * `length` bytes of `index` went out to this server: a block on this wire (the caller sees every
+   * PIECE message we send), or part of a web-seed response.
+   */
   sent(index: number, length: number): void {
     if (!(index >= 0 && index < this.pieceCount) || this.held[index]) return
     const bytes = (this.sentBytes.get(index) ?? 0) + length
-    // A client asks for each block once per wire, so the piece's length in blocks is the piece.
-    if (bytes >= this.lengthOf(index)) {
-      this.hold(index)
-      this.onDelivered(index)
-    } else this.sentBytes.set(index, bytes)
+    // A client asks for each block once, so the piece's length in blocks is the piece.
+    if (bytes >= this.lengthOf(index)) this.hold(index, true)
+    else this.sentBytes.set(index, bytes)
   }
 
   private lengthOf(index: number): number {
     return index === this.pieceCount - 1 ? this.totalLength - index * this.pieceLength : this.pieceLength
   }
 
-  private hold(index: number): void {
+  private hold(index: number, delivered = false): void {
     if (!(index >= 0 && index < this.pieceCount) || this.held[index]) return
     this.held[index] = 1
     this.lastHeld = index
     this.sentBytes.delete(index)
-    this.count++
-    if (this.count === this.pieceCount && !this.completeFired) {
+    this.heldCount++
+    for (const listener of this.listeners) listener(index, delivered)
+    if (this.heldCount === this.pieceCount && !this.completeFired) {
       this.completeFired = true
       this.onComplete()
     }

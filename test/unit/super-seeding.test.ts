@@ -7,6 +7,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { EventEmitter } from 'node:events'
 import { SuperSeeding, type SuperSeedWire } from '../../electron/engine/super-seeding.js'
+import type { WireHoldings } from '../../electron/engine/wire-holdings.js'
 
 /** A scripted wire: `sent` is what the seeder told it; `announce()` plays a server's HAVE. */
 class ScriptedWire extends EventEmitter implements SuperSeedWire {
@@ -43,15 +44,17 @@ class ScriptedWire extends EventEmitter implements SuperSeedWire {
 const PIECE = 256 * 1024
 
 /** Super-seeding with two servers (fast extension), each then told we have everything, as webtorrent does right after a wire opens. */
-function twoServers(options: ConstructorParameters<typeof SuperSeeding>[0]): { ss: SuperSeeding; a: ScriptedWire; b: ScriptedWire } {
+function twoServers(options: ConstructorParameters<typeof SuperSeeding>[0]): { ss: SuperSeeding; a: ScriptedWire; b: ScriptedWire; held: Map<ScriptedWire, WireHoldings> } {
   const ss = new SuperSeeding(options)
   const a = new ScriptedWire(true)
   const b = new ScriptedWire(true)
-  ss.attach(a)
-  ss.attach(b)
+  const held = new Map([
+    [a, ss.attach(a)],
+    [b, ss.attach(b)],
+  ])
   a.haveAll()
   b.haveAll()
-  return { ss, a, b }
+  return { ss, a, b, held }
 }
 
 test('each server is offered its own pieces, a few at a time, instead of the whole release', () => {
@@ -159,30 +162,34 @@ test('a server that closes gives its offers back; one that arrives complete coun
 })
 
 test('a piece sent in full counts as the server\'s at once: the next offer does not wait for a HAVE that comes late or never', () => {
-  const { ss, a } = twoServers({ pieceCount: 20, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
+  const { ss, a, held } = twoServers({ pieceCount: 20, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
   assert.deepEqual(a.offered(), [0, 1])
   // Transmission 3.00 holds its HAVE back for up to 10 s; our last block of piece 0 has gone out.
-  ss.delivered(a, 0)
+  held.get(a)?.sent(0, PIECE)
   assert.deepEqual(a.offered(), [0, 1, 4], 'the next unseen piece, without waiting for the HAVE')
   assert.equal(ss.piecesSeen, 1)
   // The HAVE that follows changes nothing: the piece is already counted.
   a.announce(0)
   assert.deepEqual(a.offered(), [0, 1, 4])
   assert.equal(ss.piecesSeen, 1)
-  // A delivery on a wire we do not track (closed, or another release's) is ignored.
-  ss.delivered(new ScriptedWire(true), 2)
+  // A delivery on a wire that has closed is ignored.
+  const gone = new ScriptedWire(true)
+  const goneHeld = ss.attach(gone)
+  gone.haveAll()
+  gone.emit('close')
+  goneHeld.sent(2, PIECE)
   assert.equal(ss.piecesSeen, 1)
 })
 
 test('a server that takes pieces from us fast gets a wider window than one fed a share', () => {
   let now = 0
-  const { ss, a: fast, b: slow } = twoServers({ pieceCount: 400, pieceLength: PIECE, bytesInFlight: 4 * PIECE, now: () => now })
+  const { a: fast, b: slow, held } = twoServers({ pieceCount: 400, pieceLength: PIECE, bytesInFlight: 4 * PIECE, now: () => now })
   assert.equal(fast.offered().length, 4)
   const inFlight = (w: ScriptedWire): number => w.offered().filter((i) => !w.peerPieces.get(i)).length
   const deliverOldest = (w: ScriptedWire): void => {
     const next = w.offered().find((i) => !w.peerPieces.get(i)) as number
     w.hold([next])
-    ss.delivered(w, next)
+    held.get(w)?.sent(next, PIECE)
   }
   // `fast` takes 20 pieces in one second, `slow` 2: a client that asks for a new offer only on its
   // next request round needs more in flight than the default to keep the link busy.

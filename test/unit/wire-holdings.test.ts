@@ -18,9 +18,10 @@ const KiB = 1024
 test('pieces sent whole count as held, so a client that skips the HAVE still completes', () => {
   const wire = new FakeWire()
   let completions = 0
-  const delivered: number[] = []
+  const held: string[] = []
   // 4 pieces of 32 KiB, the last one 10 KiB.
-  const holdings = new WireHoldings(wire, 4, 32 * KiB, 3 * 32 * KiB + 10 * KiB, () => completions++, (i) => delivered.push(i))
+  const holdings = new WireHoldings(wire, 4, 32 * KiB, 3 * 32 * KiB + 10 * KiB, () => completions++)
+  holdings.onHeld((i, delivered) => held.push(`${i} ${delivered ? 'sent' : 'announced'}`))
   wire.bits.add(0)
   wire.emit('have', 0)
   assert.equal(holdings.progress, 0.25)
@@ -39,7 +40,9 @@ test('pieces sent whole count as held, so a client that skips the HAVE still com
   wire.emit('have', 2)
   holdings.sent(2, 16 * KiB)
   assert.equal(completions, 1, 'completion is signalled once')
-  assert.deepEqual(delivered, [1, 3, 2], 'each piece sent whole is reported once; piece 0 was announced, not sent')
+  assert.deepEqual(held, ['0 announced', '1 sent', '3 sent', '2 sent'], 'each piece is reported once, with how it came to be held')
+  assert.equal(holdings.count, 4)
+  assert.equal(holdings.has(3), true)
 })
 
 test('a bitfield or HAVE ALL sets what the server holds; out-of-range indexes are ignored', () => {
