@@ -42,6 +42,8 @@ export interface SuperSeedWire extends HoldingsWire {
   haveNone(): void
   haveAll(): void
   bitfield(bitfield: Uint8Array | { buffer: Uint8Array }): void
+  on(event: 'have', listener: (index: number) => void): unknown
+  on(event: 'bitfield' | 'have-all' | 'interested', listener: () => void): unknown
   once(event: 'close', listener: () => void): unknown
 }
 
@@ -105,6 +107,8 @@ interface Tracked {
   batchMs: number
   /** Pieces it is taking over the web seed as their first copy (counted in `inFlight`). */
   claimed: Set<number>
+  /** It has said "interested" on this wire: what we offer it, it fetches. */
+  interested: boolean
 }
 
 export class SuperSeeding {
@@ -153,7 +157,7 @@ export class SuperSeeding {
    * it, one is made here. Returns the wire's holdings.
    */
   attach(wire: SuperSeedWire, holdings = new WireHoldings(wire, this.pieceCount, this.pieceLength, this.length)): WireHoldings {
-    const t: Tracked = { wire, holdings, offered: new Set(), revealed: new Set(), lastProgressAt: this.now(), deliveries: [], started: false, helping: false, fromOthers: 0, lastHaveAt: this.now(), burstAt: 0, burstGapMs: 0, burstHaves: 0, batchMs: 0, claimed: new Set() }
+    const t: Tracked = { wire, holdings, offered: new Set(), revealed: new Set(), lastProgressAt: this.now(), deliveries: [], started: false, helping: false, fromOthers: 0, lastHaveAt: this.now(), burstAt: 0, burstGapMs: 0, burstHaves: 0, batchMs: 0, claimed: new Set(), interested: false }
     this.wires.set(wire, t)
     holdings.onHeld((index, delivered) => {
       if (!this.wires.has(wire)) return
@@ -182,6 +186,7 @@ export class SuperSeeding {
       this.noteHave(t)
       this.afterChange(t)
     })
+    wire.on('interested', () => (t.interested = true))
     wire.on('bitfield', () => this.afterChange(t))
     wire.on('have-all', () => this.afterChange(t))
     wire.once('close', () => {
@@ -246,11 +251,20 @@ export class SuperSeeding {
     })
   }
 
-  /** A piece no server holds or is offered, save `t` itself. */
+  /**
+   * A piece no server holds, takes over the web seed or is fetching from us, save `t` itself. An
+   * offer to a server that has never said "interested" is not being fetched: four Transmissions
+   * before their pulse each saw the pieces offered to the other three as taken, spent the web
+   * seed's share on them within 6 s, and their web seeds gave up after five refusals.
+   */
   private isFreshFor(t: Tracked, index: number): boolean {
     if (this.seen[index] === 1 || t.holdings.has(index)) return false
     const own = (t.offered.has(index) ? 1 : 0) + (t.claimed.has(index) ? 1 : 0)
-    return (this.inFlight[index] ?? 0) - own === 0
+    if ((this.inFlight[index] ?? 0) - own === 0) return true
+    for (const other of this.wires.values()) {
+      if (other !== t && (other.claimed.has(index) || (other.interested && other.offered.has(index)))) return false
+    }
+    return true
   }
 
   /** Calls `fn` with each piece that [offset, offset + length) touches, and how many of its bytes. */

@@ -212,6 +212,7 @@ test('a server that takes pieces from us fast gets a wider window than one fed a
 test('pieces a server takes over the web seed are its first copy: claimed while served, held once whole, freed if cut short', () => {
   // t: Transmission before its pulse (offered pieces on its wire, never asks); a: a server that fetches.
   const { ss, a: t, b: a } = twoServers({ pieceCount: 12, pieceLength: PIECE, length: 11 * PIECE + 100, bytesInFlight: 2 * PIECE })
+  a.emit('interested')
   assert.deepEqual(t.offered(), [0, 1])
   assert.deepEqual(a.offered(), [2, 3])
   // Overlap: a's pieces are spent twice if t takes them; t's own offers and unseen pieces are not.
@@ -282,4 +283,20 @@ test('a server that sends its HAVEs in batches (Transmission 3.00, every 10 s) i
   ss.checkStalls()
   assert.ok(offers(t) > tBefore, 'silent past its batch period and a margin: t is helped too')
   ss.close()
+})
+
+test('an offer to a server that has never said "interested" is not taken: another server may have that piece over the web seed', () => {
+  // t1, t2: Transmissions before their pulse; each is offered pieces it does not fetch.
+  const { ss, a: t1, b: t2 } = twoServers({ pieceCount: 8, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
+  assert.deepEqual(t1.offered(), [0, 1])
+  assert.equal(ss.overlapOf(t2, 0, PIECE), 0, 'offered to t1, which fetches nothing')
+  ss.claimSpan(t2, 0, PIECE)
+  assert.equal(ss.overlapOf(t1, 0, PIECE), PIECE, 't2 has it now: t1 would take it twice')
+  assert.equal(ss.overlapOf(new ScriptedWire(true), 0, PIECE), PIECE)
+  t1.emit('interested')
+  assert.equal(ss.overlapOf(t2, PIECE, PIECE), PIECE, 'once t1 fetches, its offers are taken')
+  const t3 = new ScriptedWire(true)
+  ss.attach(t3)
+  t3.haveAll()
+  assert.equal(ss.overlapOf(t3, 0, PIECE), PIECE, 'claimed by t2 over the web seed')
 })
