@@ -75,14 +75,10 @@ export class WebSeed {
 
   constructor(private readonly options: WebSeedOptions = {}) {}
 
-  /** `rawSegments`: the still-encoded path segments after the info-hash. */
-  serve(req: IncomingMessage, res: ServerResponse, release: WebSeedRelease, rawSegments: string[]): void {
-    const target = this.target(req, release, rawSegments)
-    if (!target) return notFound(res)
-    this.serveTarget(req, res, release, target)
-  }
-
-  /** What a request asks for; null = no such file in the release. */
+  /**
+   * What a request asks for; null = no such file in the release. `rawSegments`: the still-encoded
+   * path segments after the info-hash.
+   */
   target(req: IncomingMessage, release: WebSeedRelease, rawSegments: string[]): WebSeedTarget | null {
     const found = this.findFile(release, rawSegments)
     if (!found) return null
