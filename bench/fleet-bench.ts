@@ -11,8 +11,11 @@
  * 0.9.8 given the .torrent URL. A release is published and timed until every server has it, from
  * the fleet view (sampled every 0.5 s inside the publisher's namespace), checked against each
  * client's own completion hook and the SHA-1 of every copy on disk. The publisher's upload is read
- * from the engine and from its veth's tx counter. The reference is an HTTP fan-out of a file of
- * the same size from the publisher to the same N namespaces, in the same run.
+ * from the engine and from its veth's tx counter. Every host's link counters, read from the hub's
+ * ends of the veths on each sample, say where the time went: how busy the publisher's upload was,
+ * and the servers' downloads and uploads (a line per fleet; `links` and `linkUse` in the JSON).
+ * The reference is an HTTP fan-out of a file of the same size from the publisher to the same N
+ * namespaces, in the same run.
  *
  * Env: SWARMDROP_FLEET_MIB (release size, default 200), SWARMDROP_FLEETS (comma list of
  * aria2x4, qbtx4, mixed4, mixed8, aria2x8, qbtx8; default all), SWARMDROP_FLEET_RATE (tc rate,
@@ -39,11 +42,13 @@ import { toolPath } from '../test/support/tools.js'
 import type { BenchResult } from './bench-result.js'
 import { CLIENT_LABEL, startClient, type ClientKind, type FleetClient } from './fleet-clients.js'
 import { buildFleetLan, httpFanOut, httpUrl, measureLinkRate, PUBLISHER, removeLeftovers, startHttpServer, type FleetLan } from './fleet-lan.js'
-import { judgedMs, kumarRossBound, renderProgressSvg, renderRoundsTable, renderTable, type FleetOutcome, type ProgressSeries } from './fleet-report.js'
+import { describeLinkUse, judgedMs, kumarRossBound, linkUse, renderProgressSvg, renderRoundsTable, renderTable, type FleetOutcome, type LinkSample, type LinkUse, type ProgressSeries } from './fleet-report.js'
 import type { FleetSample } from './fleet-sampler.js'
+import type { LinkCountersLine } from './fleet-link-sampler.js'
 
 const CLI = fileURLToPath(new URL('./fleet-swarmdrop-cli.js', import.meta.url))
 const SAMPLER = fileURLToPath(new URL('./fleet-sampler.js', import.meta.url))
+const LINK_SAMPLER = fileURLToPath(new URL('./fleet-link-sampler.js', import.meta.url))
 const SAMPLE_MS = 500
 const HTTP_PORT = 7070
 const PEER_PORT = 6881
@@ -108,6 +113,11 @@ interface FleetRun {
   servers: { host: string; ip: string; client: ClientKind; clientsSeen: string[]; clientDoneS: number | null; fleetViewDoneS: number | null; fromPublisher: number | null; fromOthers: number | null; sha1Ok: boolean }[]
   rollout: unknown
   series: ProgressSeries[]
+  /** The publisher's BitTorrent upload for this release, [s after publishing, bytes so far]: shows whether its link was kept busy. */
+  publisherSent: [number, number][]
+  /** Every host's link counters over the rollout, and what they say of each link's use (shares of the measured link rate). */
+  links: LinkSample[]
+  linkUse: LinkUse
   svg: string
 }
 
@@ -152,23 +162,24 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms))
 }
 
-/** New sampler lines since the last call. */
-function sampleReader(sampler: Supervised): () => FleetSample[] {
+/** The values under `key` in a process's JSON lines since the last call. */
+function jsonLines<T>(proc: Supervised, key: string): () => T[] {
   let consumed = 0
   let partial = ''
   return () => {
-    const out = sampler.output()
+    const out = proc.output()
     const text = partial + out.slice(consumed)
     consumed = out.length
     const lines = text.split('\n')
     partial = lines.pop() ?? ''
-    const samples: FleetSample[] = []
+    const values: T[] = []
     for (const line of lines) {
       if (!line.startsWith('{')) continue
-      const parsed = JSON.parse(line) as { sample?: FleetSample }
-      if (parsed.sample) samples.push(parsed.sample)
+      const parsed = JSON.parse(line) as Record<string, T | undefined>
+      const value = parsed[key]
+      if (value !== undefined) values.push(value)
     }
-    return samples
+    return values
   }
 }
 
@@ -190,6 +201,11 @@ async function runFleet(o: { id: string; fleet: Fleet; net: FleetLan; dir: strin
     const sampler = net.start(PUBLISHER, node, [SAMPLER, dataDir, String(SAMPLE_MS), ips.join(',')], 2000)
     started.push(sampler)
     await sampler.waitForOutput(/"roster"/, 15_000, 'the fleet sampler to connect')
+    // Every host's link counters through the rollout: where its time went.
+    const linkSampler = net.startInHub(node, [LINK_SAMPLER, String(SAMPLE_MS)], 2000)
+    started.push(linkSampler)
+    await linkSampler.waitForOutput(/"links"/, 15_000, 'the link sampler to start')
+    const readLinks = jsonLines<LinkCountersLine['links']>(linkSampler, 'links')
     const clients: FleetClient[] = []
     await Promise.all(
       fleet.kinds.map(async (kind, i) => {
@@ -210,7 +226,7 @@ async function runFleet(o: { id: string; fleet: Fleet; net: FleetLan; dir: strin
     await Promise.all(clients.map((c) => c.take(release.torrentUrl)))
     log(`  ${fleet.label}: published ${release.infoHash.slice(0, 12)}, bound ${(boundMs / 1000).toFixed(1)} s; waiting for ${hosts.length} servers`)
 
-    const readSamples = sampleReader(sampler)
+    const readSamples = jsonLines<FleetSample>(sampler, 'sample')
     const samples: FleetSample[] = []
     const timeoutMs = Math.max(120_000, 20 * boundMs)
     const doneAt = new Map<string, number>()
@@ -309,13 +325,26 @@ async function runFleet(o: { id: string; fleet: Fleet; net: FleetLan; dir: strin
         return [(s.at - t0) / 1000, cell?.percent ?? 0]
       }).filter(([t]) => t >= 0),
     }))
+    const publisherSent = samples
+      .map((s): [number, number] => [(s.at - t0) / 1000, s.swarms.find((w) => w.infoHash === release.infoHash)?.uploaded ?? 0])
+      .filter(([t]) => t >= 0)
+    const linkSamples: LinkSample[] = readLinks().map((l) => {
+      const hosts: LinkSample['hosts'] = {}
+      for (const [side, [rx, tx]] of Object.entries(l.counters)) {
+        const host = net.hostOfHubSide.get(side)
+        if (host && hosts[host] === undefined) hosts[host] = { up: rx, down: tx }
+      }
+      return { t: (l.at - t0) / 1000, hosts }
+    }).filter((l) => l.t >= -1)
+    const use = linkUse(linkSamples, PUBLISHER, hosts, rates)
+    log(`  ${fleet.label}: ${describeLinkUse(use)}`)
     const judged = judgedMs(outcome)
     const svg = renderProgressSvg({
       title: `${fleet.label}: ${(size / 2 ** 20).toFixed(0)} MiB, ${judged === null ? 'not complete' : `${(judged / 1000).toFixed(1)} s`} (bound ${(boundMs / 1000).toFixed(1)} s)`,
       series,
       boundSeconds: boundMs / 1000,
     })
-    return { id, outcome, infoHash: release.infoHash, servers, rollout, series, svg }
+    return { id, outcome, infoHash: release.infoHash, servers, rollout, series, publisherSent, links: linkSamples, linkUse: use, svg }
   } finally {
     for (const s of started.reverse()) await s.stop().catch(() => undefined)
     await rm(dir, { recursive: true, force: true })
@@ -426,7 +455,7 @@ export async function benchFleet(): Promise<BenchResult[]> {
       measuredRates: rates,
       httpFanOutMs: Object.fromEntries(httpMsByN),
       rounds,
-      fleets: runs.map((r) => ({ id: r.id, ...r.outcome, infoHash: r.infoHash, servers: r.servers, rollout: r.rollout, progress: r.series })),
+      fleets: runs.map((r) => ({ id: r.id, ...r.outcome, infoHash: r.infoHash, servers: r.servers, rollout: r.rollout, progress: r.series, publisherSent: r.publisherSent, linkUse: r.linkUse, links: r.links })),
     }
     const jsonPath = path.join(resultsDir, 'fleet-bench.json')
     await writeFile(jsonPath, `${JSON.stringify(json, null, 2)}\n`)

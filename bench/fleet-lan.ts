@@ -66,6 +66,10 @@ export interface FleetLan {
   start(host: string, cmd: string, args: string[], graceMs?: number): Supervised
   /** Bytes the host's eth0 has sent (frames, headers included): the ground truth for uploads. */
   txBytes(host: string): Promise<number>
+  /** A long-running process in the hub namespace, which holds the bridge and every host's veth end. */
+  startInHub(cmd: string, args: string[], graceMs?: number): Supervised
+  /** Each host by the name of its veth's end in the hub. */
+  hostOfHubSide: Map<string, string>
   destroy(): void
 }
 
@@ -113,6 +117,8 @@ export function buildFleetLan(serverCount: number, rate: string, dir: string): F
       if (typeof bytes !== 'number') throw new Error(`no tx counter for ${name}: ${r.stdout} ${r.stderr}`)
       return bytes
     },
+    startInHub: (cmd, args, graceMs) => supervise(spawn(ipTool, ['netns', 'exec', lan.hub, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }), graceMs),
+    hostOfHubSide: new Map(Object.values(lan.hosts).map((h) => [h.hubSide, h.name])),
     destroy: () => {
       if (destroyed) return
       destroyed = true

@@ -97,6 +97,92 @@ export function renderRoundsTable(rows: FleetOutcome[]): string {
   return lines.join('\n')
 }
 
+/** Every host's link counters (bytes so far) at one moment, `t` seconds after publishing. */
+export interface LinkSample {
+  t: number
+  hosts: Record<string, { up: number; down: number }>
+}
+
+/**
+ * How busy the links were: shares of the link rate measured in the same run, each over the span
+ * its host was moving bytes. The counters include some headers the measured (payload) rate does
+ * not, so a full link reads about 100 %, a little over at times.
+ */
+export interface LinkUse {
+  /** The publisher's upload, from its first busy interval to its last. */
+  publisherUp: number | null
+  /** That span, in seconds after publishing. */
+  publisherSpan: [number, number] | null
+  /** Each server's download over its own span, averaged; and the lowest. */
+  serversDown: number | null
+  serversDownMin: number | null
+  /** Each server's upload over its download span, averaged: what it gave while it was taking. */
+  serversUp: number | null
+}
+
+/** An interval counts as busy above this share of the link: a trickle of HAVEs and ACKs does not. */
+const BUSY_SHARE = 0.1
+
+/** A host's busy span by one counter: the first and last samples bounding an interval above BUSY_SHARE. */
+function busySpan(samples: LinkSample[], host: string, dir: 'up' | 'down', rate: number): [LinkSample, LinkSample] | null {
+  let first: LinkSample | null = null
+  let last: LinkSample | null = null
+  for (let i = 1; i < samples.length; i++) {
+    const a = samples[i - 1] as LinkSample
+    const b = samples[i] as LinkSample
+    const from = a.hosts[host]?.[dir]
+    const to = b.hosts[host]?.[dir]
+    if (from === undefined || to === undefined || b.t <= a.t) continue
+    if ((to - from) / (b.t - a.t) > BUSY_SHARE * rate) {
+      first ??= a
+      last = b
+    }
+  }
+  return first && last ? [first, last] : null
+}
+
+function share(a: LinkSample, b: LinkSample, host: string, dir: 'up' | 'down', rate: number): number | null {
+  const from = a.hosts[host]?.[dir]
+  const to = b.hosts[host]?.[dir]
+  if (from === undefined || to === undefined || b.t <= a.t) return null
+  return (to - from) / (b.t - a.t) / rate
+}
+
+const mean = (xs: number[]): number | null => (xs.length === 0 ? null : xs.reduce((s, x) => s + x, 0) / xs.length)
+
+/**
+ * Where a rollout's time went. A publisher busy near the link rate from start to finish has done all it
+ * can; servers whose downloads ran below it then lost the rest to their own exchange.
+ */
+export function linkUse(samples: LinkSample[], publisher: string, servers: string[], rates: Pick<BoundInput, 'publisherUp' | 'serverUp' | 'serverDown'>): LinkUse {
+  const pub = busySpan(samples, publisher, 'up', rates.publisherUp)
+  const down: number[] = []
+  const up: number[] = []
+  for (const s of servers) {
+    const span = busySpan(samples, s, 'down', rates.serverDown)
+    if (!span) continue
+    const d = share(span[0], span[1], s, 'down', rates.serverDown)
+    const u = share(span[0], span[1], s, 'up', rates.serverUp)
+    if (d !== null) down.push(d)
+    if (u !== null) up.push(u)
+  }
+  return {
+    publisherUp: pub ? share(pub[0], pub[1], publisher, 'up', rates.publisherUp) : null,
+    publisherSpan: pub ? [pub[0].t, pub[1].t] : null,
+    serversDown: mean(down),
+    serversDownMin: down.length === 0 ? null : Math.min(...down),
+    serversUp: mean(up),
+  }
+}
+
+const pct = (x: number | null): string => (x === null ? '-' : `${Math.round(100 * x)} %`)
+
+/** One line for the log: "publisher's upload 96 % of the link from +0.6 s to +18.2 s; servers' downloads 89 % (lowest 86 %), ...". */
+export function describeLinkUse(u: LinkUse): string {
+  const span = u.publisherSpan ? ` from +${u.publisherSpan[0].toFixed(1)} s to +${u.publisherSpan[1].toFixed(1)} s` : ''
+  return `publisher's upload ${pct(u.publisherUp)} of the link${span}; servers' downloads ${pct(u.serversDown)} (lowest ${pct(u.serversDownMin)}), their uploads meanwhile ${pct(u.serversUp)}`
+}
+
 export interface ProgressSeries {
   label: string
   /** [seconds since publish, fraction 0..1], in time order. */

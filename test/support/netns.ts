@@ -11,10 +11,14 @@ export interface LanHost {
   /** The namespace to run commands in: `ip netns exec <ns> ...`. */
   ns: string
   ip: string
+  /** Its veth's other end, in the hub: what that end receives the host sent, and the reverse. */
+  hubSide: string
 }
 
 export interface Lan {
   hosts: Record<string, LanHost>
+  /** The namespace holding the bridge and every host's veth end. */
+  hub: string
   /** Command and arguments that run `cmd args...` inside a host. */
   inHost(host: string, cmd: string, args: string[]): [string, string[]]
   destroy(): void
@@ -73,10 +77,11 @@ export function createLan(hosts: [string, string | null][]): Lan {
           if (r.status !== 0) throw new Error(`tc on ${where}/${dev} failed: ${r.stderr.trim()}`)
         }
       }
-      out[name] = { name, ns, ip: addr }
+      out[name] = { name, ns, ip: addr, hubSide }
     })
     return {
       hosts: out,
+      hub,
       inHost: (host, cmd, args) => {
         const h = out[host]
         if (!h) throw new Error(`no host ${host}`)

@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { judgedMs, kumarRossBound, renderProgressSvg, renderRoundsTable, renderTable, type FleetOutcome } from '../../bench/fleet-report.js'
+import { describeLinkUse, judgedMs, kumarRossBound, linkUse, renderProgressSvg, renderRoundsTable, renderTable, type FleetOutcome, type LinkSample } from '../../bench/fleet-report.js'
 
 const MIB = 2 ** 20
 
@@ -127,5 +127,37 @@ describe('renderProgressSvg', () => {
     const x = Number(bound[1])
     assert.equal(bound[1], bound[3])
     assert.ok(Math.abs(x - (zero + ((thirty - zero) * 17.5) / 30)) < 0.2, `bound at x=${x}, 0 s at ${zero}, 30 s at ${thirty}`)
+  })
+})
+
+describe('linkUse', () => {
+  const RATES = { publisherUp: 1000, serverUp: 1000, serverDown: 1000 }
+  // The publisher sends at the link rate from 1 s to 5 s; s1 takes 800/s from 1 s to 6 s and gives 500/s meanwhile; s2 takes 600/s from 2 s to 6 s.
+  const at = (t: number): LinkSample => {
+    const span = (from: number, to: number, rate: number): number => Math.max(0, Math.min(t, to) - from) * rate
+    return {
+      t,
+      hosts: {
+        pub: { up: span(1, 5, 1000) + 3 * t, down: 0 },
+        s1: { up: span(1, 6, 500), down: span(1, 6, 800) },
+        s2: { up: 0, down: span(2, 6, 600) },
+      },
+    }
+  }
+  const samples = [0, 1, 2, 3, 4, 5, 6, 7, 8].map(at)
+
+  test('each host over its own busy span, a trickle below a tenth of the link left out', () => {
+    const u = linkUse(samples, 'pub', ['s1', 's2'], RATES)
+    assert.deepEqual(u.publisherSpan, [1, 5])
+    assert.ok(Math.abs((u.publisherUp ?? 0) - 1.003) < 1e-9, `publisher ${u.publisherUp}`)
+    assert.ok(Math.abs((u.serversDown ?? 0) - 0.7) < 1e-9, `down ${u.serversDown}`)
+    assert.equal(u.serversDownMin, 0.6)
+    assert.ok(Math.abs((u.serversUp ?? 0) - 0.25) < 1e-9, `up ${u.serversUp}`)
+    assert.match(describeLinkUse(u), /publisher's upload 100 % of the link from \+1\.0 s to \+5\.0 s; servers' downloads 70 % \(lowest 60 %\), their uploads meanwhile 25 %/)
+  })
+
+  test('no traffic, or no counters for a host: nothing to say, not zero', () => {
+    const idle = linkUse([at(0), at(0.5)], 'pub', ['s1', 'missing'], RATES)
+    assert.deepEqual(idle, { publisherUp: null, publisherSpan: null, serversDown: null, serversDownMin: null, serversUp: null })
   })
 })
