@@ -269,8 +269,10 @@ export class Seeder extends EventEmitter<SeederEvents> {
         wire.destroy()
         return
       }
-      // The wire's holdings first: super-seeding acts on what they record.
-      superSeeding?.attach(wire, this.watchHoldings(input.infoHash, wire, torrent.pieces.length, input.pieceLength, totalLength))
+      // The wire's holdings first: super-seeding acts on what they record. Every wire has them
+      // (they signal its completion), with super-seeding or without.
+      const holdings = this.watchHoldings(input.infoHash, wire, torrent.pieces.length, input.pieceLength, totalLength)
+      superSeeding?.attach(wire, holdings)
       this.wireOpenedAt.set(wire, Date.now())
       const ip = normalizeIp(wire.remoteAddress ?? '')
       wire.on('interested', () => interestedOnce.add(ip))
@@ -347,7 +349,9 @@ export class Seeder extends EventEmitter<SeederEvents> {
     const { torrent, pieceCount } = s
     const counts = new Array<number>(pieceCount).fill(0)
     for (const wire of torrent.wires) {
-      for (let i = 0; i < pieceCount; i++) if (wire.peerPieces.get(i)) counts[i] = (counts[i] ?? 0) + 1
+      // Its holdings, where it has them: they also count what it took from us without a HAVE back.
+      const holdings = this.holdings.get(wire)
+      for (let i = 0; i < pieceCount; i++) if (holdings ? holdings.has(i) : wire.peerPieces.get(i)) counts[i] = (counts[i] ?? 0) + 1
     }
     // We hold a full copy; libtorrent's distributed copies = min availability + fraction above it.
     const withUs = counts.map((c) => c + 1)
@@ -414,10 +418,16 @@ export class Seeder extends EventEmitter<SeederEvents> {
     if (superSeeding && wire) superSeeding.claimSpan(wire, span.offset, span.length)
   }
 
-  /** That response ended, sent whole or cut short. */
+  /**
+   * That response ended, sent whole or cut short. Sent whole, its pieces are the server's, with or
+   * without super-seeding: the fleet view shows them before the client announces them.
+   */
   webSeedServed(infoHash: string, ip: string, span: ByteSpan, complete: boolean): void {
-    const [superSeeding, wire] = this.superSeedingFor(infoHash, ip)
-    if (superSeeding && wire) superSeeding.spanDone(wire, span.offset, span.length, complete)
+    const s = this.seeding.get(infoHash)
+    const wire = s ? this.oldestWireOf(s, normalizeIp(ip)) : null
+    if (!s || !wire) return
+    if (s.superSeeding) s.superSeeding.spanDone(wire, span.offset, span.length, complete)
+    else if (complete) this.holdings.get(wire)?.sentSpan(span.offset, span.length)
   }
 
   private superSeedingFor(infoHash: string, ip: string): [SuperSeeding | null, WtWire | null] {

@@ -33,7 +33,7 @@
  * with an empty announcement plus HAVEs for the offered pieces.
  */
 
-import { WireHoldings, type HoldingsWire } from './wire-holdings.js'
+import { forEachPieceIn, WireHoldings, type HoldingsWire } from './wire-holdings.js'
 
 /** The parts of a bittorrent-protocol wire this needs. */
 export interface SuperSeedWire extends HoldingsWire {
@@ -245,10 +245,11 @@ export class SuperSeeding {
   spanDone(wire: SuperSeedWire, offset: number, length: number, complete: boolean): void {
     const t = this.wires.get(wire)
     if (!t) return
-    this.eachPiece(offset, length, (index, bytes) => {
-      if (complete) t.holdings.sent(index, bytes)
-      else if (t.claimed.delete(index)) this.release(index)
-    })
+    if (complete) t.holdings.sentSpan(offset, length)
+    else
+      this.eachPiece(offset, length, (index) => {
+        if (t.claimed.delete(index)) this.release(index)
+      })
   }
 
   /**
@@ -267,15 +268,8 @@ export class SuperSeeding {
     return true
   }
 
-  /** Calls `fn` with each piece that [offset, offset + length) touches, and how many of its bytes. */
   private eachPiece(offset: number, length: number, fn: (index: number, bytes: number) => void): void {
-    const end = Math.min(this.length, offset + length)
-    for (let at = Math.max(0, offset); at < end; ) {
-      const index = Math.floor(at / this.pieceLength)
-      const next = Math.min(end, (index + 1) * this.pieceLength)
-      fn(index, next - at)
-      at = next
-    }
+    forEachPieceIn(offset, length, this.pieceLength, this.length, fn)
   }
 
   /**
@@ -395,7 +389,7 @@ export class SuperSeeding {
     let bestScore = Infinity
     for (let n = 0; n < this.pieceCount; n++) {
       const i = (this.cursor + n) % this.pieceCount
-      if (t.revealed.has(i) || t.holdings.has(i) || t.wire.peerPieces.get(i)) continue
+      if (t.revealed.has(i) || t.holdings.has(i)) continue
       const holders = this.available[i] ?? 0
       if (holders > 0 && !stalled) continue
       const score = holders * 65536 + (this.inFlight[i] ?? 0)

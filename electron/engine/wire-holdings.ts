@@ -15,6 +15,20 @@ export interface HoldingsWire {
   on(event: 'bitfield' | 'have-all', listener: () => void): unknown
 }
 
+/**
+ * Calls `fn` with each piece that [offset, offset + length) of the release touches, and how many
+ * of its bytes: a web-seed response is a byte range, what servers hold is pieces.
+ */
+export function forEachPieceIn(offset: number, length: number, pieceLength: number, totalLength: number, fn: (index: number, bytes: number) => void): void {
+  const end = Math.min(totalLength, offset + length)
+  for (let at = Math.max(0, offset); at < end; ) {
+    const index = Math.floor(at / pieceLength)
+    const next = Math.min(end, (index + 1) * pieceLength)
+    fn(index, next - at)
+    at = next
+  }
+}
+
 /** A piece the server came to hold: `delivered` when we sent it in full, else it announced it. */
 export type HeldListener = (index: number, delivered: boolean) => void
 
@@ -79,6 +93,11 @@ export class WireHoldings {
     // A client asks for each block once, so the piece's length in blocks is the piece.
     if (bytes >= this.lengthOf(index)) this.hold(index, true)
     else this.sentBytes.set(index, bytes)
+  }
+
+  /** Bytes [offset, offset + length) of the release went out to this server in one web-seed response. */
+  sentSpan(offset: number, length: number): void {
+    forEachPieceIn(offset, length, this.pieceLength, this.totalLength, (index, bytes) => this.sent(index, bytes))
   }
 
   private lengthOf(index: number): number {

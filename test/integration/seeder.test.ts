@@ -6,6 +6,7 @@ import path from 'node:path'
 import { createTorrent } from '../../electron/engine/create.js'
 import { Seeder } from '../../electron/engine/seeder.js'
 import { peerClient } from '../../electron/engine/peer-client.js'
+import type { WireSignal } from '../../electron/engine/fleet.js'
 import { startAria2, type Aria2Run } from '../support/aria2.js'
 import { makeTree, pseudoRandom } from '../support/fixtures.js'
 import { freePorts } from '../support/ports.js'
@@ -245,10 +246,10 @@ test('one wire per server: a second connection with a peer id we already have a 
 })
 
 /** A seeder on a free port seeding one generated file; `done()` closes the raw wires, the seeder and the folder. */
-async function seedOneFile(size: number, seed: string, pieceLength = 262144) {
+async function seedOneFile(size: number, seed: string, pieceLength = 262144, superSeed = true) {
   const { dir, cleanup } = await tempDir()
   const [peerPort] = await freePorts(1)
-  const seeder = await Seeder.start({ peerPort: peerPort!, utp: false, uploadLimit: 0 })
+  const seeder = await Seeder.start({ peerPort: peerPort!, utp: false, uploadLimit: 0, superSeed })
   const sockets: net.Socket[] = []
   const done = async (): Promise<void> => {
     for (const sock of sockets) sock.destroy()
@@ -340,6 +341,36 @@ test('the web seed\'s view of a server: "interested" lasts while its wire is up 
     await connectAs('127.0.0.2', 'c')
     await until('127.0.0.2 back', () => seeder.standingOf(hash, '127.0.0.2').wireAgeMs !== null)
     assert.equal(seeder.standingOf(hash, '127.0.0.2').interested, false)
+  } finally {
+    await done()
+  }
+})
+
+test('without super-seeding too, a web-seed response sent whole makes its pieces the server\'s, and the last one its completion', async () => {
+  const piece = 262144
+  const { seeder, created, peerPort, sockets, done } = await seedOneFile(16 * piece, 'plain', piece, false)
+  try {
+    const hash = created.infoHash
+    await rawWire(peerPort, hash, Buffer.from('-XX0001-plain'.padEnd(20, '0')), sockets, '127.0.0.2')
+    await waitForWires(seeder, hash, 1)
+    const progress = (): number | undefined => seeder.peers(hash).find((p) => p.ip === '127.0.0.2')?.progress
+    const completed = new Promise<WireSignal>((resolve) => {
+      seeder.on('wireComplete', (h, signal) => {
+        if (h === hash) resolve(signal)
+      })
+    })
+    assert.equal(progress(), 0)
+    seeder.webSeedServed(hash, '127.0.0.2', { offset: 0, length: 4 * piece }, true)
+    assert.equal(progress(), 4 / 16, 'four whole pieces sent')
+    seeder.webSeedServed(hash, '127.0.0.2', { offset: 4 * piece, length: 4 * piece }, false)
+    assert.equal(progress(), 4 / 16, 'a response cut short gives it nothing')
+    seeder.webSeedServed(hash, '127.0.0.9', { offset: 4 * piece, length: 12 * piece }, true)
+    assert.equal(progress(), 4 / 16, 'another server\'s response is not its')
+    // A range that ends mid-piece holds only the pieces it covers whole; the next one finishes the piece.
+    seeder.webSeedServed(hash, '127.0.0.2', { offset: 4 * piece, length: 11 * piece + 100 }, true)
+    assert.equal(progress(), 15 / 16)
+    seeder.webSeedServed(hash, '127.0.0.2', { offset: 15 * piece + 100, length: piece - 100 }, true)
+    assert.equal((await completed).progress, 1)
   } finally {
     await done()
   }
