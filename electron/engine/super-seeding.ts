@@ -18,7 +18,7 @@
  * than one more full seed: a server is offered only pieces that no connected server holds (its
  * holder left, as rTorrent does the moment it is done), or, once it has announced no new piece
  * for a few seconds, the rarest pieces it lacks, a share at a time, until it shows that other
- * servers serve it again. Revealing everything instead made every client
+ * servers serve it again, and only while the rollout has cost less than 1.12 copies. Revealing everything instead made every client
  * fetch from the publisher as from any seed: 1.3-2.0 copies for fleets of qBittorrent, most of a
  * second copy for a late Transmission.
  *
@@ -56,6 +56,11 @@ export interface SuperSeedingOptions {
   bytesInFlight?: number
   /** A server that announces no new piece for this long is helped with the rarest pieces it lacks. */
   stallMs?: number
+  /**
+   * Help for stalled servers stops once the pieces sent whole, plus those on offer, reach this
+   * many copies of the release (pieces no connected server holds are given regardless).
+   */
+  helpCopies?: number
   /** Called once, when every piece has reached a server. */
   onSpread?: () => void
   now?: () => number
@@ -81,6 +86,13 @@ const BURST_WINDOW_MS = 50
 const BURST_HAVES = 16
 /** A batching server is stalled once it stays silent this much longer than its batches. */
 const BATCH_MARGIN_MS = 1500
+/**
+ * The issue's ceiling is 1.2 copies per rollout. Helping stalled servers is where a mixed fleet
+ * went past it (1.22 and 1.24 copies in one run: aria2 and rTorrent, choked by their peers, took
+ * 91 and 77 MiB of 200 from us). Whole pieces undercount what left (a wire that closed mid-piece,
+ * the web seed's overlap, up to a twentieth), hence the margin.
+ */
+const DEFAULT_HELP_COPIES = 1.12
 
 interface Tracked {
   wire: SuperSeedWire
@@ -117,7 +129,10 @@ export class SuperSeeding {
   private readonly length: number
   private readonly perWire: number
   private readonly stallMs: number
+  private readonly helpPieces: number
   private readonly now: () => number
+  /** Pieces sent whole to some server, on its wire or over the web seed, repeats included. */
+  private delivered = 0
   /** Pieces any server has ever announced: the first phase ends when all have. */
   private readonly seen: Uint8Array
   private seenCount = 0
@@ -135,6 +150,7 @@ export class SuperSeeding {
     this.length = options.length ?? options.pieceCount * options.pieceLength
     this.perWire = Math.max(MIN_PIECES_IN_FLIGHT, Math.ceil((options.bytesInFlight ?? DEFAULT_BYTES_IN_FLIGHT) / options.pieceLength))
     this.stallMs = options.stallMs ?? DEFAULT_STALL_MS
+    this.helpPieces = Math.ceil((options.helpCopies ?? DEFAULT_HELP_COPIES) * options.pieceCount)
     this.now = options.now ?? Date.now
     this.seen = new Uint8Array(options.pieceCount)
     this.available = new Uint16Array(options.pieceCount)
@@ -161,6 +177,7 @@ export class SuperSeeding {
     this.wires.set(wire, t)
     holdings.onHeld((index, delivered) => {
       if (!this.wires.has(wire)) return
+      if (delivered) this.delivered++
       if (delivered && t.offered.has(index)) t.deliveries.push(this.now())
       this.hold(t, index)
       // An announcement is followed by this class's own listener below; our last block is not.
@@ -324,7 +341,7 @@ export class SuperSeeding {
   /** Offers `t` pieces until it has its share in flight, by the rules of the phase. */
   private topUp(t: Tracked): void {
     if (t.holdings.count === this.pieceCount) return
-    if (this.spread && !t.helping && this.now() - t.lastProgressAt >= Math.max(this.stallMs, t.batchMs + BATCH_MARGIN_MS)) {
+    if (this.spread && !t.helping && this.mayHelp() && this.now() - t.lastProgressAt >= Math.max(this.stallMs, t.batchMs + BATCH_MARGIN_MS)) {
       // Its peers do not serve it (rTorrent is often choked by servers it does not upload to):
       // keep it supplied, as in the first phase, until it gets a share of pieces elsewhere.
       t.helping = true
@@ -332,13 +349,20 @@ export class SuperSeeding {
     }
     const window = this.windowOf(t)
     while (t.offered.size < window) {
-      const next = this.spread ? this.pickLastResort(t, t.helping) : this.pickUnseen(t, t.offered.size === 0)
+      const next = this.spread ? this.pickLastResort(t, t.helping && this.mayHelp()) : this.pickUnseen(t, t.offered.size === 0)
       if (next === null) return
       t.offered.add(next)
       t.revealed.add(next)
       this.inFlight[next] = (this.inFlight[next] ?? 0) + 1
       t.wire.have(next)
     }
+  }
+
+  /** Within the help budget: pieces sent whole plus those on offer, against `helpCopies`. */
+  private mayHelp(): boolean {
+    let offered = 0
+    for (const t of this.wires.values()) offered += t.offered.size
+    return this.delivered + offered < this.helpPieces
   }
 
   /**

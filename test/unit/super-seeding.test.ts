@@ -300,3 +300,29 @@ test('an offer to a server that has never said "interested" is not taken: anothe
   t3.haveAll()
   assert.equal(ss.overlapOf(t3, 0, PIECE), PIECE, 'claimed by t2 over the web seed')
 })
+
+test('help for a stalled server stops at the copy budget; a piece no connected server holds is still given', () => {
+  let now = 1_000
+  // Two servers take the 4 pieces whole from us (4 pieces = 1 copy), then the rest from each other; the budget is 1.5 copies = 6 pieces.
+  const { ss, a, b, held } = twoServers({ pieceCount: 4, pieceLength: PIECE, bytesInFlight: 2 * PIECE, stallMs: 3000, helpCopies: 1.5, now: () => now })
+  for (const [w, pieces] of [[a, [0, 1]], [b, [2, 3]]] as const) for (const i of pieces) held.get(w)?.sent(i, PIECE)
+  assert.equal(ss.spread, true)
+  for (const i of [2, 3]) a.announce(i)
+  for (const i of [0, 1]) b.announce(i)
+  const late = new ScriptedWire(true)
+  const lateHeld = ss.attach(late)
+  late.haveAll()
+  now += 3000
+  ss.checkStalls()
+  assert.equal(late.offered().length, 2, 'stalled: helped, up to the budget (4 sent + 2 offered)')
+  for (const i of late.offered()) lateHeld.sent(i, PIECE)
+  now += 3000
+  ss.checkStalls()
+  assert.equal(late.offered().length, 2, 'budget spent: no more help, though it is stalled again')
+  // Both leave: what the newcomer lacks is now ours alone to give, budget or not.
+  const lacking = [0, 1, 2, 3].filter((i) => !lateHeld.has(i))
+  a.emit('close')
+  b.emit('close')
+  assert.deepEqual(late.offered().slice(2).sort(), lacking)
+  ss.close()
+})
