@@ -18,9 +18,9 @@
  * than one more full seed: a server is offered only pieces that no connected server holds (its
  * holder left, as rTorrent does the moment it is done), or, once it has announced no new piece
  * for a few seconds, the rarest pieces it lacks, a share at a time, until it shows that other
- * servers serve it again, and only while the rollout has cost less than 1.12 copies. Revealing everything instead made every client
- * fetch from the publisher as from any seed: 1.3-2.0 copies for fleets of qBittorrent, most of a
- * second copy for a late Transmission.
+ * servers serve it again, and only while the rollout has cost less than 1.12 copies. Revealing
+ * everything instead made every client fetch from the publisher as from any seed: 1.3-2.0 copies
+ * for fleets of qBittorrent, most of a second copy for a late Transmission.
  *
  * A server BitTorrent does not feed yet (Transmission 3.00 says "interested" only on its 10 s
  * pulse) may take pieces over the web seed instead. A piece no server has or is being offered
@@ -89,8 +89,8 @@ const BATCH_MARGIN_MS = 1500
 /**
  * The issue's ceiling is 1.2 copies per rollout. Helping stalled servers is where a mixed fleet
  * went past it (1.22 and 1.24 copies in one run: aria2 and rTorrent, choked by their peers, took
- * 91 and 77 MiB of 200 from us). Whole pieces undercount what left (a wire that closed mid-piece,
- * the web seed's overlap, up to a twentieth), hence the margin.
+ * 91 and 77 MiB of 200 from us). Counting whole pieces misses what left in parts (a wire that
+ * closed mid-piece, a web-seed range cut short or ending mid-piece), hence the margin.
  */
 const DEFAULT_HELP_COPIES = 1.12
 
