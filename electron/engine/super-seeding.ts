@@ -18,7 +18,8 @@
  * than one more full seed: a server is offered only pieces that no connected server holds (its
  * holder left, as rTorrent does the moment it is done), or, once it has announced no new piece
  * for a few seconds, the rarest pieces it lacks, a share at a time, until it shows that other
- * servers serve it again, and only while the rollout has cost less than 1.12 copies. Revealing
+ * servers serve it again, and only while the rollout has cost less than 1.12 copies (past that,
+ * a share at a time to a server stuck for 30 s). Revealing
  * everything instead made every client fetch from the publisher as from any seed: 1.3-2.0 copies
  * for fleets of qBittorrent, most of a second copy for a late Transmission.
  *
@@ -93,6 +94,13 @@ const BATCH_MARGIN_MS = 1500
  * closed mid-piece, a web-seed range cut short or ending mid-piece), hence the margin.
  */
 const DEFAULT_HELP_COPIES = 1.12
+/**
+ * Past the budget, a server that has taken nothing new for this long is still helped, a share at
+ * a time: its peers do not serve it (every client here revisits its choices within 30 s), and the
+ * budget must not leave it stuck for good. Long against a rollout's minute, short against the fleet
+ * view's 5 min to call it stalled.
+ */
+const LONG_STALL_MS = 30_000
 
 interface Tracked {
   wire: SuperSeedWire
@@ -341,7 +349,7 @@ export class SuperSeeding {
   /** Offers `t` pieces until it has its share in flight, by the rules of the phase. */
   private topUp(t: Tracked): void {
     if (t.holdings.count === this.pieceCount) return
-    if (this.spread && !t.helping && this.mayHelp() && this.now() - t.lastProgressAt >= Math.max(this.stallMs, t.batchMs + BATCH_MARGIN_MS)) {
+    if (this.spread && !t.helping && this.mayHelp(t) && this.now() - t.lastProgressAt >= Math.max(this.stallMs, t.batchMs + BATCH_MARGIN_MS)) {
       // Its peers do not serve it (rTorrent is often choked by servers it does not upload to):
       // keep it supplied, as in the first phase, until it gets a share of pieces elsewhere.
       t.helping = true
@@ -349,7 +357,7 @@ export class SuperSeeding {
     }
     const window = this.windowOf(t)
     while (t.offered.size < window) {
-      const next = this.spread ? this.pickLastResort(t, t.helping && this.mayHelp()) : this.pickUnseen(t, t.offered.size === 0)
+      const next = this.spread ? this.pickLastResort(t, t.helping && this.mayHelp(t)) : this.pickUnseen(t, t.offered.size === 0)
       if (next === null) return
       t.offered.add(next)
       t.revealed.add(next)
@@ -358,8 +366,9 @@ export class SuperSeeding {
     }
   }
 
-  /** Within the help budget: pieces sent whole plus those on offer, against `helpCopies`. */
-  private mayHelp(): boolean {
+  /** Within the help budget (pieces sent whole plus those on offer, against `helpCopies`), or `t` has been stuck for long. */
+  private mayHelp(t: Tracked): boolean {
+    if (this.now() - t.lastProgressAt >= LONG_STALL_MS) return true
     let offered = 0
     for (const t of this.wires.values()) offered += t.offered.size
     return this.delivered + offered < this.helpPieces

@@ -301,28 +301,40 @@ test('an offer to a server that has never said "interested" is not taken: anothe
   assert.equal(ss.overlapOf(t3, 0, PIECE), PIECE, 'claimed by t2 over the web seed')
 })
 
-test('help for a stalled server stops at the copy budget; a piece no connected server holds is still given', () => {
+test('help for a stalled server stops at the copy budget, save a share for one stuck 30 s; a piece no connected server holds is still given', () => {
   let now = 1_000
-  // Two servers take the 4 pieces whole from us (4 pieces = 1 copy), then the rest from each other; the budget is 1.5 copies = 6 pieces.
-  const { ss, a, b, held } = twoServers({ pieceCount: 4, pieceLength: PIECE, bytesInFlight: 2 * PIECE, stallMs: 3000, helpCopies: 1.5, now: () => now })
-  for (const [w, pieces] of [[a, [0, 1]], [b, [2, 3]]] as const) for (const i of pieces) held.get(w)?.sent(i, PIECE)
+  // Two servers take the 8 pieces whole from us (1 copy), then the rest from each other; the budget is 1.25 copies = 10 pieces.
+  const { ss, a, b, held } = twoServers({ pieceCount: 8, pieceLength: PIECE, bytesInFlight: 2 * PIECE, stallMs: 3000, helpCopies: 1.25, now: () => now })
+  const deliver = (w: ScriptedWire, i: number): void => held.get(w)?.sent(i, PIECE)
+  for (const i of [0, 1, 2, 3]) deliver(a, i)
+  for (const i of [4, 5, 6, 7]) deliver(b, i)
+  for (const i of [4, 5, 6, 7]) a.announce(i)
+  for (const i of [0, 1, 2, 3]) b.announce(i)
   assert.equal(ss.spread, true)
-  for (const i of [2, 3]) a.announce(i)
-  for (const i of [0, 1]) b.announce(i)
   const late = new ScriptedWire(true)
   const lateHeld = ss.attach(late)
   late.haveAll()
   now += 3000
   ss.checkStalls()
-  assert.equal(late.offered().length, 2, 'stalled: helped, up to the budget (4 sent + 2 offered)')
+  assert.equal(late.offered().length, 2, 'stalled: helped, up to the budget (8 sent + 2 offered)')
   for (const i of late.offered()) lateHeld.sent(i, PIECE)
   now += 3000
   ss.checkStalls()
   assert.equal(late.offered().length, 2, 'budget spent: no more help, though it is stalled again')
+  // Stuck for 30 s, though: a share at a time, so the budget never leaves it without a source.
+  now += 27_000
+  ss.checkStalls()
+  assert.equal(late.offered().length, 4, 'stuck 30 s: a share past the budget')
+  for (const i of late.offered().slice(2)) lateHeld.sent(i, PIECE)
+  now += 3000
+  ss.checkStalls()
+  assert.equal(late.offered().length, 4, 'it took that share: nothing more until it is stuck again')
   // Both leave: what the newcomer lacks is now ours alone to give, budget or not.
-  const lacking = [0, 1, 2, 3].filter((i) => !lateHeld.has(i))
+  const lacking = [0, 1, 2, 3, 4, 5, 6, 7].filter((i) => !lateHeld.has(i))
   a.emit('close')
   b.emit('close')
-  assert.deepEqual(late.offered().slice(2).sort(), lacking)
+  const given = late.offered().slice(4)
+  assert.equal(given.length, 2, 'a share of what it lacks')
+  assert.ok(given.every((i) => lacking.includes(i)), `${given.join(', ')} among ${lacking.join(', ')}`)
   ss.close()
 })
