@@ -106,6 +106,8 @@ interface Seeding {
   torrent: WtTorrent
   pieceCount: number
   superSeeding: SuperSeeding | null
+  /** Bytes of web-seed responses sent whole: with the torrent's own counter, what the release has cost. */
+  webSeedBytes: number
   /**
    * Servers (normalised IPs) that have said "interested" on a wire of this release at least once.
    * It counts while the server keeps a wire up, also when it loses interest for a while, as it does
@@ -257,7 +259,13 @@ export class Seeder extends EventEmitter<SeederEvents> {
     })
     const totalLength = input.files.reduce((sum, f) => sum + f.length, 0)
     const superSeeding = this.superSeed
-      ? new SuperSeeding({ pieceCount: torrent.pieces.length, pieceLength: input.pieceLength, length: totalLength, onSpread: () => this.emit('superSeedDone', input.infoHash) })
+      ? new SuperSeeding({
+          pieceCount: torrent.pieces.length,
+          pieceLength: input.pieceLength,
+          length: totalLength,
+          uploaded: () => torrent.uploaded + (this.seeding.get(input.infoHash)?.webSeedBytes ?? 0),
+          onSpread: () => this.emit('superSeedDone', input.infoHash),
+        })
       : null
     const interestedOnce = new Set<string>()
     // 'wire' fires before webtorrent announces our pieces on it, which is when super-seeding must step in.
@@ -283,7 +291,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
         this.emit('wireClosed', input.infoHash, { ...this.signalOf(wire, torrent.pieces.length), closed: true })
       })
     })
-    this.seeding.set(input.infoHash, { torrent, pieceCount: torrent.pieces.length, superSeeding, interestedOnce })
+    this.seeding.set(input.infoHash, { torrent, pieceCount: torrent.pieces.length, superSeeding, webSeedBytes: 0, interestedOnce })
   }
 
   /** Stops seeding (a "stopped" announce goes out); the files are never touched. */
@@ -424,6 +432,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
    */
   webSeedServed(infoHash: string, ip: string, span: ByteSpan, complete: boolean): void {
     const s = this.seeding.get(infoHash)
+    if (s && complete) s.webSeedBytes += span.length
     const wire = s ? this.oldestWireOf(s, normalizeIp(ip)) : null
     if (!s || !wire) return
     if (s.superSeeding) s.superSeeding.spanDone(wire, span.offset, span.length, complete)

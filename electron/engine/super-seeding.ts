@@ -58,10 +58,15 @@ export interface SuperSeedingOptions {
   /** A server that announces no new piece for this long is helped with the rarest pieces it lacks. */
   stallMs?: number
   /**
-   * Help for stalled servers stops once the pieces sent whole, plus those on offer, reach this
-   * many copies of the release (pieces no connected server holds are given regardless).
+   * Help for stalled servers stops once what the release has cost, plus the pieces on offer,
+   * reaches this many copies of it (pieces no connected server holds are given regardless).
    */
   helpCopies?: number
+  /**
+   * Bytes of the release sent so far, every way (BitTorrent, web seed). Without it, the pieces
+   * sent whole stand in, which misses blocks a client's end game asked of several peers.
+   */
+  uploaded?: () => number
   /** Called once, when every piece has reached a server. */
   onSpread?: () => void
   now?: () => number
@@ -90,8 +95,8 @@ const BATCH_MARGIN_MS = 1500
 /**
  * The issue's ceiling is 1.2 copies per rollout. Helping stalled servers is where a mixed fleet
  * went past it (1.22 and 1.24 copies in one run: aria2 and rTorrent, choked by their peers, took
- * 91 and 77 MiB of 200 from us). Counting whole pieces misses what left in parts (a wire that
- * closed mid-piece, a web-seed range cut short or ending mid-piece), hence the margin.
+ * 91 and 77 MiB of 200 from us). The rest of the margin is for what help does not decide: pieces
+ * whose only holder left, the web seed's share, blocks a client's end game asks of us and of a peer.
  */
 const DEFAULT_HELP_COPIES = 1.12
 /**
@@ -137,7 +142,7 @@ export class SuperSeeding {
   private readonly length: number
   private readonly perWire: number
   private readonly stallMs: number
-  private readonly helpPieces: number
+  private readonly helpBytes: number
   private readonly now: () => number
   /** Pieces sent whole to some server, on its wire or over the web seed, repeats included. */
   private delivered = 0
@@ -158,7 +163,7 @@ export class SuperSeeding {
     this.length = options.length ?? options.pieceCount * options.pieceLength
     this.perWire = Math.max(MIN_PIECES_IN_FLIGHT, Math.ceil((options.bytesInFlight ?? DEFAULT_BYTES_IN_FLIGHT) / options.pieceLength))
     this.stallMs = options.stallMs ?? DEFAULT_STALL_MS
-    this.helpPieces = Math.ceil((options.helpCopies ?? DEFAULT_HELP_COPIES) * options.pieceCount)
+    this.helpBytes = (options.helpCopies ?? DEFAULT_HELP_COPIES) * this.length
     this.now = options.now ?? Date.now
     this.seen = new Uint8Array(options.pieceCount)
     this.available = new Uint16Array(options.pieceCount)
@@ -366,12 +371,13 @@ export class SuperSeeding {
     }
   }
 
-  /** Within the help budget (pieces sent whole plus those on offer, against `helpCopies`), or `t` has been stuck for long. */
+  /** Within the help budget (what the release has cost plus the pieces on offer, against `helpCopies`), or `t` has been stuck for long. */
   private mayHelp(t: Tracked): boolean {
     if (this.now() - t.lastProgressAt >= LONG_STALL_MS) return true
     let offered = 0
-    for (const t of this.wires.values()) offered += t.offered.size
-    return this.delivered + offered < this.helpPieces
+    for (const w of this.wires.values()) offered += w.offered.size
+    const spent = this.options.uploaded ? this.options.uploaded() : this.delivered * this.pieceLength
+    return spent + offered * this.pieceLength < this.helpBytes
   }
 
   /**

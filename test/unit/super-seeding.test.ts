@@ -338,3 +338,26 @@ test('help for a stalled server stops at the copy budget, save a share for one s
   assert.ok(given.every((i) => lacking.includes(i)), `${given.join(', ')} among ${lacking.join(', ')}`)
   ss.close()
 })
+
+test('the budget is judged by what the release has cost when the seeder says so: blocks sent twice in a client\'s end game count too', () => {
+  let now = 1_000
+  let uploaded = 0
+  const { ss, a, b, held } = twoServers({ pieceCount: 8, pieceLength: PIECE, bytesInFlight: 2 * PIECE, stallMs: 3000, helpCopies: 1.25, uploaded: () => uploaded, now: () => now })
+  for (const i of [0, 1, 2, 3]) held.get(a)?.sent(i, PIECE)
+  for (const i of [4, 5, 6, 7]) held.get(b)?.sent(i, PIECE)
+  for (const i of [4, 5, 6, 7]) a.announce(i)
+  for (const i of [0, 1, 2, 3]) b.announce(i)
+  // Eight pieces went out whole, but the counter says 1.3 copies left us.
+  uploaded = 1.3 * 8 * PIECE
+  const late = new ScriptedWire(true)
+  ss.attach(late)
+  late.haveAll()
+  now += 3000
+  ss.checkStalls()
+  assert.deepEqual(late.offered(), [], 'over budget by the counter: no help')
+  uploaded = 8 * PIECE
+  now += 1000
+  ss.checkStalls()
+  assert.equal(late.offered().length, 2, 'under it: helped')
+  ss.close()
+})
