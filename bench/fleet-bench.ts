@@ -328,11 +328,13 @@ async function runFleet(o: { id: string; fleet: Fleet; net: FleetLan; dir: strin
     const publisherSent = samples
       .map((s): [number, number] => [(s.at - t0) / 1000, s.swarms.find((w) => w.infoHash === release.infoHash)?.uploaded ?? 0])
       .filter(([t]) => t >= 0)
+    const hostsOfFleet = new Set(hosts)
     const linkSamples: LinkSample[] = readLinks().map((l) => {
       const hosts: LinkSample['hosts'] = {}
       for (const [side, [rx, tx]] of Object.entries(l.counters)) {
+        // This fleet's hosts only: a smaller fleet leaves the LAN's other servers idle.
         const host = net.hostOfHubSide.get(side)
-        if (host && hosts[host] === undefined) hosts[host] = { up: rx, down: tx }
+        if (host && (host === PUBLISHER || hostsOfFleet.has(host))) hosts[host] = { up: rx, down: tx }
       }
       return { t: (l.at - t0) / 1000, hosts }
     }).filter((l) => l.t >= -1)
