@@ -21,7 +21,7 @@
  * aria2x4, qbtx4, mixed4, mixed8, aria2x8, qbtx8; default all), SWARMDROP_FLEET_RATE (tc rate,
  * default 100mbit), SWARMDROP_FLEET_RESULTS (where the table, JSON and SVGs go; default a new
  * temporary folder), SWARMDROP_FLEET_HTTP=0 (no HTTP reference), SWARMDROP_FLEET_PEERS=1 (each
- * rTorrent's own view of its peers in the progress lines), SWARMDROP_FLEET_CLIENT_LOGS=DIR (aria2's
+ * rTorrent's, Transmission's and qBittorrent's own view of its peers in the progress lines), SWARMDROP_FLEET_CLIENT_LOGS=DIR (aria2's
  * info logs), SWARMDROP_FLEET_RT_SETUP=0 (rTorrent without Swarmdrop's setup line),
  * SWARMDROP_FLEET_RT_RC (more rtorrent.rc lines), SWARMDROP_FLEET_QBT_SETUP=0 (qBittorrent with its
  * own 4 upload slots per torrent), SWARMDROP_FLEET_QBT_CONF (more [BitTorrent] lines),

@@ -119,6 +119,17 @@ export async function startClient(kind: ClientKind, net: FleetLan, host: string,
         // Its subscription picks the release up; a refresh stands for the poll that would find it.
         take: async () => void (await curl('rss/refreshItem', { itemPath: 'swarmdrop' })),
         stop: async () => void (await proc.stop()),
+        // Each peer: address, libtorrent's flags (D: downloading from it, d: we want to but it chokes
+        // us, U: uploading to it, u: it wants to but we choke it, I: it dialled us) and rates.
+        peerSummary: async (infoHash) => {
+          const r = await net.run(host, toolPath('curl'), ['-sS', '--fail', '-G', '--data-urlencode', `hash=${infoHash}`, `${QBT_API}/sync/torrentPeers`])
+          if (r.code !== 0) throw new Error(`qBittorrent sync/torrentPeers in ${host}: ${r.stderr}`)
+          const peers = (JSON.parse(r.stdout) as { peers?: Record<string, { ip: string; flags: string; dl_speed: number; up_speed: number; progress: number }> }).peers ?? {}
+          const mib = (bytesPerSecond: number): string => (bytesPerSecond / 2 ** 20).toFixed(1)
+          return Object.values(peers)
+            .map((p) => `${p.ip} [${p.flags.replace(/\s+/g, '')}] ${Math.round(100 * p.progress)}% down ${mib(p.dl_speed)} up ${mib(p.up_speed)} MiB/s`)
+            .join('; ')
+        },
       }
     }
     case 'tr': {
