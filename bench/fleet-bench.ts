@@ -21,9 +21,9 @@
  * aria2x4, qbtx4, mixed4, mixed8, aria2x8, qbtx8; default all), SWARMDROP_FLEET_RATE (tc rate,
  * default 100mbit), SWARMDROP_FLEET_RESULTS (where the table, JSON and SVGs go; default a new
  * temporary folder), SWARMDROP_FLEET_HTTP=0 (no HTTP reference), SWARMDROP_FLEET_PEERS=1 (each
- * rTorrent's, Transmission's and qBittorrent's own view of its peers in the progress lines), SWARMDROP_FLEET_CLIENT_LOGS=DIR (aria2's
- * info logs), SWARMDROP_FLEET_RT_SETUP=0 (rTorrent without Swarmdrop's setup line),
- * SWARMDROP_FLEET_RT_RC (more rtorrent.rc lines), SWARMDROP_FLEET_QBT_SETUP=0 (qBittorrent with its
+ * rTorrent's, Transmission's and qBittorrent's own view of its peers in the progress lines),
+ * SWARMDROP_FLEET_CLIENT_LOGS=DIR (aria2's info logs), SWARMDROP_FLEET_RT_SETUP=0 (rTorrent
+ * without Swarmdrop's setup line), SWARMDROP_FLEET_RT_RC (more rtorrent.rc lines), SWARMDROP_FLEET_QBT_SETUP=0 (qBittorrent with its
  * own 4 upload slots per torrent), SWARMDROP_FLEET_QBT_CONF (more [BitTorrent] lines),
  * SWARMDROP_FLEET_QBT_PROTOCOL=Both, SWARMDROP_FLEET_REPORT_MS (progress line interval, default
  * 10000), SWARMDROP_FLEET_ROUNDS=K (each fleet K times, rounds interleaved, with medians and
@@ -330,13 +330,13 @@ async function runFleet(o: { id: string; fleet: Fleet; net: FleetLan; dir: strin
       .filter(([t]) => t >= 0)
     const hostsOfFleet = new Set(hosts)
     const linkSamples: LinkSample[] = readLinks().map((l) => {
-      const hosts: LinkSample['hosts'] = {}
+      const byHost: LinkSample['hosts'] = {}
       for (const [side, [rx, tx]] of Object.entries(l.counters)) {
         // This fleet's hosts only: a smaller fleet leaves the LAN's other servers idle.
         const host = net.hostOfHubSide.get(side)
-        if (host && (host === PUBLISHER || hostsOfFleet.has(host))) hosts[host] = { up: rx, down: tx }
+        if (host && (host === PUBLISHER || hostsOfFleet.has(host))) byHost[host] = { up: rx, down: tx }
       }
-      return { t: (l.at - t0) / 1000, hosts }
+      return { t: (l.at - t0) / 1000, hosts: byHost }
     }).filter((l) => l.t >= -1)
     const use = linkUse(linkSamples, PUBLISHER, hosts, rates)
     log(`  ${fleet.label}: ${describeLinkUse(use)}`)

@@ -19,9 +19,9 @@
  * holder left, as rTorrent does the moment it is done), or, once it has announced no new piece
  * for a few seconds, the rarest pieces it lacks, a share at a time, until it shows that other
  * servers serve it again, and only while the rollout has cost less than 1.12 copies (past that,
- * a share at a time to a server stuck for 30 s). Revealing
- * everything instead made every client fetch from the publisher as from any seed: 1.3-2.0 copies
- * for fleets of qBittorrent, most of a second copy for a late Transmission.
+ * a share at a time to a server stuck for 30 s). Revealing everything instead made every client
+ * fetch from the publisher as from any seed: 1.3-2.0 copies for fleets of qBittorrent, most of a
+ * second copy for a late Transmission.
  *
  * A server BitTorrent does not feed yet (Transmission 3.00 says "interested" only on its 10 s
  * pulse) may take pieces over the web seed instead. A piece no server has or is being offered
