@@ -203,6 +203,14 @@ export class Engine implements CoreApi {
     this.hooks = new HookRunner({ settings: () => this.settings().hooks, log: (line) => this.log(line) })
     this.on('release.rolloutComplete', (e) => this.hooks.fire(rolloutCompleteEvent(e)))
     this.tracker.on('announce', (ev) => this.onAnnounce(ev))
+    const webSeedGate = new WebSeedGate({
+      standing: (infoHash, ip) => this.seeder.standingOf(infoHash, ip),
+      withinShare: (infoHash, bytes) => bytes <= WEB_SEED_SHARE * (this.store.get(infoHash)?.totalSize ?? 0),
+      overlap: (infoHash, ip, span) => this.seeder.webSeedOverlap(infoHash, ip, span),
+      serving: (infoHash, ip, span) => this.seeder.webSeedServing(infoHash, ip, span),
+      served: (infoHash, ip, span, complete) => this.seeder.webSeedServed(infoHash, ip, span, complete),
+    })
+    this.seeder.holdUnchokes((infoHash, ip) => webSeedGate.answerWaiting(infoHash, ip))
     this.lan = new LanServer({
       port: settings.httpPort,
       host: parts.options.bindHost ?? bindHostFor(settings.address),
@@ -213,13 +221,7 @@ export class Engine implements CoreApi {
       uploadLimit: () => this.limitNow().limit,
       tracker: this.tracker,
       feedTitle: `${PRODUCT.name} releases`,
-      webSeedGate: new WebSeedGate({
-        standing: (infoHash, ip) => this.seeder.standingOf(infoHash, ip),
-        withinShare: (infoHash, bytes) => bytes <= WEB_SEED_SHARE * (this.store.get(infoHash)?.totalSize ?? 0),
-        overlap: (infoHash, ip, span) => this.seeder.webSeedOverlap(infoHash, ip, span),
-        serving: (infoHash, ip, span) => this.seeder.webSeedServing(infoHash, ip, span),
-        served: (infoHash, ip, span, complete) => this.seeder.webSeedServed(infoHash, ip, span, complete),
-      }),
+      webSeedGate,
     })
     this.lan.on('request', (log) => this.fleet.onRequest(log))
     this.seeder.on('wireClosed', (infoHash, signal) => this.fleet.onWires(infoHash, [{ ...signal, rate: 0 }]))

@@ -72,6 +72,8 @@ interface WtWire extends SuperSeedWire {
   on(event: 'bitfield' | 'have-all' | 'interested', listener: () => void): unknown
   uploadSpeed(): number
   downloadSpeed(): number
+  unchoke(): void
+  destroyed: boolean
   destroy(): void
   /** Sends one block (a PIECE message); wrapped to see which piece each block belongs to. */
   piece(index: number, offset: number, buffer: Uint8Array): void
@@ -155,6 +157,8 @@ export class Seeder extends EventEmitter<SeederEvents> {
   /** Quiet wires to servers that still lack pieces get a repeated HAVE, so aria2 sends its news at once. */
   private readonly nudge = new WireNudge<WtWire>((wire) => this.holdings.get(wire)?.heldPiece ?? null)
   private readonly nudgeTimer: NodeJS.Timeout
+  /** Settles when a server's wire may be unchoked; null: at once. */
+  private unchokeHold: ((infoHash: string, ip: string) => Promise<void> | null) | null = null
 
   private constructor(client: WtClient, pool: FileHandlePool, superSeed: boolean) {
     super()
@@ -284,6 +288,18 @@ export class Seeder extends EventEmitter<SeederEvents> {
       this.wireOpenedAt.set(wire, Date.now())
       const ip = normalizeIp(wire.remoteAddress ?? '')
       wire.on('interested', () => interestedOnce.add(ip))
+      // webtorrent unchokes a wire on its "interested" (before the listener above runs): the
+      // server's web-seed requests still waiting for a verdict are answered first (see
+      // WebSeedGate.answerWaiting for why).
+      const unchoke = wire.unchoke.bind(wire)
+      wire.unchoke = () => {
+        if (wire.peerInterested) interestedOnce.add(ip)
+        const answered = this.unchokeHold?.(input.infoHash, ip) ?? null
+        if (!answered) return unchoke()
+        void answered.then(() => {
+          if (!wire.destroyed) unchoke()
+        })
+      }
       wire.once('close', () => {
         // A server that comes back (Transmission restarted, say) starts afresh: until it says
         // "interested" again, the web seed may serve it.
@@ -400,6 +416,11 @@ export class Seeder extends EventEmitter<SeederEvents> {
       })
     }
     return out
+  }
+
+  /** `hold` says when a server's wire may be unchoked: the web seed's gate answers its waiting requests first. */
+  holdUnchokes(hold: (infoHash: string, ip: string) => Promise<void> | null): void {
+    this.unchokeHold = hold
   }
 
   /** What the web seed's gate needs: has `ip` said "interested" on a wire still up, and how old is its oldest wire. */

@@ -245,6 +245,52 @@ test('one wire per server: a second connection with a peer id we already have a 
   }
 })
 
+test('a wire is unchoked only once the unchoke hold settles, and the server counts as interested when it is asked (the web seed\'s gate answers that server\'s waiting requests first)', async () => {
+  const { seeder, created, peerPort, sockets, done } = await seedOneFile(4 * 1024 * 1024, 'unchoke-hold')
+  try {
+    const hash = created.infoHash
+    const asked: string[] = []
+    let settle = (): void => undefined
+    const held = new Promise<void>((resolve) => (settle = resolve))
+    seeder.holdUnchokes((infoHash, ip) => {
+      asked.push(`${ip} interested=${seeder.standingOf(infoHash, ip).interested}`)
+      return ip === '127.0.0.2' ? held : null
+    })
+    const UNCHOKE = Buffer.from([0, 0, 0, 1, 1])
+    /** Resolves when the seeder's UNCHOKE arrives on `sock` (after our INTERESTED; nothing else we get holds those bytes). */
+    const unchokeOn = (sock: net.Socket): { came: Promise<void>; seen: () => boolean } => {
+      let got = Buffer.alloc(0)
+      let seen = false
+      const came = new Promise<void>((resolve) => {
+        sock.on('data', (d: Buffer) => {
+          got = Buffer.concat([got, d])
+          if (!seen && got.includes(UNCHOKE)) {
+            seen = true
+            resolve()
+          }
+        })
+      })
+      return { came, seen: () => seen }
+    }
+    const connectAs = async (from: string, id: string): Promise<net.Socket> => (await rawWire(peerPort, hash, Buffer.from(`-XX0001-${id}`.padEnd(20, '0')), sockets, from)).sock
+    const a = await connectAs('127.0.0.2', 'hold-a')
+    const b = await connectAs('127.0.0.3', 'hold-b')
+    const aUnchoke = unchokeOn(a)
+    const bUnchoke = unchokeOn(b)
+    await waitForWires(seeder, hash, 2)
+    a.write(Buffer.from([0, 0, 0, 1, 2])) // interested
+    b.write(Buffer.from([0, 0, 0, 1, 2]))
+    await bUnchoke.came
+    await new Promise((r) => setTimeout(r, 300))
+    assert.equal(aUnchoke.seen(), false, 'still choked while its hold is unsettled')
+    settle()
+    await aUnchoke.came
+    assert.deepEqual([...new Set(asked)].sort(), ['127.0.0.2 interested=true', '127.0.0.3 interested=true'])
+  } finally {
+    await done()
+  }
+})
+
 /** A seeder on a free port seeding one generated file; `done()` closes the raw wires, the seeder and the folder. */
 async function seedOneFile(size: number, seed: string, pieceLength = 262144, superSeed = true) {
   const { dir, cleanup } = await tempDir()

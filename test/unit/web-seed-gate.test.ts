@@ -128,3 +128,25 @@ test('pieces no server has yet are not overlap: Transmission takes them over the
   assert.deepEqual(events.filter((e) => e.startsWith('serving')), [2, 3, 4, 5, 6, 7, 0, 8].map((n) => `serving 10.0.0.9 ${n * piece}`))
   assert.deepEqual(events.filter((e) => e.startsWith('served')), ['served 10.0.0.9 2000 whole', 'served 10.0.0.9 3000 cut'])
 })
+
+test('answerWaiting judges a server\'s waiting requests at once (no poll wait) and settles only after they are answered; null when none waits', async () => {
+  const standing = new Map([['10.0.0.10', { interested: false, wireAgeMs: 100 }]])
+  const { gate } = gateWith(standing)
+  assert.equal(gate.answerWaiting(HASH, '10.0.0.10'), null, 'nothing waits yet: the wire may be unchoked at once')
+  const order: string[] = []
+  const asked = gate.decide(HASH, '10.0.0.10', () => false).then((v) => void order.push(`answered ${v}`))
+  const second = gate.decide(HASH, '10.0.0.10', () => false).then((v) => void order.push(`answered ${v}`))
+  await new Promise((r) => setImmediate(r))
+  assert.equal(order.length, 0, 'young wire, not interested yet: both wait')
+  assert.equal(gate.answerWaiting('b'.repeat(40), '10.0.0.10'), null, 'per release')
+  assert.equal(gate.answerWaiting(HASH, '10.0.0.11'), null, 'per server')
+  // Its wire says "interested": the seeder asks before unchoking it.
+  standing.set('10.0.0.10', { interested: true, wireAgeMs: 120 })
+  const ready = gate.answerWaiting(HASH, '10.0.0.10')
+  assert.ok(ready, 'two requests wait')
+  await ready.then(() => void order.push('unchoke'))
+  await Promise.all([asked, second])
+  // Had they waited for their next poll (100 ms), the unchoke (25 ms) would have come first.
+  assert.deepEqual(order, ['answered refuse', 'answered refuse', 'unchoke'], 'both judged on the wake and answered before the unchoke')
+  assert.equal(gate.answerWaiting(HASH, '10.0.0.10'), null, 'none waits any more')
+})
