@@ -14,8 +14,6 @@
 export interface NudgedWire {
   /** Bytes of pieces we sent on this wire so far. */
   readonly uploaded: number
-  /** The server is fetching from us: bytes are on their way anyway. */
-  readonly peerInterested: boolean
   have(index: number): void
 }
 
@@ -32,16 +30,20 @@ export class WireNudge<W extends NudgedWire> {
   constructor(private readonly heldPiece: (wire: W) => number | null) {}
 
   /**
-   * One round over a release's wires: a HAVE to each that is not fetching from us, carried no
-   * piece from us since the previous round, and whose server holds some pieces but not all. A
-   * wire seen for the first time only starts being watched. Returns how many were nudged.
+   * One round over a release's wires: a HAVE to each that carried no piece from us since the
+   * previous round and whose server holds some pieces but not all. A wire seen for the first time
+   * only starts being watched. Returns how many were nudged.
+   *
+   * A server that still says "interested" is nudged too: it stays interested in the pieces we
+   * offered it while it takes them from other servers, and skipping it left aria2's last HAVEs
+   * to its 1 s tick (4 × aria2: one server seen complete 1.06 s after its own hook fired).
    */
   round(wires: Iterable<W>): number {
     let nudged = 0
     for (const wire of wires) {
       const before = this.uploadedAtLastRound.get(wire)
       this.uploadedAtLastRound.set(wire, wire.uploaded)
-      if (before !== wire.uploaded || wire.peerInterested) continue
+      if (before !== wire.uploaded) continue
       const piece = this.heldPiece(wire)
       if (piece === null) continue
       wire.have(piece)

@@ -10,6 +10,7 @@ import { WireNudge, type NudgedWire } from '../../electron/engine/wire-nudge.js'
 
 class FakeWire implements NudgedWire {
   uploaded = 0
+  /** Not read by the nudge: a quiet wire is nudged either way. */
   peerInterested = false
   /** A piece the server holds, or null (none, or all of them). */
   held: number | null = 7
@@ -31,19 +32,21 @@ test('a quiet wire to a server that lacks pieces gets a HAVE for a piece it hold
   assert.deepEqual(wire.haves, [7, 9])
 })
 
-test('a wire that carried a piece since the last round, or whose server is fetching from us, is left alone', () => {
+test('a wire that carried a piece since the last round is left alone; a quiet one is nudged, also while its server says "interested"', () => {
   const nudge = nudgeOf()
   const busy = new FakeWire()
   const quiet = new FakeWire()
+  // Interested in the pieces we offered it, but taking them from other servers: nothing from us.
   const asking = new FakeWire()
   asking.peerInterested = true
   nudge.round([busy, quiet, asking])
   busy.uploaded += 16384
+  asking.uploaded += 16384
   assert.equal(nudge.round([busy, quiet, asking]), 1)
   assert.deepEqual([busy.haves.length, quiet.haves.length, asking.haves.length], [0, 1, 0])
   // Quiet again from here: nudged from the next round on.
-  assert.equal(nudge.round([busy, quiet, asking]), 2)
-  assert.deepEqual([busy.haves.length, quiet.haves.length, asking.haves.length], [1, 2, 0])
+  assert.equal(nudge.round([busy, quiet, asking]), 3)
+  assert.deepEqual([busy.haves.length, quiet.haves.length, asking.haves.length], [1, 2, 1])
 })
 
 test('a server with nothing to tell (every piece, or none yet) is never nudged', () => {
