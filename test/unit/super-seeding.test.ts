@@ -361,3 +361,33 @@ test('the budget is judged by what the release has cost when the seeder says so:
   assert.equal(late.offered().length, 2, 'under it: helped')
   ss.close()
 })
+
+test('a server that passes nothing on stops getting fresh pieces at its cap of pieces only it holds, and gets them again as others take its pieces; with no other taker it is not held back', () => {
+  const ss = new SuperSeeding({ pieceCount: 100, pieceLength: PIECE, bytesInFlight: 2 * PIECE, soleBytes: 4 * PIECE })
+  const [a, b, c] = [new ScriptedWire(true), new ScriptedWire(true), new ScriptedWire(true)]
+  for (const w of [a, b, c]) {
+    ss.attach(w)
+    w.haveAll()
+    w.emit('interested')
+  }
+  assert.deepEqual([a.offered(), b.offered(), c.offered()], [[0, 1], [2, 3], [4, 5]])
+  // a takes what it is offered and passes none of it on (rTorrent choking every peer).
+  a.announce(0)
+  a.announce(1)
+  assert.deepEqual(a.offered(), [0, 1, 6, 7], 'two held alone and two on offer: at its cap of four')
+  a.announce(6)
+  assert.deepEqual(a.offered(), [0, 1, 6, 7], 'three held alone: no fresh piece while b and c can take them')
+  b.announce(2)
+  assert.deepEqual(b.offered(), [2, 3, 8], 'b, which has passed on nothing yet either, is under its cap')
+  // b takes piece 0 from a: a holds one piece fewer alone and is offered one again.
+  b.announce(0)
+  assert.deepEqual(a.offered(), [0, 1, 6, 7, 9])
+  // Once b and c are at their caps too, nobody else could take fresh pieces: a is not held back.
+  for (const i of [3, 8]) b.announce(i)
+  for (const i of [4, 5]) c.announce(i)
+  assert.ok(b.offered().length > 3 && c.offered().length > 2)
+  const before = a.offered().length
+  for (const i of [...b.offered(), ...c.offered()]) (b.offered().includes(i) ? b : c).announce(i)
+  a.announce(7)
+  assert.ok(a.offered().length > before, `a offered more (${a.offered().join(',')}) once b and c are at their caps`)
+})
