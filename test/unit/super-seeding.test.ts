@@ -391,3 +391,28 @@ test('a server that passes nothing on stops getting fresh pieces at its cap of p
   a.announce(7)
   assert.ok(a.offered().length > before, `a offered more (${a.offered().join(',')}) once b and c are at their caps`)
 })
+
+test('past the budget, a stalled server that lacks no more than a window is helped at once, not after 30 s', () => {
+  let now = 1_000
+  // As above: two servers take the 8 pieces whole from us (1 copy); the budget is 1 copy, spent.
+  const { ss, a, b, held } = twoServers({ pieceCount: 8, pieceLength: PIECE, bytesInFlight: 2 * PIECE, stallMs: 3000, helpCopies: 1, now: () => now })
+  const deliver = (w: ScriptedWire, i: number): void => held.get(w)?.sent(i, PIECE)
+  for (const i of [0, 1, 2, 3]) deliver(a, i)
+  for (const i of [4, 5, 6, 7]) deliver(b, i)
+  for (const i of [4, 5, 6, 7]) a.announce(i)
+  for (const i of [0, 1, 2, 3]) b.announce(i)
+  const late = new ScriptedWire(true)
+  const lateHeld = ss.attach(late)
+  late.hold([0, 1, 2, 3, 4])
+  late.haveAll()
+  late.emit('bitfield')
+  assert.equal(lateHeld.count, 5)
+  now += 3000
+  ss.checkStalls()
+  assert.equal(late.offered().length, 0, 'three pieces missing, more than a window of two: the budget holds')
+  late.announce(5)
+  now += 3000
+  ss.checkStalls()
+  assert.deepEqual(late.offered().sort(), [6, 7], 'two missing, a window: helped although the budget is spent')
+  ss.close()
+})
