@@ -301,15 +301,23 @@ test('an offer to a server that has never said "interested" is not taken: anothe
   assert.equal(ss.overlapOf(t3, 0, PIECE), PIECE, 'claimed by t2 over the web seed')
 })
 
-test('help for a stalled server stops at the copy budget, save a share for one stuck 30 s; a piece no connected server holds is still given', () => {
-  let now = 1_000
-  // Two servers take the 8 pieces whole from us (1 copy), then the rest from each other; the budget is 1.25 copies = 10 pieces.
-  const { ss, a, b, held } = twoServers({ pieceCount: 8, pieceLength: PIECE, bytesInFlight: 2 * PIECE, stallMs: 3000, helpCopies: 1.25, now: () => now })
-  const deliver = (w: ScriptedWire, i: number): void => held.get(w)?.sent(i, PIECE)
-  for (const i of [0, 1, 2, 3]) deliver(a, i)
-  for (const i of [4, 5, 6, 7]) deliver(b, i)
+/**
+ * Two servers (8 pieces) that each take half whole from us (one copy) and the other half from
+ * each other: every piece has spread, and the help budget is what decides from here.
+ */
+function spreadOverTwo(options: Omit<ConstructorParameters<typeof SuperSeeding>[0], 'pieceCount' | 'pieceLength' | 'bytesInFlight' | 'stallMs'>): { ss: SuperSeeding; a: ScriptedWire; b: ScriptedWire } {
+  const { ss, a, b, held } = twoServers({ pieceCount: 8, pieceLength: PIECE, bytesInFlight: 2 * PIECE, stallMs: 3000, ...options })
+  for (const i of [0, 1, 2, 3]) held.get(a)?.sent(i, PIECE)
+  for (const i of [4, 5, 6, 7]) held.get(b)?.sent(i, PIECE)
   for (const i of [4, 5, 6, 7]) a.announce(i)
   for (const i of [0, 1, 2, 3]) b.announce(i)
+  return { ss, a, b }
+}
+
+test('help for a stalled server stops at the copy budget, save a share for one stuck 30 s; a piece no connected server holds is still given', () => {
+  let now = 1_000
+  // One copy spent spreading the 8 pieces; the budget is 1.25 copies = 10 pieces.
+  const { ss, a, b } = spreadOverTwo({ helpCopies: 1.25, now: () => now })
   assert.equal(ss.spread, true)
   const late = new ScriptedWire(true)
   const lateHeld = ss.attach(late)
@@ -342,11 +350,7 @@ test('help for a stalled server stops at the copy budget, save a share for one s
 test('the budget is judged by what the release has cost when the seeder says so: blocks sent twice in a client\'s end game count too', () => {
   let now = 1_000
   let uploaded = 0
-  const { ss, a, b, held } = twoServers({ pieceCount: 8, pieceLength: PIECE, bytesInFlight: 2 * PIECE, stallMs: 3000, helpCopies: 1.25, uploaded: () => uploaded, now: () => now })
-  for (const i of [0, 1, 2, 3]) held.get(a)?.sent(i, PIECE)
-  for (const i of [4, 5, 6, 7]) held.get(b)?.sent(i, PIECE)
-  for (const i of [4, 5, 6, 7]) a.announce(i)
-  for (const i of [0, 1, 2, 3]) b.announce(i)
+  const { ss } = spreadOverTwo({ helpCopies: 1.25, uploaded: () => uploaded, now: () => now })
   // Eight pieces went out whole, but the counter says 1.3 copies left us.
   uploaded = 1.3 * 8 * PIECE
   const late = new ScriptedWire(true)
@@ -394,13 +398,8 @@ test('a server that passes nothing on stops getting fresh pieces at its cap of p
 
 test('past the budget, a stalled server that lacks no more than a window is helped at once, not after 30 s', () => {
   let now = 1_000
-  // As above: two servers take the 8 pieces whole from us (1 copy); the budget is 1 copy, spent.
-  const { ss, a, b, held } = twoServers({ pieceCount: 8, pieceLength: PIECE, bytesInFlight: 2 * PIECE, stallMs: 3000, helpCopies: 1, now: () => now })
-  const deliver = (w: ScriptedWire, i: number): void => held.get(w)?.sent(i, PIECE)
-  for (const i of [0, 1, 2, 3]) deliver(a, i)
-  for (const i of [4, 5, 6, 7]) deliver(b, i)
-  for (const i of [4, 5, 6, 7]) a.announce(i)
-  for (const i of [0, 1, 2, 3]) b.announce(i)
+  // One copy spent spreading the 8 pieces; the budget is 1 copy, spent.
+  const { ss } = spreadOverTwo({ helpCopies: 1, now: () => now })
   const late = new ScriptedWire(true)
   const lateHeld = ss.attach(late)
   late.hold([0, 1, 2, 3, 4])
