@@ -100,9 +100,10 @@ export async function startClient(kind: ClientKind, net: FleetLan, host: string,
       ]
       await writeFile(path.join(confDir, 'qBittorrent.conf'), qbittorrentConf({ savePath: downloadDir, webUiPort: 8080, peerPort: PEER_PORT, sharedIp: false, protocol, bitTorrent }) + autoRun)
       const proc = net.start(host, toolPath('qbittorrent-nox'), [`--profile=${path.join(dir, 'profile')}`])
-      const curl = async (endpoint: string, form?: Record<string, string>): Promise<string> => {
+      /** A WebUI call: the form is POSTed, or sent as a query with `get`. */
+      const curl = async (endpoint: string, form?: Record<string, string>, get = false): Promise<string> => {
         const data = Object.entries(form ?? {}).flatMap(([k, v]) => ['--data-urlencode', `${k}=${v}`])
-        const r = await net.run(host, toolPath('curl'), ['-sS', '--fail', ...data, `${QBT_API}/${endpoint}`])
+        const r = await net.run(host, toolPath('curl'), ['-sS', '--fail', ...(get ? ['-G'] : []), ...data, `${QBT_API}/${endpoint}`])
         if (r.code !== 0) throw new Error(`qBittorrent ${endpoint} in ${host}: ${r.stderr}`)
         return r.stdout
       }
@@ -122,9 +123,7 @@ export async function startClient(kind: ClientKind, net: FleetLan, host: string,
         // Each peer: address, libtorrent's flags (D: downloading from it, d: we want to but it chokes
         // us, U: uploading to it, u: it wants to but we choke it, I: it dialled us) and rates.
         peerSummary: async (infoHash) => {
-          const r = await net.run(host, toolPath('curl'), ['-sS', '--fail', '-G', '--data-urlencode', `hash=${infoHash}`, `${QBT_API}/sync/torrentPeers`])
-          if (r.code !== 0) throw new Error(`qBittorrent sync/torrentPeers in ${host}: ${r.stderr}`)
-          const peers = (JSON.parse(r.stdout) as { peers?: Record<string, { ip: string; flags: string; dl_speed: number; up_speed: number; progress: number }> }).peers ?? {}
+          const peers = (JSON.parse(await curl('sync/torrentPeers', { hash: infoHash }, true)) as { peers?: Record<string, { ip: string; flags: string; dl_speed: number; up_speed: number; progress: number }> }).peers ?? {}
           const mib = (bytesPerSecond: number): string => (bytesPerSecond / 2 ** 20).toFixed(1)
           return Object.values(peers)
             .map((p) => `${p.ip} [${p.flags.replace(/\s+/g, '')}] ${Math.round(100 * p.progress)}% down ${mib(p.dl_speed)} up ${mib(p.up_speed)} MiB/s`)
