@@ -42,7 +42,7 @@ import { toolPath } from '../test/support/tools.js'
 import type { BenchResult } from './bench-result.js'
 import { CLIENT_LABEL, startClient, type ClientKind, type FleetClient } from './fleet-clients.js'
 import { buildFleetLan, httpFanOut, httpUrl, measureLinkRate, PUBLISHER, removeLeftovers, startHttpServer, type FleetLan } from './fleet-lan.js'
-import { describeLinkUse, judgedMs, kumarRossBound, linkUse, renderProgressSvg, renderRoundsTable, renderTable, type FleetOutcome, type LinkSample, type LinkUse, type ProgressSeries } from './fleet-report.js'
+import { describeLinkUse, describeStarts, judgedMs, kumarRossBound, linkUse, renderProgressSvg, renderRoundsTable, renderTable, type FleetOutcome, type LinkSample, type LinkUse, type ProgressSeries } from './fleet-report.js'
 import type { FleetSample } from './fleet-sampler.js'
 import type { LinkCountersLine } from './fleet-link-sampler.js'
 
@@ -110,7 +110,7 @@ interface FleetRun {
   outcome: FleetOutcome
   infoHash: string
   /** Per server: its client, when the client and the fleet view saw it finish (s after publishing), what it took from whom. */
-  servers: { host: string; ip: string; client: ClientKind; clientsSeen: string[]; clientDoneS: number | null; fleetViewDoneS: number | null; fromPublisher: number | null; fromOthers: number | null; sha1Ok: boolean }[]
+  servers: { host: string; ip: string; client: ClientKind; clientsSeen: string[]; startedS: number | null; clientDoneS: number | null; fleetViewDoneS: number | null; fromPublisher: number | null; fromOthers: number | null; sha1Ok: boolean }[]
   rollout: unknown
   series: ProgressSeries[]
   /** The publisher's BitTorrent upload for this release, [s after publishing, bytes so far]: shows whether its link was kept busy. */
@@ -286,6 +286,7 @@ async function runFleet(o: { id: string; fleet: Fleet; net: FleetLan; dir: strin
         ip: ips[i] as string,
         client: c.kind,
         clientsSeen: row?.clients ?? [],
+        startedS: cell?.startedAt != null ? (cell.startedAt - t0) / 1000 : null,
         clientDoneS: doneAt.has(c.host) ? ((doneAt.get(c.host) as number) - t0) / 1000 : null,
         fleetViewDoneS: cell?.completedAt != null ? (cell.completedAt - t0) / 1000 : null,
         fromPublisher: cell?.fromPublisher ?? null,
@@ -340,6 +341,7 @@ async function runFleet(o: { id: string; fleet: Fleet; net: FleetLan; dir: strin
     }).filter((l) => l.t >= -1)
     const use = linkUse(linkSamples, PUBLISHER, hosts, rates)
     log(`  ${fleet.label}: ${describeLinkUse(use)}`)
+    log(`  ${fleet.label}: ${describeStarts(servers.map((s) => ({ startedS: s.startedS, doneS: s.fleetViewDoneS })), boundMs)}`)
     const judged = judgedMs(outcome)
     const svg = renderProgressSvg({
       title: `${fleet.label}: ${(size / 2 ** 20).toFixed(0)} MiB, ${judged === null ? 'not complete' : `${(judged / 1000).toFixed(1)} s`} (bound ${(boundMs / 1000).toFixed(1)} s)`,

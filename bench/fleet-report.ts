@@ -183,6 +183,26 @@ export function describeLinkUse(u: LinkUse): string {
   return `publisher's upload ${pct(u.publisherUp)} of the link${span}; servers' downloads ${pct(u.serversDown)} (lowest ${pct(u.serversDownMin)}), their uploads meanwhile ${pct(u.serversUp)}`
 }
 
+/**
+ * When the servers began (the fleet view's start of each download: its first announce with bytes
+ * left, or its first piece) and how long each took from there. The bound counts from the publish,
+ * but a client needs time of its own before it asks for anything: qBittorrent's new torrent waits
+ * for libtorrent's auto-manage tick before it announces or takes a connection, 0.6-0.9 s.
+ */
+export function describeStarts(servers: { startedS: number | null; doneS: number | null }[], boundMs: number): string {
+  const starts = servers.map((s) => s.startedS).filter((t): t is number => t !== null)
+  if (starts.length === 0) return "no server's start seen"
+  const range = (xs: number[], digits: number): string => {
+    const lo = Math.min(...xs).toFixed(digits)
+    const hi = Math.max(...xs).toFixed(digits)
+    return lo === hi ? lo : `${lo}–${hi}`
+  }
+  const began = `${starts.length < servers.length ? `${starts.length} of ${servers.length} ` : ''}servers began +${range(starts, 2)} s after the publish`
+  const took = servers.flatMap((s) => (s.startedS !== null && s.doneS !== null ? [s.doneS - s.startedS] : []))
+  if (took.length === 0) return began
+  return `${began}; from its start each took ${range(took, 1)} s (${range(took.map((t) => (t * 1000) / boundMs), 2)} × bound)`
+}
+
 export interface ProgressSeries {
   label: string
   /** [seconds since publish, fraction 0..1], in time order. */

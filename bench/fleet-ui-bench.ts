@@ -113,15 +113,15 @@ function installFleetDriver(p: DriverParams): void {
   }
   const newest = releases[0] as ReleaseSummary
 
-  const zero = (state: ProgressState): FleetCell => ({ state, percent: 0, rate: 0, fromPublisher: 0, fromOthers: 0, completedAt: null })
+  const zero = (state: ProgressState): FleetCell => ({ state, percent: 0, rate: 0, fromPublisher: 0, fromOthers: 0, startedAt: null, completedAt: null })
   const partial = (state: ProgressState, total: number, fraction: number, rate: number): FleetCell => {
     const have = Math.floor(total * fraction)
     const fromPublisher = Math.round(have * (0.1 + random() * 0.3))
-    return { state, percent: have / total, rate, fromPublisher, fromOthers: have - fromPublisher, completedAt: null }
+    return { state, percent: have / total, rate, fromPublisher, fromOthers: have - fromPublisher, startedAt: null, completedAt: null }
   }
   const complete = (total: number, at: number): FleetCell => {
     const fromPublisher = Math.round(total * (0.05 + random() * 0.35))
-    return { state: 'complete', percent: 1, rate: 0, fromPublisher, fromOthers: total - fromPublisher, completedAt: at }
+    return { state: 'complete', percent: 1, rate: 0, fromPublisher, fromOthers: total - fromPublisher, startedAt: at - 60_000, completedAt: at }
   }
   const downloadRate = (): number => Math.round(2e6 + random() * 14e6)
 

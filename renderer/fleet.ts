@@ -53,7 +53,7 @@ export function fleetColumns(releases: readonly ReleaseSummary[]): ReleaseSummar
   return releases.filter((r) => r.state !== 'retired').sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))
 }
 
-const EMPTY_CELL: Omit<FleetCell, 'state'> = { percent: 0, rate: 0, fromPublisher: 0, fromOthers: 0, completedAt: null }
+const EMPTY_CELL: Omit<FleetCell, 'state'> = { percent: 0, rate: 0, fromPublisher: 0, fromOthers: 0, startedAt: null, completedAt: null }
 const POLLED_CELL: FleetCell = { ...EMPTY_CELL, state: 'polled' }
 const NOT_SEEN_CELL: FleetCell = { ...EMPTY_CELL, state: 'not-seen' }
 

@@ -197,6 +197,12 @@ export interface FleetCell {
   /** Bytes it took from the publisher (wires and web seed) and from other servers. */
   fromPublisher: number
   fromOthers: number
+  /**
+   * When it began to fetch this release (its first announce with bytes left, or its first piece):
+   * with `completedAt`, how long its download took. Null before that, and for releases it
+   * finished before the publisher last restarted.
+   */
+  startedAt: number | null
   completedAt: number | null
 }
 

@@ -351,6 +351,7 @@ export class FleetModel {
         rate: p?.rate ?? 0,
         fromPublisher: p?.fromPublisher ?? 0,
         fromOthers: p?.fromOthers ?? 0,
+        startedAt: p?.startedAt ?? null,
         completedAt: p?.completedAt ?? null,
       }
     }

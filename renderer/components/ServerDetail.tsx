@@ -1,6 +1,6 @@
 import { useEffect, useId, useMemo, useState, type FormEvent } from 'react'
-import type { FleetRow, ReleaseSummary, TimelineEntry } from '../../shared/contract.js'
-import { formatBytes, formatRate } from '../../shared/format.js'
+import type { FleetCell, FleetRow, ReleaseSummary, TimelineEntry } from '../../shared/contract.js'
+import { formatBytes, formatElapsed, formatRate } from '../../shared/format.js'
 import { useDashboard, useFleet } from '../app-context.js'
 import { cellOf, fleetColumns, firewallHintText, formatAgo, formatTime, wholePercent } from '../fleet.js'
 import { FleetCellView } from './FleetMatrix.js'
@@ -120,6 +120,7 @@ export function ServerDetail({ ip, onClose }: { ip: string; onClose: () => void 
                 From other servers
               </th>
               <th scope="col">Completed</th>
+              <th scope="col">Took</th>
             </tr>
           </thead>
           <tbody>
@@ -138,6 +139,7 @@ export function ServerDetail({ ip, onClose }: { ip: string; onClose: () => void 
                   <td className="numeric">{formatBytes(cell.fromPublisher)}</td>
                   <td className="numeric">{formatBytes(cell.fromOthers)}</td>
                   <td title={cell.completedAt === null ? undefined : formatTime(cell.completedAt)}>{cell.completedAt === null ? '–' : formatAgo(cell.completedAt, clock)}</td>
+                  <td title={cell.startedAt === null ? undefined : `Started ${formatTime(cell.startedAt)}`}>{tookText(cell, clock)}</td>
                 </tr>
               )
             })}
@@ -255,4 +257,11 @@ function ProgressCurve({ entries, infoHash, percentNow, now }: { entries: Timeli
       <polyline points={path.join(' ')} />
     </svg>
   )
+}
+
+/** How long its download took, from its start to its completion; while it runs, how long so far. */
+function tookText(cell: FleetCell, clock: number): string {
+  if (cell.startedAt === null) return '–'
+  if (cell.completedAt !== null) return formatElapsed(cell.completedAt - cell.startedAt)
+  return cell.state === 'downloading' ? `${formatElapsed(clock - cell.startedAt)} so far` : '–'
 }

@@ -20,10 +20,10 @@ const retired = makeRelease(3, { name: 'app-1.0.0', state: 'retired', createdAt:
 const MINUTE = 60_000
 
 function fleet(): FleetRow[] {
-  const done = makeCell({ state: 'complete', percent: 1, completedAt: Date.now() - MINUTE })
+  const done = makeCell({ state: 'complete', percent: 1, startedAt: Date.now() - MINUTE - 93_000, completedAt: Date.now() - MINUTE })
   return [
     makeFleetRow(0, { [r1.infoHash]: done, [r2.infoHash]: done }, { name: 'web-01.lan', hostname: 'web-01.lan', expected: true }),
-    makeFleetRow(1, { [r1.infoHash]: makeCell({ state: 'downloading', percent: 0.426, rate: 2 * 1024 * 1024 }), [r2.infoHash]: done }, { name: 'web-02.lan', expected: true, lastSeen: Date.now() - 5 * MINUTE }),
+    makeFleetRow(1, { [r1.infoHash]: makeCell({ state: 'downloading', percent: 0.426, rate: 2 * 1024 * 1024, startedAt: Date.now() - 30_000 }), [r2.infoHash]: done }, { name: 'web-02.lan', expected: true, lastSeen: Date.now() - 5 * MINUTE }),
     makeFleetRow(2, { [r1.infoHash]: makeCell({ state: 'stalled', percent: 0.3 }) }, { name: 'db-01', clients: ['Transmission 3.00', 'aria2 1.36.0'] }),
     makeFleetRow(3, { [r1.infoHash]: makeCell({ state: 'gone' }) }, { name: 'db-02' }),
     makeFleetRow(4, { [r1.infoHash]: makeCell({ state: 'picked-up' }) }, { name: 'cache-1' }),
@@ -215,6 +215,21 @@ describe('server page', () => {
       { at: t0 + 400_000, kind: 'stalled', infoHash: r1.infoHash, percent: 0.4 },
     ]
   }
+
+  test("a server's page says how long each release took it, and how long a running download has run", async () => {
+    const api = fleetApi()
+    const rows = fleet()
+    api.handle('fleet.server', ({ ip }) => ({ row: rows.find((r) => r.ip === ip) as FleetRow, timeline: [] }))
+    view = await mount(<App initialView="servers" />, fakeBackend(api))
+    const c = view.container
+    await click(row(c, '10.1.0.2').querySelector('.server-name') as Element)
+    const took = Array.from(c.querySelectorAll('.server-cells tbody tr')).map((tr) => [text(tr.querySelector('th') as Element), text(tr.querySelector('td:last-child') as Element)])
+    assert.deepEqual(took, [
+      ['app-2.4.1', '30 s so far'],
+      ['app-2.4.0', '1 min 33 s'],
+    ])
+    assert.match((c.querySelector('.server-cells tbody tr:last-child td:last-child') as HTMLElement).title, /^Started /)
+  })
 
   test('clicking a row opens its page: facts, firewall hint, cells, percent over time and the timeline; rename sends the name', async () => {
     const api = fleetApi()

@@ -154,7 +154,7 @@ export function makePeer(i: number, infoHash: string, patch: Partial<PeerInfo> =
 }
 
 export function makeCell(patch: Partial<FleetCell> = {}): FleetCell {
-  return { state: 'not-seen', percent: 0, rate: 0, fromPublisher: 0, fromOthers: 0, completedAt: null, ...patch }
+  return { state: 'not-seen', percent: 0, rate: 0, fromPublisher: 0, fromOthers: 0, startedAt: null, completedAt: null, ...patch }
 }
 
 /** Server number i of a fleet: 10.1.x.y, named srv-i, seen a minute ago, with the cells given (by info-hash). */

@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { describeLinkUse, judgedMs, kumarRossBound, linkUse, renderProgressSvg, renderRoundsTable, renderTable, type FleetOutcome, type LinkSample } from '../../bench/fleet-report.js'
+import { describeLinkUse, describeStarts, judgedMs, kumarRossBound, linkUse, renderProgressSvg, renderRoundsTable, renderTable, type FleetOutcome, type LinkSample } from '../../bench/fleet-report.js'
 
 const MIB = 2 ** 20
 
@@ -159,5 +159,23 @@ describe('linkUse', () => {
   test('no traffic, or no counters for a host: nothing to say, not zero', () => {
     const idle = linkUse([at(0), at(0.5)], 'pub', ['s1', 'missing'], RATES)
     assert.deepEqual(idle, { publisherUp: null, publisherSpan: null, serversDown: null, serversDownMin: null, serversUp: null })
+  })
+})
+
+describe('describeStarts', () => {
+  test("when the servers began, and each one's time from its own start against the bound", () => {
+    const line = describeStarts(
+      [
+        { startedS: 0.62, doneS: 19.2 },
+        { startedS: 0.98, doneS: 19.5 },
+      ],
+      17_300,
+    )
+    assert.equal(line, 'servers began +0.62–0.98 s after the publish; from its start each took 18.5–18.6 s (1.07 × bound)')
+  })
+
+  test('a server never seen starting is counted out, not taken for zero; none seen is said so', () => {
+    assert.equal(describeStarts([{ startedS: 0.7, doneS: null }, { startedS: null, doneS: null }], 17_300), '1 of 2 servers began +0.70 s after the publish')
+    assert.equal(describeStarts([{ startedS: null, doneS: 20 }], 17_300), "no server's start seen")
   })
 })

@@ -47,7 +47,9 @@ test('a server goes polled → picked up → downloading → complete, named by 
   model.torrentFetched('10.0.0.11', A, 'qBittorrent/4.5.2')
   assert.equal(cell(model, '10.0.0.11', A)?.state, 'picked-up')
   assert.equal(cell(model, '10.0.0.11', B)?.state, 'polled')
+  assert.equal(cell(model, '10.0.0.11', A)?.startedAt, null, 'fetching the .torrent is not downloading yet')
   model.announced(announce('10.0.0.11', A, 60 * MiB, 'started'))
+  assert.equal(cell(model, '10.0.0.11', A)?.startedAt, T0 + 1000, 'its first announce with bytes left starts its download')
   assert.deepEqual({ state: cell(model, '10.0.0.11', A)?.state, percent: cell(model, '10.0.0.11', A)?.percent }, { state: 'downloading', percent: 0.4 })
   assert.equal(model.rows()[0]?.firewallHint, false)
   clock.advance(30_000)
@@ -55,6 +57,7 @@ test('a server goes polled → picked up → downloading → complete, named by 
   const done = cell(model, '10.0.0.11', A)
   assert.equal(done?.state, 'complete')
   assert.equal(done?.completedAt, T0 + 31_000)
+  assert.equal(done?.startedAt, T0 + 1000, 'completion keeps the start: the download took 30 s')
   assert.deepEqual(model.rows()[0]?.clients, ['qBittorrent 4.5.2'])
   assert.deepEqual(
     model.timeline('10.0.0.11').map((e) => e.kind),
