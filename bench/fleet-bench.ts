@@ -23,7 +23,7 @@
  * temporary folder), SWARMDROP_FLEET_HTTP=0 (no HTTP reference), SWARMDROP_FLEET_PEERS=1 (each
  * rTorrent's, Transmission's and qBittorrent's own view of its peers in the progress lines),
  * SWARMDROP_FLEET_CLIENT_LOGS=DIR (aria2's info logs), SWARMDROP_FLEET_RT_SETUP=0 (rTorrent
- * without Swarmdrop's setup line), SWARMDROP_FLEET_RT_RC (more rtorrent.rc lines), SWARMDROP_FLEET_QBT_SETUP=0 (qBittorrent with its
+ * without Swarmdrop's setup lines), SWARMDROP_FLEET_RT_RC (more rtorrent.rc lines), SWARMDROP_FLEET_QBT_SETUP=0 (qBittorrent with its
  * own 4 upload slots per torrent), SWARMDROP_FLEET_QBT_CONF (more [BitTorrent] lines),
  * SWARMDROP_FLEET_QBT_PROTOCOL=Both, SWARMDROP_FLEET_REPORT_MS (progress line interval, default
  * 10000), SWARMDROP_FLEET_ROUNDS=K (each fleet K times, rounds interleaved, with medians and

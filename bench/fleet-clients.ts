@@ -7,7 +7,7 @@
  */
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { QBITTORRENT_EVERY_UPLOAD_SLOT, RTORRENT_USE_EVERY_PEER } from '../shared/subscribe-setups.js'
+import { QBITTORRENT_EVERY_UPLOAD_SLOT, RTORRENT_SETUP_LINES } from '../shared/subscribe-setups.js'
 import { startAria2, type Aria2Run } from '../test/support/aria2.js'
 import type { Supervised } from '../test/support/child-process.js'
 import { qbittorrentConf } from '../test/support/qbittorrent.js'
@@ -185,7 +185,7 @@ export async function startClient(kind: ClientKind, net: FleetLan, host: string,
       // (SWARMDROP_FLEET_RT_SETUP=0 leaves it out); SWARMDROP_FLEET_RT_RC: more rtorrent.rc lines,
       // ';'-separated, to try a setting.
       const extraRc = [
-        ...(process.env.SWARMDROP_FLEET_RT_SETUP === '0' ? [] : [RTORRENT_USE_EVERY_PEER]),
+        ...(process.env.SWARMDROP_FLEET_RT_SETUP === '0' ? [] : RTORRENT_SETUP_LINES),
         ...envLines('SWARMDROP_FLEET_RT_RC'),
       ]
       const rt: Rtorrent = await startRtorrent({ dir: path.join(dir, 'rt'), downloadDir, peerPort: PEER_PORT, netns: net.nsOf(host), extraRc })

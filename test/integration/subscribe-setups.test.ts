@@ -122,6 +122,10 @@ test('the rTorrent setup, run as printed, loads a new release from its watch fol
   const hash = release.infoHash.toUpperCase()
   await waitFor(async () => (await rt!.downloads()).some((d) => d.hash === release.infoHash), 30_000, 'rTorrent to load the release from its watch folder')
   await waitFor(async () => Number(await rt!.call('d.downloads_min', hash)) === 50, 15_000, "the setup's schedule to reach the download")
+  await waitFor(async () => Number(await rt!.call('d.uploads_min', hash)) === 50, 15_000, "the setup's upload schedule to reach the download")
   await waitFor(async () => (await rt!.downloads()).some((d) => d.hash === release.infoHash && d.complete), 60_000, 'rTorrent to complete the release')
   assert.deepEqual(await readFile(path.join(saveDir, 'agent-7.3.0.tar')), await readFile(file))
+  // Seeding now: the upload minimum still holds, so it keeps serving the servers still fetching.
+  await rt.call('d.uploads_min.set', hash, 0)
+  await waitFor(async () => Number(await rt!.call('d.uploads_min', hash)) === 50, 15_000, 'the upload schedule to reach the finished download')
 })
