@@ -158,8 +158,14 @@ test('a restart publishes nothing twice, and catches up with entries changed, re
   let w = await startWatching(t, dataDir, watchDir)
   await until(w, () => w.done.length === 2, 30_000, 'both entries to be published')
   const first = Object.fromEntries(w.done.map((d) => [d.release.name, d.release.infoHash]))
-  const stored = JSON.parse(await readFile(path.join(dataDir, 'watch.json'), 'utf8')) as { entries: { name: string; infoHash: string }[] }
-  assert.deepEqual(Object.fromEntries(stored.entries.map((e) => [e.name, e.infoHash])), first)
+  // The watcher records a release once its publish has returned, a moment after "publish.done"
+  // reaches listeners (a slow machine once read the file in between).
+  const storedEntries = async (): Promise<Record<string, string>> => {
+    const stored = JSON.parse(await readFile(path.join(dataDir, 'watch.json'), 'utf8').catch(() => '{"entries":[]}')) as { entries: { name: string; infoHash: string }[] }
+    return Object.fromEntries(stored.entries.map((e) => [e.name, e.infoHash]))
+  }
+  await until(w, async () => Object.keys(await storedEntries()).length === 2, 10_000, 'watch.json to record both releases')
+  assert.deepEqual(await storedEntries(), first)
   await w.engine.close()
 
   // Nothing changed: several settle times after the restart, nothing was published.
