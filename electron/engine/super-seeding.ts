@@ -105,7 +105,9 @@ const BATCH_MARGIN_MS = 1500
  * whose only holder left, the web seed's share, blocks a client's end game asks of us and of a peer.
  * That rest came to 0.08-0.10 copies in mixed fleets (rTorrent's pieces sent again when it leaves):
  * at 1.12 mixed N = 4 sent 1.20 and 1.22 copies in two runs of four, at 1.08 at most 1.15 in six
- * (N = 4 and 8), with no time lost that the runs' noise shows.
+ * (N = 4 and 8), with no time lost that the runs' noise shows. The budget alone does not bound
+ * that re-send (one later run at 1.08 sent 1.22): rTorrent's setup line that keeps it unchoking
+ * after it finishes does (`RTORRENT_UNCHOKE_EVERY_PEER`).
  */
 const DEFAULT_HELP_COPIES = 1.08
 /**
