@@ -8,9 +8,9 @@
  * take the files as the scan finds them and read and hash pieces in chunks, several chunks at once.
  *
  * hashStreamStart(pieceLength, threads, avx2, done) -> handle: starts `threads` hashing threads
- *   (one of them on the libuv pool, which then waits for the others and calls done(digests|null)
- *   on the JavaScript thread; null means a file could not be read or changed, or the stream was
- *   stopped: JavaScript hashes again to report why).
+ *   (a job on the libuv pool then waits for them and calls done(digests|null) on the JavaScript
+ *   thread; null means a file could not be read or changed, or the stream was stopped: JavaScript
+ *   hashes again to report why).
  * hashStreamAdd(handle, paths, lengths, mtimes): the next files in torrent order (NUL-joined
  *   paths, Float64Arrays); empty files are skipped, as they hold no bytes of any piece. False when
  *   the stream cannot take more (it then fails).
@@ -22,6 +22,9 @@
  *   by NUL, Float64Array of length, mtimeMs, ino per file]). It gives up, done(null), on anything
  *   the JavaScript walk treats specially (a symlink, a device, an unreadable entry, a loop): that
  *   walk then runs and reports it. A walk costs stat calls and no JavaScript objects per entry.
+ *   A third element, when every name is valid UTF-8, is the info dictionary's "files" list already
+ *   bencoded (what encodeFileList in torrent-file.ts makes of the same files): building it from
+ *   10,000 JavaScript objects took as long in a fresh process as hashing the files.
  *
  * Each file read is checked afterwards against the size and mtime the scan saw, as the JavaScript
  * hasher does.
@@ -31,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,8 +49,10 @@
 #define BLOCK_FILES 4096
 #define MAX_BLOCKS 16384
 #define MAX_THREADS 64
-/* About this many bytes per claim: large sequential reads, and enough claims to share out. */
-#define CHUNK_BYTES (4u << 20)
+/* About this many bytes per claim: large sequential reads, and enough claims to share out. 4 MiB
+   left the one thread that hashes during the scan far behind it on 10,000 small files (one claim
+   is a thousand files), and each thread's first touch of its buffer costs page faults. */
+#define CHUNK_BYTES (1u << 20)
 
 typedef struct {
   char *path;
@@ -57,6 +63,9 @@ typedef struct {
 typedef struct {
   pthread_mutex_t mu;
   pthread_cond_t cond;
+  /* The thread that waits for the whole list sleeps here, so the scan's frequent wake-ups (every
+     128 files) do not wake it for nothing: a futex round trip is costly in a VM. */
+  pthread_cond_t closing;
   sfile *blocks[MAX_BLOCKS];
   uint64_t nfiles, known;
   int ended, stopped, failed, avx2;
@@ -71,6 +80,12 @@ typedef struct {
 } stream;
 
 static sfile *file_at(stream *s, uint64_t i) { return &s->blocks[i / BLOCK_FILES][i % BLOCK_FILES]; }
+
+/* Under the lock, once the list ended or the job stopped or failed: every thread must look. */
+static void wake_all(stream *s) {
+  pthread_cond_broadcast(&s->cond);
+  pthread_cond_broadcast(&s->closing);
+}
 
 static int check_file(int fd, const sfile *f) {
   struct stat st;
@@ -117,7 +132,10 @@ static void hash_loop(stream *s, int eager) {
   uint8_t *buf = malloc(s->step * pl);
   uint8_t *dg = malloc(s->step * 20);
   pthread_mutex_lock(&s->mu);
-  if (!buf || !dg) s->failed = 1;
+  if (!buf || !dg) {
+    s->failed = 1;
+    wake_all(s);
+  }
   for (;;) {
     if (s->stopped || s->failed) break;
     uint64_t pieces = s->ended ? (s->known + pl - 1) / pl : s->known / pl;
@@ -125,7 +143,7 @@ static void hash_loop(stream *s, int eager) {
     /* While the list grows, wait for a whole group of lanes: a short group wastes the kernel. */
     if (avail == 0 || (!s->ended && (avail < s->lanes || !eager))) {
       if (s->ended) break;
-      pthread_cond_wait(&s->cond, &s->mu);
+      pthread_cond_wait(eager ? &s->cond : &s->closing, &s->mu);
       continue;
     }
     uint64_t first = s->next, count = avail < s->step ? avail : s->step;
@@ -155,7 +173,7 @@ static void hash_loop(stream *s, int eager) {
     }
     if (!ok) {
       s->failed = 1;
-      pthread_cond_broadcast(&s->cond);
+      wake_all(s);
       break;
     }
     memcpy(s->digests + first * 20, dg, count * 20);
@@ -171,17 +189,23 @@ static void *eager_thread(void *arg) {
   return NULL;
 }
 
-/* On the libuv pool: one more hashing thread (once the list is complete), then wait for the rest. */
+static void *closing_thread(void *arg) {
+  hash_loop(arg, 0);
+  return NULL;
+}
+
+/* On the libuv pool: waits for the hashing threads, or hashes itself if none could start. */
 static void execute(napi_env env, void *data) {
   (void)env;
   stream *s = data;
-  hash_loop(s, s->nthreads == 0);
+  if (s->nthreads == 0) hash_loop(s, 1);
   for (int i = 0; i < s->nthreads; i++) pthread_join(s->threads[i], NULL);
 }
 
 static void free_stream(stream *s) {
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cond);
+  pthread_cond_destroy(&s->closing);
   free(s);
 }
 
@@ -249,6 +273,7 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   if (!s) return throw_type(env, "hashStreamStart: out of memory");
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cond, NULL);
+  pthread_cond_init(&s->closing, NULL);
   s->piece_len = (uint64_t)piece_len;
   s->avx2 = avx2;
   s->lanes = avx2 ? 8 : 3;
@@ -260,9 +285,11 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   napi_create_reference(env, argv[3], 1, &s->done_cb);
   napi_create_string_utf8(env, "swarmdrop.hashStream", NAPI_AUTO_LENGTH, &name);
   napi_create_async_work(env, NULL, name, execute, complete, s, &s->work);
-  /* One thread fewer than asked: the pool thread that waits for them hashes too. */
-  for (int64_t i = 0; i + 1 < threads; i++) {
-    if (pthread_create(&s->threads[s->nthreads], NULL, eager_thread, s) == 0) s->nthreads++;
+  /* The last one waits for the whole list: it starts the moment the list is complete, and hot,
+     where a pool job queued then (through the JavaScript thread) started 9 ms later and spent its
+     first chunk faulting in its buffer. */
+  for (int64_t i = 0; i < threads; i++) {
+    if (pthread_create(&s->threads[s->nthreads], NULL, i + 1 < threads || threads == 1 ? eager_thread : closing_thread, s) == 0) s->nthreads++;
   }
   return handle;
 }
@@ -324,7 +351,8 @@ static napi_value js_add(napi_env env, napi_callback_info info) {
     p += len + 1;
   }
   if (!ok) s->failed = 1;
-  pthread_cond_broadcast(&s->cond);
+  if (ok) pthread_cond_broadcast(&s->cond);
+  else wake_all(s);
   pthread_mutex_unlock(&s->mu);
   free(paths);
   napi_get_boolean(env, ok, &result);
@@ -348,6 +376,9 @@ typedef struct {
   size_t rels_len, rels_cap;
   double *meta; /* length, mtimeMs, ino per file */
   size_t files, meta_cap;
+  char *list; /* the bencoded "files" list so far, without its closing "e" */
+  size_t list_len, list_cap;
+  int list_void; /* a name is not valid UTF-8: JavaScript encodes the list from its own strings */
   size_t unannounced; /* files added to the stream since the threads were last woken */
   int bail;
   double anc_dev[512], anc_ino[512];
@@ -366,7 +397,68 @@ static void wake(walker *w) {
   w->unannounced = 0;
 }
 
+/* Well-formed UTF-8 (Unicode's table 3-7): exactly what V8 decodes without a replacement
+   character, so these bytes and JavaScript's own encoding of the decoded name agree. */
+static int valid_utf8(const unsigned char *p, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    unsigned c = p[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    size_t extra = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+    if (extra == 0 || extra >= n - i) return 0;
+    unsigned lo = 0x80, hi = 0xbf, d = p[i + 1];
+    if (c == 0xe0) lo = 0xa0;
+    else if (c == 0xed) hi = 0x9f;
+    else if (c == 0xf0) lo = 0x90;
+    else if (c == 0xf4) hi = 0x8f;
+    if (d < lo || d > hi) return 0;
+    for (size_t k = 2; k <= extra; k++)
+      if ((p[i + k] & 0xc0) != 0x80) return 0;
+    i += extra + 1;
+  }
+  return 1;
+}
+
+static int list_append(walker *w, const char *bytes, size_t n) {
+  if (w->list_len + n > w->list_cap) {
+    size_t cap = w->list_cap ? w->list_cap : 1 << 16;
+    while (w->list_len + n > cap) cap *= 2;
+    char *grown = realloc(w->list, cap);
+    if (!grown) return 0;
+    w->list = grown;
+    w->list_cap = cap;
+  }
+  memcpy(w->list + w->list_len, bytes, n);
+  w->list_len += n;
+  return 1;
+}
+
+/* One file's entry of the "files" list: d6:lengthi<n>e4:pathl<component>...ee, keys in BEP 3's
+   order, as encodeFileList writes it. */
+static int list_file(walker *w, const char *rel, size_t rel_len, double size) {
+  if (w->list_void) return 1;
+  if (!valid_utf8((const unsigned char *)rel, rel_len)) {
+    w->list_void = 1;
+    return 1;
+  }
+  char num[64];
+  int n = snprintf(num, sizeof num, "d6:lengthi%llue4:pathl", (unsigned long long)size);
+  if (!list_append(w, num, (size_t)n)) return 0;
+  for (size_t from = 0; from <= rel_len;) {
+    const char *slash = memchr(rel + from, '/', rel_len - from);
+    size_t to = slash ? (size_t)(slash - rel) : rel_len;
+    n = snprintf(num, sizeof num, "%zu:", to - from);
+    if (!list_append(w, num, (size_t)n) || !list_append(w, rel + from, to - from)) return 0;
+    from = to + 1;
+  }
+  return list_append(w, "ee", 2);
+}
+
 static int record_file(walker *w, const char *rel, size_t rel_len, const wentry *e) {
+  if (!list_file(w, rel, rel_len, e->size)) return 0;
   if (w->rels_len + rel_len + 1 > w->rels_cap) {
     size_t cap = w->rels_cap ? w->rels_cap : 1 << 16;
     while (w->rels_len + rel_len + 1 > cap) cap *= 2;
@@ -499,7 +591,7 @@ static void walk_execute(napi_env env, void *data) {
     /* Complete: the pieces can all be claimed now. Given up: this stream's work is void. */
     if (w->bail) w->s->stopped = 1;
     else w->s->ended = 1;
-    pthread_cond_broadcast(&w->s->cond);
+    wake_all(w->s);
     pthread_mutex_unlock(&w->s->mu);
   }
 }
@@ -516,9 +608,18 @@ static void walk_complete(napi_env env, napi_status status, void *data) {
     napi_create_arraybuffer(env, w->files * 3 * sizeof(double), &bytes, &ab);
     if (w->files) memcpy(bytes, w->meta, w->files * 3 * sizeof(double));
     napi_create_typedarray(env, napi_float64_array, w->files * 3, ab, 0, &meta);
-    napi_create_array_with_length(env, 2, &result);
+    napi_create_array_with_length(env, w->list_void ? 2 : 3, &result);
     napi_set_element(env, result, 0, rels);
     napi_set_element(env, result, 1, meta);
+    if (!w->list_void) {
+      napi_value list;
+      void *copy;
+      napi_create_buffer(env, w->list_len + 2, &copy, &list);
+      ((char *)copy)[0] = 'l';
+      if (w->list_len) memcpy((char *)copy + 1, w->list, w->list_len);
+      ((char *)copy)[w->list_len + 1] = 'e';
+      napi_set_element(env, result, 2, list);
+    }
   } else {
     napi_get_null(env, &result);
   }
@@ -529,12 +630,13 @@ static void walk_complete(napi_env env, napi_status status, void *data) {
   napi_delete_async_work(env, w->work);
   free(w->rels);
   free(w->meta);
+  free(w->list);
   free(w->root);
   free(w);
   napi_call_function(env, global, cb, 1, &result, NULL);
 }
 
-/* walkFolder(root, handle | null, done([relativePaths, meta] | null)) */
+/* walkFolder(root, handle | null, done([relativePaths, meta, filesList?] | null)) */
 static napi_value js_walk(napi_env env, napi_callback_info info) {
   size_t argc = 3, root_len;
   napi_value argv[3];
@@ -573,7 +675,7 @@ static napi_value set_flag(napi_env env, napi_callback_info info, int ended) {
   pthread_mutex_lock(&s->mu);
   if (ended) s->ended = 1;
   else s->stopped = 1;
-  pthread_cond_broadcast(&s->cond);
+  wake_all(s);
   pthread_mutex_unlock(&s->mu);
   queue_finish(env, s);
   return NULL;

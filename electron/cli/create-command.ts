@@ -75,14 +75,14 @@ export async function runCreate(argv: string[]): Promise<number> {
       pieceLength: created.pieceLength,
       pieceCount: created.pieceCount,
       totalSize: created.totalSize,
-      fileCount: created.source.files.length,
+      fileCount: created.fileCount,
       elapsedMs: Math.round(created.elapsedMs),
     }
     process.stdout.write(`${JSON.stringify(result)}\n`)
   } else {
     process.stdout.write(`${created.infoHash}\n`)
     process.stderr.write(
-      `${output}: ${created.source.files.length} file(s), ${formatBytes(created.totalSize)}, ${created.pieceCount} pieces of ${formatBytes(created.pieceLength)}, ${created.private ? 'private' : 'public'}\n`,
+      `${output}: ${created.fileCount} file(s), ${formatBytes(created.totalSize)}, ${created.pieceCount} pieces of ${formatBytes(created.pieceLength)}, ${created.private ? 'private' : 'public'}\n`,
     )
   }
   return 0

@@ -53,6 +53,8 @@ export interface CreatedTorrent {
   totalSize: number
   pieceLength: number
   pieceCount: number
+  /** The release's files (source.files.length, which a folder makes on first use). */
+  fileCount: number
   private: boolean
   elapsedMs: number
 }
@@ -79,6 +81,9 @@ interface Scanned {
   pieceLength: number
   /** Still hashing when the scan is done: the info dictionary's file list is encoded meanwhile. */
   pieces: Promise<Buffer>
+  /** The "files" list as the native walk bencoded it, when it did. */
+  encodedFiles?: Buffer | null
+  fileCount?: number
 }
 
 /** Worker threads are only needed off the native path: their module loads only then. */
@@ -102,6 +107,8 @@ async function scanAndHashStreamed(inputs: string[], name: string, options: Crea
   const given = options.pieceLength
   let stream: HashStream | null = null
   let source: Source
+  let encodedFiles: Buffer | null = null
+  let fileCount: number | undefined
   try {
     if (inputs.length === 1) {
       const input = inputs[0] as string
@@ -109,16 +116,19 @@ async function scanAndHashStreamed(inputs: string[], name: string, options: Crea
       stream = given === undefined ? null : HashStream.open(given, threads)
       // On a native thread first; where that gives up (and stops the stream), the JavaScript walk,
       // which reports what made it give up.
-      let found = await scanFolderNatively(input, stream?.handle ?? null)
-      if (!found) {
+      const native = await scanFolderNatively(input, stream?.handle ?? null)
+      if (native) {
+        source = native.source
+        encodedFiles = native.encodedFiles
+        fileCount = native.fileCount
+      } else {
         if (stream) {
           await stream.stop()
           stream = HashStream.open(given as number, threads)
         }
         const s = stream
-        found = await scanSource(input, s ? (files) => s.add(files) : undefined)
+        source = await scanSource(input, s ? (files) => s.add(files) : undefined)
       }
-      source = found
     } else {
       source = await scanSources(inputs, name)
     }
@@ -136,7 +146,7 @@ async function scanAndHashStreamed(inputs: string[], name: string, options: Crea
   const pieces = async (): Promise<Buffer> =>
     // A file could not be read or changed: hash again the ordinary way, which names it and why.
     (await finishStream(streamed, source.totalSize, options)) ?? (await hashWithPool(source, pieceLength, options))
-  return { source, pieceLength, pieces: pieces() }
+  return { source, pieceLength, pieces: pieces(), encodedFiles, fileCount }
 }
 
 /** Ends the stream, reporting progress and honouring the signal until it is done. */
@@ -217,7 +227,7 @@ export async function createTorrent(input: string | string[], options: CreateOpt
   const { source, pieceLength } = scanned
   // Handled from now on: should encoding throw first, a hashing error must not go unobserved.
   scanned.pieces.catch(() => {})
-  const fileList = source.isDirectory ? encodeFileList(source.files) : null
+  const fileList = source.isDirectory ? (scanned.encodedFiles ?? encodeFileList(source.files)) : null
   const pieces = await scanned.pieces
   const isPrivate = options.private ?? true
   const releaseName = name ?? source.name
@@ -248,6 +258,7 @@ export async function createTorrent(input: string | string[], options: CreateOpt
     totalSize: source.totalSize,
     pieceLength,
     pieceCount: pieces.length / 20,
+    fileCount: scanned.fileCount ?? source.files.length,
     private: isPrivate,
     elapsedMs: performance.now() - started,
   }

@@ -35,9 +35,10 @@ export interface NativeAddon {
   hashStreamProgress?(handle: NativeStreamHandle): number
   /**
    * A whole folder in torrent order, on a pool thread, feeding `stream` (then ended): relative
-   * paths joined by NUL, and length, mtimeMs, ino per file. Null: it gave up (see hash_stream.c).
+   * paths joined by NUL, length, mtimeMs, ino per file, and the bencoded "files" list when every
+   * name is valid UTF-8 (absent from older builds). Null: it gave up (see hash_stream.c).
    */
-  walkFolder?(root: string, stream: NativeStreamHandle | null, done: (walked: [string, Float64Array] | null) => void): void
+  walkFolder?(root: string, stream: NativeStreamHandle | null, done: (walked: [string, Float64Array, Buffer?] | null) => void): void
 }
 
 /** An opaque native object; only the addon looks inside. */

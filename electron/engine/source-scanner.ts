@@ -91,39 +91,72 @@ export async function scanSource(input: string, onFiles?: FoundFiles): Promise<S
   return folderSource(root, files, totalSize)
 }
 
+/** A folder as the native walk found it. */
+export interface NativeScan {
+  source: Source
+  /** source.files.length, without making the file objects. */
+  fileCount: number
+  /** The info dictionary's "files" list, bencoded by the walk; null when JavaScript must encode it (a name that is not UTF-8, an older addon). */
+  encodedFiles: Buffer | null
+}
+
 /**
  * A folder walked on a native thread (native/hash_stream.c), in the same order, with the same
  * stats, while JavaScript builds nothing per entry; `feed` receives the files as they are found.
  * Null without the addon, or when the walk gave up on something this module handles itself (a
  * symlink, a device, an unreadable entry): then scanSource walks the folder and reports it.
+ *
+ * The source's file objects are made on first use: `create` on 10,000 files never needs them, and
+ * in a fresh process making them took as long as hashing the files (their garbage collection
+ * competes with the hashing threads for the cores).
  */
-export async function scanFolderNatively(input: string, feed: NativeStreamHandle | null): Promise<Source | null> {
+export async function scanFolderNatively(input: string, feed: NativeStreamHandle | null): Promise<NativeScan | null> {
   const walkFolder = nativeAddon?.walkFolder
   if (!walkFolder) return null
   const root = path.resolve(input)
-  const walked = await new Promise<[string, Float64Array] | null>((resolve) => walkFolder(root, feed, resolve))
+  const walked = await new Promise<[string, Float64Array, Buffer?] | null>((resolve) => walkFolder(root, feed, resolve))
   if (!walked) return null
-  const [joined, meta] = walked
+  const [joined, meta, encoded] = walked
   const count = meta.length / 3
-  const rels = count === 0 ? [] : joined.split('\0')
-  const prefix = root.endsWith(path.sep) ? root : root + path.sep
-  const files: SourceFile[] = new Array<SourceFile>(count)
   let totalSize = 0
-  for (let i = 0; i < count; i++) {
-    const rel = rels[i] as string
-    const length = meta[i * 3] as number
-    totalSize += length
-    files[i] = { path: rel.split('/'), absPath: prefix + rel, length, mtimeMs: meta[i * 3 + 1] as number, ino: meta[i * 3 + 2] as number }
+  for (let i = 0; i < count; i++) totalSize += meta[i * 3] as number
+  const prefix = root.endsWith(path.sep) ? root : root + path.sep
+  const makeFiles = (): SourceFile[] => {
+    const rels = count === 0 ? [] : joined.split('\0')
+    const files: SourceFile[] = new Array<SourceFile>(count)
+    for (let i = 0; i < count; i++) {
+      const rel = rels[i] as string
+      files[i] = { path: rel.split('/'), absPath: prefix + rel, length: meta[i * 3] as number, mtimeMs: meta[i * 3 + 1] as number, ino: meta[i * 3 + 2] as number }
+    }
+    return files
   }
-  return folderSource(root, files, totalSize)
+  checkFolderSize(root, count, totalSize)
+  let files: SourceFile[] | null = null
+  const source: Source = {
+    root,
+    name: path.basename(root),
+    isDirectory: true,
+    get files(): SourceFile[] {
+      return (files ??= makeFiles())
+    },
+    set files(replaced: SourceFile[]) {
+      files = replaced
+    },
+    totalSize,
+  }
+  return { source, fileCount: count, encodedFiles: encoded ?? null }
 }
 
 function folderSource(root: string, files: SourceFile[], totalSize: number): Source {
-  if (files.length === 0) throw new SwarmdropError('EMPTY_INPUT', `The folder ${root} contains no files: there is nothing to publish.`)
-  if (totalSize === 0) {
-    throw new SwarmdropError('EMPTY_INPUT', `Every file in ${root} is empty (${files.length} files, 0 bytes): there is nothing to publish.`)
-  }
+  checkFolderSize(root, files.length, totalSize)
   return { root, name: path.basename(root), isDirectory: true, files, totalSize }
+}
+
+function checkFolderSize(root: string, count: number, totalSize: number): void {
+  if (count === 0) throw new SwarmdropError('EMPTY_INPUT', `The folder ${root} contains no files: there is nothing to publish.`)
+  if (totalSize === 0) {
+    throw new SwarmdropError('EMPTY_INPUT', `Every file in ${root} is empty (${count} files, 0 bytes): there is nothing to publish.`)
+  }
 }
 
 /**

@@ -15,6 +15,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { HashStream, type StreamedFile } from '../../electron/engine/hash-stream.js'
 import { sha1Lanes } from '../../electron/engine/sha1-lanes.js'
 import { scanFolderNatively, scanSource } from '../../electron/engine/source-scanner.js'
+import { encodeFileList } from '../../electron/engine/torrent-file.js'
 import { makeTree, pseudoRandom } from '../support/fixtures.js'
 import { tempDir } from '../support/temp.js'
 
@@ -130,11 +131,32 @@ test('the native folder walk lists what the JavaScript walk lists, and feeds the
   const stream = HashStream.open(16 * KIB, 2) as HashStream
   const byNative = await scanFolderNatively(root, stream.handle)
   assert.ok(byNative, 'nothing in this folder makes the native walk give up')
-  assert.deepEqual(byNative, byJs)
+  assert.equal(byNative.fileCount, byJs.files.length)
+  assert.deepEqual(byNative.source, byJs)
+  assert.deepEqual(byNative.encodedFiles, encodeFileList(byJs.files), 'the walk bencodes the file list as JavaScript does')
   // The walk ended the stream itself; end() just collects the digests.
   const content = Buffer.concat(await Promise.all(byJs.files.map((f) => readFile(f.absPath))))
   assert.deepEqual(await stream.end(), expected(content, 16 * KIB))
-  assert.deepEqual(await scanFolderNatively(root, null), byJs, 'it also lists without a stream')
+  assert.deepEqual((await scanFolderNatively(root, null))?.source, byJs, 'it also lists without a stream')
+})
+
+test('a name that is not UTF-8 leaves the file list to JavaScript', async (t) => {
+  if (!HashStream.supported) return
+  const { dir, cleanup } = await tempDir('swarmdrop-native-walk-')
+  t.after(cleanup)
+  const root = path.join(dir, 'release')
+  await mkdir(root)
+  await writeFile(path.join(root, 'ok.txt'), 'ok')
+  // Latin-1 "café": what an old archive can leave on disk. 0xed 0xa0 0x80 is a UTF-16 surrogate.
+  for (const name of [[0x63, 0x61, 0x66, 0xe9], [0x73, 0xed, 0xa0, 0x80]]) {
+    const bad = Buffer.concat([Buffer.from(`${root}/`), Buffer.from(name)])
+    await writeFile(bad, 'old')
+    const walked = await scanFolderNatively(root, null)
+    assert.ok(walked)
+    assert.equal(walked.encodedFiles, null)
+    await rm(bad)
+  }
+  assert.deepEqual((await scanFolderNatively(root, null))?.encodedFiles, encodeFileList([{ path: ['ok.txt'], length: 2 }]))
 })
 
 test('the native walk gives up on a symlink or a folder it cannot open, and stops its stream', async (t) => {
@@ -172,7 +194,7 @@ test('more folders at once than the libuv pool has threads all finish', { timeou
   const results = await Promise.all(
     roots.map(async (root, i) => {
       const stream = streams[i] as HashStream
-      const source = await scanFolderNatively(root, stream.handle)
+      const source = (await scanFolderNatively(root, stream.handle))?.source
       return { source, digests: await stream.end() }
     }),
   )

@@ -5,7 +5,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { bencode, bdecode, type BValue } from '../../electron/engine/bencode.js'
-import { encodeFileList, encodeInfo, type InfoFile } from '../../electron/engine/torrent-file.js'
+import { createHash } from 'node:crypto'
+import { encodeFileList, encodeInfo, infoHashOf, type InfoFile } from '../../electron/engine/torrent-file.js'
 
 const files: InfoFile[] = [
   { path: ['a.txt'], length: 0 },
@@ -33,4 +34,14 @@ test('encodeInfo with a files list is the generic encoding of the whole dictiona
 
 test('a length that is not a whole number is refused', () => {
   assert.throws(() => encodeFileList([{ path: ['x'], length: 1.5 }]), TypeError)
+})
+
+test('the info-hash is node:crypto\'s SHA-1, whichever kernel computes it', () => {
+  // Lengths around SHA-1's 64-byte blocks and its 55-byte padding limit, and a large file list.
+  for (const length of [1, 55, 56, 63, 64, 65, 119, 1000, 700_000]) {
+    const info = Buffer.alloc(length)
+    for (let i = 0; i < length; i++) info[i] = (i * 131 + length) & 0xff
+    assert.equal(infoHashOf(info), createHash('sha1').update(info).digest('hex'), `${length} bytes`)
+  }
+  assert.equal(infoHashOf(Buffer.alloc(0)), createHash('sha1').digest('hex'))
 })
