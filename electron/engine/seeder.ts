@@ -90,7 +90,7 @@ interface WtTorrent extends EventEmitter {
   downloadSpeed: number
   addPeer(addr: string): boolean
   /** webtorrent's peers by id ("ip:port" for the ones we dial); `conn` is set once it dials. */
-  _peers: Map<string, { conn?: EventEmitter | null }>
+  _peers: Map<string, { conn?: EventEmitter | null; retries?: number }>
   destroy(opts: { destroyStore: boolean }, cb: (err?: Error | null) => void): void
 }
 interface WtClient extends EventEmitter {
@@ -337,7 +337,10 @@ export class Seeder extends EventEmitter<SeederEvents> {
       return wireHost === host && (sameHost || w.remotePort === port)
     })
     if (connected) return false
-    return s.torrent.addPeer(hostPort(host, port))
+    const addr = hostPort(host, port)
+    if (!s.torrent.addPeer(addr)) return false
+    forgoRetriesIfRefused(s.torrent._peers.get(addr))
+    return true
   }
 
   /**
@@ -536,4 +539,25 @@ function transportOf(type: string | undefined): Transport {
   if (type?.startsWith('utp')) return 'utp'
   if (type === 'webSeed') return 'webseed'
   return 'tcp'
+}
+
+/** webtorrent's RECONNECT_WAIT (1 s, 5 s, 15 s): a peer with this many retries is not dialled again. */
+const WEBTORRENT_RETRIES = 3
+
+/**
+ * A dial that fails before it connects (refused: nothing listens there now) is not retried by
+ * webtorrent. We dial a server again when it next announces (once per dial window); webtorrent's
+ * own three retries on top cost a connect each, for every unreachable server, and made dials a
+ * tenth of the tracker's CPU under load. A wire that connected and later closed keeps them.
+ */
+function forgoRetriesIfRefused(peer: { conn?: EventEmitter | null; retries?: number } | undefined): void {
+  const conn = peer?.conn
+  if (!peer || !conn) return
+  let connected = false
+  conn.once('connect', () => (connected = true))
+  // webtorrent's own 'error' listener runs first and destroys the peer; its 'close' listener,
+  // which schedules the retry, reads `retries` after this.
+  conn.once('error', () => {
+    if (!connected) peer.retries = WEBTORRENT_RETRIES
+  })
 }

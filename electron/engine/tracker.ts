@@ -506,11 +506,20 @@ function compactReply(head: string, peers: SwarmPeer[]): Buffer {
   const v6Head = `6:peers6${v6}:`
   const out = Buffer.allocUnsafe(v4Head.length + v4 + v6Head.length + v6 + 1)
   let at = out.write(v4Head, 0, 'latin1')
-  for (const p of peers) if (p.compact && !p.v6) at += p.compact.copy(out, at)
+  for (const p of peers) if (p.compact && !p.v6) at = copySmall(p.compact, out, at)
   at += out.write(v6Head, at, 'latin1')
-  for (const p of peers) if (p.compact && p.v6) at += p.compact.copy(out, at)
+  for (const p of peers) if (p.compact && p.v6) at = copySmall(p.compact, out, at)
   out.write('e', at, 'latin1')
   return out
+}
+
+/**
+ * A 6- or 18-byte address copied byte by byte: Buffer#copy goes through C++ for every call, and
+ * 50 of those per reply were 5 % of the tracker's CPU under load.
+ */
+function copySmall(from: Buffer, to: Buffer, at: number): number {
+  for (let i = 0; i < from.length; i++) to[at + i] = from[i] as number
+  return at + from.length
 }
 
 /** BEP 3's original form (compact=0): a list of dictionaries, IPv4 and IPv6 together. */
@@ -640,7 +649,13 @@ function failHttp(res: ServerResponse, status: number, reason: string): void {
 }
 
 export function clientPrefix(peerIdHex: string): string {
-  return [...Buffer.from(peerIdHex, 'hex').subarray(0, 8)].map((c) => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '.')).join('')
+  // Once per announce: no Buffer or array per call.
+  let prefix = ''
+  for (let i = 0; i + 1 < Math.min(16, peerIdHex.length); i += 2) {
+    const c = parseInt(peerIdHex.slice(i, i + 2), 16)
+    prefix += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '.'
+  }
+  return prefix
 }
 
 function checkInterval(seconds: number): number {

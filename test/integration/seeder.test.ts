@@ -225,6 +225,43 @@ test('connecting(): our dial to a server settles when its TCP connect does (the 
   }
 })
 
+test('a refused dial is not retried by webtorrent (the server\'s next announce dials again); a wire that connected and closed is', async () => {
+  const { dir, cleanup } = await tempDir()
+  const [peerPort, refusedPort] = await freePorts(2)
+  const seeder = await Seeder.start({ peerPort: peerPort!, utp: false, uploadLimit: 0 })
+  const listeners: net.Server[] = []
+  const listen = async (port: number): Promise<{ connections: () => number; port: number }> => {
+    let count = 0
+    const server = net.createServer((sock) => {
+      count++
+      sock.destroy()
+    })
+    listeners.push(server)
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+    return { connections: () => count, port: (server.address() as net.AddressInfo).port }
+  }
+  try {
+    const file = path.join(dir, 'agent.bin')
+    await writeFile(file, pseudoRandom(256 * 1024, 'refused'))
+    const created = await createTorrent(file, { pieceLength: 65536 })
+    await seeder.seed({ infoHash: created.infoHash, torrent: created.torrent, pieceLength: created.pieceLength, files: created.source.files, path: dir })
+    // Nothing listens: refused. Then something does, past webtorrent's first retry (1 s).
+    assert.equal(seeder.dial(created.infoHash, '127.0.0.1', refusedPort!), true)
+    await seeder.connecting(created.infoHash, '127.0.0.1', refusedPort!)
+    const late = await listen(refusedPort!)
+    // A server that accepts and hangs up at once: webtorrent dials it again after 1 s.
+    const hangsUp = await listen(0)
+    assert.equal(seeder.dial(created.infoHash, '127.0.0.1', hangsUp.port), true)
+    await new Promise((resolve) => setTimeout(resolve, 2_500))
+    assert.equal(late.connections(), 0, 'the refused dial was not retried')
+    assert.ok(hangsUp.connections() >= 2, `a connected wire that closed is dialled again (${hangsUp.connections()} connections)`)
+  } finally {
+    for (const server of listeners) await new Promise<void>((resolve) => server.close(() => resolve()))
+    await seeder.close()
+    await cleanup()
+  }
+})
+
 test('one wire per server: a second connection with a peer id we already have a wire for is closed, the first stays', async () => {
   const { seeder, created, peerPort, sockets, done } = await seedOneFile(1024 * 1024, 'one-wire')
   try {

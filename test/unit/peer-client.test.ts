@@ -23,3 +23,10 @@ test('unknown, empty and raw (non-hex) peer ids', () => {
   assert.deepEqual(peerClient('-TR3000-abcdefghijkl'), { client: 'Transmission', version: '3.00' })
   assert.equal(peerIdPrefix(id('-lt0D80-')), '-lt0D80-')
 })
+
+test('a peer id decoded again gives the same answer, and a caller\'s change to it stays its own', () => {
+  const id = Buffer.from('-qB4520-abcdefghijkl').toString('hex')
+  const first = peerClient(id)
+  first.version = 'changed'
+  assert.deepEqual(peerClient(id), { client: 'qBittorrent', version: '4.5.2' })
+})

@@ -4,7 +4,7 @@ import dgram from 'node:dgram'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createHash } from 'node:crypto'
-import { HOLD_REPLY_MAX_MS, Tracker, UNKNOWN_TORRENT, type AnnounceEvent, type TrackerOptions } from '../../electron/engine/tracker.js'
+import { clientPrefix, HOLD_REPLY_MAX_MS, Tracker, UNKNOWN_TORRENT, type AnnounceEvent, type TrackerOptions } from '../../electron/engine/tracker.js'
 import { bdecode, type Decoded, type DecodedDict } from '../../electron/engine/bencode.js'
 import { SwarmdropError } from '../../shared/errors.js'
 import { binaryQueryValue, rawRequest } from '../support/http-request.js'
@@ -627,4 +627,10 @@ test('HTTP announce: the reply waits for the hold the announce listeners asked f
   } finally {
     await t.close()
   }
+})
+
+test('a client prefix is the peer id\'s first 8 bytes, with a dot for each byte that is not printable', () => {
+  assert.equal(clientPrefix(Buffer.from('-TR3000-abcdefghijkl').toString('hex')), '-TR3000-')
+  assert.equal(clientPrefix(Buffer.from([0x00, 0x41, 0x7f, 0x20, 0xff, 0x2d, 0x7e, 0x1f, 0x41, 0x41]).toString('hex')), '.A. .-~.')
+  assert.equal(clientPrefix('4142'), 'AB', 'shorter ids give what they have')
 })
