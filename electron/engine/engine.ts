@@ -47,6 +47,7 @@ import { scanSources } from './source-scanner.js'
 import { encodeTorrent, magnetUri } from './torrent-file.js'
 import { Tracker, type AnnounceEvent } from './tracker.js'
 import { DialLimiter } from './dial-limiter.js'
+import { normalizeIp } from './ip-address.js'
 import { ExternalTrackerLink } from './external-tracker.js'
 import { FleetTracker, systemResolver, type HostResolver } from './fleet-tracker.js'
 import { HookRunner, rolloutCompleteEvent, stalledEvent } from './hooks.js'
@@ -79,6 +80,16 @@ const SNAPSHOT_INTERVAL_MS = 1000
 const RETENTION_EVERY_MS = 3600_000
 /** How often the external tracker is asked who is in each release's swarm (for dialing them). */
 const EXTERNAL_LISTING_EVERY_MS = 10_000
+/**
+ * A server that drops a wire it kept this long, before we saw it finish, is probed (see
+ * dialUnfinished): dialled every tick for PROBE_FAST_MS, then every PROBE_SLOW_EVERY_MS until
+ * PROBE_FOR_MS. Shorter-lived wires start no probe, so a client that takes a connection and drops
+ * it at once is not dialled every second.
+ */
+const PROBE_AFTER_WIRE_MS = 5_000
+const PROBE_FAST_MS = 15_000
+const PROBE_SLOW_EVERY_MS = 5_000
+const PROBE_FOR_MS = 120_000
 /** Servers remembered per release for completion notices; far above any LAN fleet. */
 const MAX_PEERS_REMEMBERED = 100_000
 /**
@@ -159,6 +170,8 @@ export class Engine implements CoreApi {
   private readonly completions = new Map<string, { downloading: BoundedSet; completed: BoundedSet }>()
   /** Announces come every few seconds per server; a dial per announce would be a connect each time. */
   private readonly dials = new DialLimiter()
+  /** Servers being probed (see dialUnfinished) by "infoHash ip": since when, and the next dial. */
+  private readonly probes = new Map<string, { since: number; next: number }>()
   private readonly fleet: FleetTracker
   /** New entries of the watch folders become releases (watch-folders.ts). */
   private readonly watch: WatchFolders
@@ -224,7 +237,10 @@ export class Engine implements CoreApi {
       webSeedGate,
     })
     this.lan.on('request', (log) => this.fleet.onRequest(log))
-    this.seeder.on('wireClosed', (infoHash, signal) => this.fleet.onWires(infoHash, [{ ...signal, rate: 0 }]))
+    this.seeder.on('wireClosed', (infoHash, signal) => {
+      this.fleet.onWires(infoHash, [{ ...signal, rate: 0 }])
+      if (signal.progress < 1 && (signal.livedMs ?? 0) >= PROBE_AFTER_WIRE_MS) this.probes.set(`${infoHash} ${normalizeIp(signal.ip)}`, { since: Date.now(), next: 0 })
+    })
     this.seeder.on('wireComplete', (infoHash, signal) => this.fleet.onWires(infoHash, [signal]))
     this.seeder.on('superSeedDone', (infoHash) => {
       const record = this.store.get(infoHash)
@@ -509,9 +525,27 @@ export class Engine implements CoreApi {
    * completion (rTorrent) would then stay "downloading" until its next announce, ten minutes on.
    * A dial shows its bitfield (and a finished one hangs up right after it), so its progress is
    * known within a dial window. The limiter keeps this to one dial per server per window.
+   *
+   * Except while a server is probed, after it dropped a long-lived wire unfinished: then it is
+   * dialled every tick at first, and every few seconds after (PROBE_*). rTorrent closes its wire
+   * to us (a seeder) the moment it has every piece, before its last HAVEs go out, and resets our
+   * connections until it has checked and flushed the data (1-4 s here); once it dropped us at
+   * 72 % and took us back only when done. One dial per window, or webtorrent's retries 1 s and 5 s
+   * later, saw it complete up to 4.6 s after it finished, or a whole window later.
    */
   private dialUnfinished(infoHash: string): void {
-    for (const p of this.fleet.model.knownPeers(infoHash, true)) this.dials.attempt(infoHash, p.ip, p.port, () => this.seeder.dial(infoHash, p.ip, p.port, p.peerId))
+    const now = Date.now()
+    for (const [key, probe] of this.probes) if (now - probe.since >= PROBE_FOR_MS) this.probes.delete(key)
+    for (const p of this.fleet.model.knownPeers(infoHash, true)) {
+      const dial = (): boolean => this.seeder.dial(infoHash, p.ip, p.port, p.peerId)
+      const probe = this.probes.get(`${infoHash} ${normalizeIp(p.ip)}`)
+      if (!probe) {
+        this.dials.attempt(infoHash, p.ip, p.port, dial)
+      } else if (now >= probe.next) {
+        dial()
+        probe.next = now + (now - probe.since < PROBE_FAST_MS ? 0 : PROBE_SLOW_EVERY_MS)
+      }
+    }
   }
 
   /**

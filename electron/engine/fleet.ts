@@ -116,6 +116,8 @@ export interface WireSignal {
   wire: number
   /** The wire's last signal: it has just closed. */
   closed?: boolean
+  /** On that last signal: how long the wire was up. */
+  livedMs?: number
   /** We are choking it: it may not fetch from us (only before it says interested). */
   choked?: boolean
 }

@@ -304,7 +304,8 @@ export class Seeder extends EventEmitter<SeederEvents> {
         // A server that comes back (Transmission restarted, say) starts afresh: until it says
         // "interested" again, the web seed may serve it.
         if (!torrent.wires.some((w) => w !== wire && normalizeIp(w.remoteAddress ?? '') === ip)) interestedOnce.delete(ip)
-        this.emit('wireClosed', input.infoHash, { ...this.signalOf(wire, torrent.pieces.length), closed: true })
+        const livedMs = Date.now() - (this.wireOpenedAt.get(wire) ?? Date.now())
+        this.emit('wireClosed', input.infoHash, { ...this.signalOf(wire, torrent.pieces.length), closed: true, livedMs })
       })
     })
     this.seeding.set(input.infoHash, { torrent, pieceCount: torrent.pieces.length, superSeeding, webSeedBytes: 0, interestedOnce })

@@ -1,0 +1,114 @@
+/**
+ * A server that drops its wire to us the moment it has every piece, and refuses our connections
+ * until it has checked its data, is seen complete as soon as it takes a connection again, not a
+ * dial window (20 s) later. rTorrent 0.9.8 does exactly this (see Engine.dialUnfinished), but only
+ * in some rollouts, so the server here is a scripted BitTorrent peer: a mock of that timing, which
+ * speaks the real handshake and bitfield to the engine's real seeder, tracker and fleet view.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import http from 'node:http'
+import net from 'node:net'
+import path from 'node:path'
+import { pseudoRandom } from '../support/fixtures.js'
+import { binaryQueryValue } from '../support/http-request.js'
+import { freePorts } from '../support/ports.js'
+import { publish, startTestEngine, waitFor } from '../support/engine.js'
+import { tempDir } from '../support/temp.js'
+
+const PEER_ID = Buffer.from('-lt0D80-probeprobepr')
+
+function handshakeAndBitfield(infoHash: string, pieceCount: number, have: number): Buffer {
+  const bits = Buffer.alloc(Math.ceil(pieceCount / 8))
+  for (let i = 0; i < have; i++) bits[i >> 3] = (bits[i >> 3] as number) | (0x80 >> (i & 7))
+  const bitfield = Buffer.concat([Buffer.alloc(4), Buffer.from([5]), bits])
+  bitfield.writeUInt32BE(1 + bits.length, 0)
+  return Buffer.concat([Buffer.from([19]), Buffer.from('BitTorrent protocol'), Buffer.alloc(8), Buffer.from(infoHash, 'hex'), PEER_ID, bitfield])
+}
+
+/** The server's own connection to the seeder, as rTorrent makes one: its handshake and bitfield. */
+async function dialSeeder(seederPort: number, infoHash: string, pieceCount: number, have: number): Promise<net.Socket> {
+  const sock = net.connect({ port: seederPort, host: '127.0.0.1' })
+  sock.on('error', () => {})
+  await new Promise<void>((resolve, reject) => {
+    sock.once('connect', () => resolve())
+    sock.once('error', reject)
+  })
+  sock.write(handshakeAndBitfield(infoHash, pieceCount, have))
+  // What the seeder sends is read and dropped, so its FIN is seen and the socket closes.
+  sock.resume()
+  return sock
+}
+
+/** The server listening on `port` (its announced port), answering with its handshake and a bitfield of its first `have` pieces. */
+async function listenAsServer(port: number, infoHash: string, pieceCount: number, have: number): Promise<{ close: () => Promise<void>; connections: () => number }> {
+  const sockets = new Set<net.Socket>()
+  let connections = 0
+  const server = net.createServer((sock) => {
+    connections++
+    sockets.add(sock)
+    sock.on('error', () => {})
+    sock.once('close', () => sockets.delete(sock))
+    sock.resume()
+    sock.write(handshakeAndBitfield(infoHash, pieceCount, have))
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', resolve)
+  })
+  return {
+    connections: () => connections,
+    close: async () => {
+      for (const sock of sockets) sock.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+function announce(trackerPort: number, infoHash: string, peerPort: number, left: number): Promise<void> {
+  const query = `info_hash=${binaryQueryValue(Buffer.from(infoHash, 'hex'))}&peer_id=${binaryQueryValue(PEER_ID)}&port=${peerPort}&uploaded=0&downloaded=0&left=${left}&compact=1&event=started`
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port: trackerPort, path: `/announce?${query}`, agent: false }, (res) => {
+      res.resume()
+      res.on('end', () => resolve())
+    })
+    req.on('error', reject)
+  })
+}
+
+test('a server that drops its wire unfinished and refuses us while it checks its data is seen complete once it takes a connection again', { timeout: 60_000 }, async (t) => {
+  const { dir, cleanup } = await tempDir()
+  t.after(cleanup)
+  const engine = await startTestEngine(path.join(dir, 'data'))
+  t.after(() => engine.close())
+  const file = path.join(dir, 'vendor-update.bin')
+  await writeFile(file, pseudoRandom(2 * 1024 * 1024, 'probe'))
+  const release = await publish(engine, [file])
+  const [port] = await freePorts(1)
+  const cellOf = async () => (await engine.handle('fleet.get', {})).rows.find((r) => r.ip === '127.0.0.1')?.cells[release.infoHash]
+
+  // It announces half done, but nothing listens on its port yet: our dial (one per window) is
+  // refused. Its own connection to us carries its bitfield, as rTorrent's does.
+  const half = Math.floor(release.pieceCount / 2)
+  const wire = await dialSeeder(engine.peerPort, release.infoHash, release.pieceCount, half)
+  await announce(engine.httpPort, release.infoHash, port as number, release.totalSize - half * release.pieceLength)
+  await waitFor(async () => (await cellOf())?.percent === 0.5, 10_000, 'the fleet view to show the server half done')
+  // Long enough for the wire to count as one the server kept (the engine's PROBE_AFTER_WIRE_MS).
+  await new Promise((resolve) => setTimeout(resolve, 5_500))
+  assert.notEqual((await cellOf())?.state, 'complete')
+
+  // It has every piece: it hangs up on us (a FIN), and is not listening for 2 s while it checks.
+  const closed = new Promise((resolve) => wire.once('close', resolve))
+  wire.end()
+  await closed
+  await new Promise((resolve) => setTimeout(resolve, 2_000))
+  const finished = await listenAsServer(port as number, release.infoHash, release.pieceCount, release.pieceCount)
+  t.after(() => finished.close())
+  const listening = Date.now()
+  // The engine's one dial per window went out at the announce, 8 s ago, and webtorrent retries
+  // only its own dials: without the probe, nothing would dial it for another 12 s.
+  await waitFor(async () => (await cellOf())?.state === 'complete', 6_000, 'the fleet view to see the server complete')
+  t.diagnostic(`seen complete ${((Date.now() - listening) / 1000).toFixed(1)} s after it listened again`)
+  assert.ok(finished.connections() >= 1)
+})
