@@ -121,26 +121,34 @@ export async function scanFolderNatively(input: string, feed: NativeStreamHandle
   let totalSize = 0
   for (let i = 0; i < count; i++) totalSize += meta[i * 3] as number
   const prefix = root.endsWith(path.sep) ? root : root + path.sep
-  const makeFiles = (): SourceFile[] => {
-    const rels = count === 0 ? [] : joined.split('\0')
+  const makeFiles = (listed: { joined: string; meta: Float64Array }): SourceFile[] => {
+    const rels = count === 0 ? [] : listed.joined.split('\0')
     const files: SourceFile[] = new Array<SourceFile>(count)
     for (let i = 0; i < count; i++) {
       const rel = rels[i] as string
-      files[i] = { path: rel.split('/'), absPath: prefix + rel, length: meta[i * 3] as number, mtimeMs: meta[i * 3 + 1] as number, ino: meta[i * 3 + 2] as number }
+      const at = i * 3
+      files[i] = { path: rel.split('/'), absPath: prefix + rel, length: listed.meta[at] as number, mtimeMs: listed.meta[at + 1] as number, ino: listed.meta[at + 2] as number }
     }
     return files
   }
   checkFolderSize(root, count, totalSize)
   let files: SourceFile[] | null = null
+  // The walk's own listing, until the file objects are made from it (then it is garbage).
+  let listed: { joined: string; meta: Float64Array } | null = { joined, meta }
   const source: Source = {
     root,
     name: path.basename(root),
     isDirectory: true,
     get files(): SourceFile[] {
-      return (files ??= makeFiles())
+      if (!files) {
+        files = makeFiles(listed as { joined: string; meta: Float64Array })
+        listed = null
+      }
+      return files
     },
     set files(replaced: SourceFile[]) {
       files = replaced
+      listed = null
     },
     totalSize,
   }
