@@ -8,11 +8,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
-import http from 'node:http'
 import net from 'node:net'
 import path from 'node:path'
 import { pseudoRandom } from '../support/fixtures.js'
-import { binaryQueryValue } from '../support/http-request.js'
+import { binaryQueryValue, rawRequest } from '../support/http-request.js'
 import { freePorts } from '../support/ports.js'
 import { publish, startTestEngine, waitFor } from '../support/engine.js'
 import { tempDir } from '../support/temp.js'
@@ -66,17 +65,6 @@ async function listenAsServer(port: number, infoHash: string, pieceCount: number
   }
 }
 
-function announce(trackerPort: number, infoHash: string, peerPort: number, left: number): Promise<void> {
-  const query = `info_hash=${binaryQueryValue(Buffer.from(infoHash, 'hex'))}&peer_id=${binaryQueryValue(PEER_ID)}&port=${peerPort}&uploaded=0&downloaded=0&left=${left}&compact=1&event=started`
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port: trackerPort, path: `/announce?${query}`, agent: false }, (res) => {
-      res.resume()
-      res.on('end', () => resolve())
-    })
-    req.on('error', reject)
-  })
-}
-
 test('a server that drops its wire unfinished and refuses us while it checks its data is seen complete once it takes a connection again', { timeout: 60_000 }, async (t) => {
   const { dir, cleanup } = await tempDir()
   t.after(cleanup)
@@ -92,7 +80,9 @@ test('a server that drops its wire unfinished and refuses us while it checks its
   // refused. Its own connection to us carries its bitfield, as rTorrent's does.
   const half = Math.floor(release.pieceCount / 2)
   const wire = await dialSeeder(engine.peerPort, release.infoHash, release.pieceCount, half)
-  await announce(engine.httpPort, release.infoHash, port as number, release.totalSize - half * release.pieceLength)
+  const left = release.totalSize - half * release.pieceLength
+  const announced = await rawRequest(engine.httpPort, `/announce?info_hash=${binaryQueryValue(Buffer.from(release.infoHash, 'hex'))}&peer_id=${binaryQueryValue(PEER_ID)}&port=${port}&uploaded=0&downloaded=0&left=${left}&compact=1&event=started`)
+  assert.equal(announced.status, 200)
   await waitFor(async () => (await cellOf())?.percent === 0.5, 10_000, 'the fleet view to show the server half done')
   // Long enough for the wire to count as one the server kept (the engine's PROBE_AFTER_WIRE_MS).
   await new Promise((resolve) => setTimeout(resolve, 5_500))
