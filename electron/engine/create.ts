@@ -9,7 +9,7 @@ import { SwarmdropError } from '../../shared/errors.js'
 import { choosePieceLength, isValidPieceLength, MIN_PIECE_LENGTH, MAX_PIECE_LENGTH } from '../../shared/piece-length.js'
 import type { HashPool, HashPoolOptions } from './hasher.js'
 import { HashStream } from './hash-stream.js'
-import { scanFolderNatively, scanSource, scanSources, type Source } from './source-scanner.js'
+import { scanFolderNatively, scanSource, scanSources, type NativeScan, type Source } from './source-scanner.js'
 import { encodeFileList, encodeInfo, encodeTorrent, infoHashOf, magnetUri } from './torrent-file.js'
 import { PRODUCT } from './product.js'
 
@@ -81,9 +81,8 @@ interface Scanned {
   pieceLength: number
   /** Still hashing when the scan is done: the info dictionary's file list is encoded meanwhile. */
   pieces: Promise<Buffer>
-  /** The "files" list as the native walk bencoded it, when it did. */
-  encodedFiles?: Buffer | null
-  fileCount?: number
+  /** The native walk's count and bencoded "files" list, when it walked the folder. */
+  native?: NativeScan | null
 }
 
 /** Worker threads are only needed off the native path: their module loads only then. */
@@ -107,8 +106,7 @@ async function scanAndHashStreamed(inputs: string[], name: string, options: Crea
   const given = options.pieceLength
   let stream: HashStream | null = null
   let source: Source
-  let encodedFiles: Buffer | null = null
-  let fileCount: number | undefined
+  let native: NativeScan | null = null
   try {
     if (inputs.length === 1) {
       const input = inputs[0] as string
@@ -116,11 +114,9 @@ async function scanAndHashStreamed(inputs: string[], name: string, options: Crea
       stream = given === undefined ? null : HashStream.open(given, threads)
       // On a native thread first; where that gives up (and stops the stream), the JavaScript walk,
       // which reports what made it give up.
-      const native = await scanFolderNatively(input, stream?.handle ?? null)
+      native = await scanFolderNatively(input, stream?.handle ?? null)
       if (native) {
         source = native.source
-        encodedFiles = native.encodedFiles
-        fileCount = native.fileCount
       } else {
         if (stream) {
           await stream.stop()
@@ -146,7 +142,7 @@ async function scanAndHashStreamed(inputs: string[], name: string, options: Crea
   const pieces = async (): Promise<Buffer> =>
     // A file could not be read or changed: hash again the ordinary way, which names it and why.
     (await finishStream(streamed, source.totalSize, options)) ?? (await hashWithPool(source, pieceLength, options))
-  return { source, pieceLength, pieces: pieces(), encodedFiles, fileCount }
+  return { source, pieceLength, pieces: pieces(), native }
 }
 
 /** Ends the stream, reporting progress and honouring the signal until it is done. */
@@ -227,7 +223,7 @@ export async function createTorrent(input: string | string[], options: CreateOpt
   const { source, pieceLength } = scanned
   // Handled from now on: should encoding throw first, a hashing error must not go unobserved.
   scanned.pieces.catch(() => {})
-  const fileList = source.isDirectory ? (scanned.encodedFiles ?? encodeFileList(source.files)) : null
+  const fileList = source.isDirectory ? (scanned.native?.encodedFiles ?? encodeFileList(source.files)) : null
   const pieces = await scanned.pieces
   const isPrivate = options.private ?? true
   const releaseName = name ?? source.name
@@ -258,7 +254,7 @@ export async function createTorrent(input: string | string[], options: CreateOpt
     totalSize: source.totalSize,
     pieceLength,
     pieceCount: pieces.length / 20,
-    fileCount: scanned.fileCount ?? source.files.length,
+    fileCount: scanned.native?.fileCount ?? source.files.length,
     private: isPrivate,
     elapsedMs: performance.now() - started,
   }

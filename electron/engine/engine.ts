@@ -533,9 +533,7 @@ export class Engine implements CoreApi {
    * 72 % and took us back only when done. One dial per window, or webtorrent's retries 1 s and 5 s
    * later, saw it complete up to 4.6 s after it finished, or a whole window later.
    */
-  private dialUnfinished(infoHash: string): void {
-    const now = Date.now()
-    for (const [key, probe] of this.probes) if (now - probe.since >= PROBE_FOR_MS) this.probes.delete(key)
+  private dialUnfinished(infoHash: string, now: number): void {
     for (const p of this.fleet.model.knownPeers(infoHash, true)) {
       const dial = (): boolean => this.seeder.dial(infoHash, p.ip, p.port, p.peerId)
       const probe = this.probes.get(`${infoHash} ${normalizeIp(p.ip)}`)
@@ -810,11 +808,13 @@ export class Engine implements CoreApi {
   /** Once a second: wires into the fleet, then what changed to every UI. */
   private fleetTick(): void {
     this.syncFleetReleases()
+    const now = Date.now()
+    for (const [key, probe] of this.probes) if (now - probe.since >= PROBE_FOR_MS) this.probes.delete(key)
     for (const r of this.store.all()) {
       if (!this.seeder.isSeeding(r.infoHash)) continue
       this.fleet.onWires(r.infoHash, this.seeder.wireSignals(r.infoHash))
       this.listExternalSwarm(r.infoHash)
-      this.dialUnfinished(r.infoHash)
+      this.dialUnfinished(r.infoHash, now)
     }
     const { changed, completed, stalled } = this.fleet.tick(() => this.rollouts())
     if (changed) this.emit('fleet.changed', changed)
