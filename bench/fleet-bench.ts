@@ -27,7 +27,8 @@
  * own 4 upload slots per torrent), SWARMDROP_FLEET_QBT_CONF (more [BitTorrent] lines),
  * SWARMDROP_FLEET_QBT_PROTOCOL=Both, SWARMDROP_FLEET_REPORT_MS (progress line interval, default
  * 10000), SWARMDROP_FLEET_ROUNDS=K (each fleet K times, rounds interleaved, with medians and
- * ranges after the table), SWARMDROP_FLEET_WEBSEED=0 (publish without the web seed, which is on by default). Nothing
+ * ranges after the table), SWARMDROP_FLEET_WEBSEED=0 (publish without the web seed, which is on by default),
+ * SWARMDROP_FLEET_QUEUE=fifo (each host's one tbf queue, ACKs behind its upload; see HOST_QUEUE). Nothing
  * fails on a slow run: a fleet that does not finish is reported so.
  */
 import { spawnSync } from 'node:child_process'
@@ -42,6 +43,7 @@ import { toolPath } from '../test/support/tools.js'
 import type { BenchResult } from './bench-result.js'
 import { CLIENT_LABEL, startClient, type ClientKind, type FleetClient } from './fleet-clients.js'
 import { buildFleetLan, httpFanOut, httpUrl, measureLinkRate, PUBLISHER, removeLeftovers, startHttpServer, type FleetLan } from './fleet-lan.js'
+import type { HostQueue } from '../test/support/netns.js'
 import { describeLinkUse, describeStarts, judgedMs, kumarRossBound, linkUse, renderProgressSvg, renderRoundsTable, renderTable, type FleetOutcome, type LinkSample, type LinkUse, type ProgressSeries } from './fleet-report.js'
 import type { FleetSample } from './fleet-sampler.js'
 import type { LinkCountersLine } from './fleet-link-sampler.js'
@@ -57,6 +59,11 @@ const LINK_PROBE_BYTES = 16 * 1024 * 1024
 const FLEET_VIEW_GRACE_MS = 20_000
 /** The web seed is on by default, as in the app; SWARMDROP_FLEET_WEBSEED=0 publishes without it. */
 const WEB_SEED = process.env.SWARMDROP_FLEET_WEBSEED !== '0'
+/**
+ * How each host queues what it sends (netns.ts, HostQueue): small packets first by default, as a
+ * Debian host's fq_codel does; SWARMDROP_FLEET_QUEUE=fifo for tbf's one queue, as before 2026-12-01.
+ */
+const HOST_QUEUE: HostQueue = process.env.SWARMDROP_FLEET_QUEUE === 'fifo' ? 'fifo' : 'small-first'
 const REPORT_MS = Number(process.env.SWARMDROP_FLEET_REPORT_MS ?? 10_000)
 
 const MIXED: ClientKind[] = ['qbt', 'tr', 'aria2', 'rt']
@@ -390,9 +397,9 @@ export async function benchFleet(): Promise<BenchResult[]> {
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   try {
-    net = buildFleetLan(maxN, rate, dir)
+    net = buildFleetLan(maxN, rate, dir, HOST_QUEUE)
     const theNet = net
-    log(`fleet LAN: publisher ${net.ipOf(PUBLISHER)} and ${maxN} servers, every link capped at ${rate} (tc tbf)`)
+    log(`fleet LAN: publisher ${net.ipOf(PUBLISHER)} and ${maxN} servers, every link capped at ${rate} (tc tbf), ${HOST_QUEUE === 'small-first' ? "each host sending small packets first, as fq_codel would" : 'one FIFO per host'}`)
 
     // --- the link's real rate, and the bound it gives -------------------------------------------
     const probeDir = path.join(dir, 'http')
@@ -456,6 +463,7 @@ export async function benchFleet(): Promise<BenchResult[]> {
       node: process.version,
       releaseBytes: size,
       linkCap: rate,
+      hostQueue: HOST_QUEUE,
       measuredRates: rates,
       httpFanOutMs: Object.fromEntries(httpMsByN),
       rounds,

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { supervise, type Supervised } from '../test/support/child-process.js'
-import { createLan, removeNamespaces, type Lan } from '../test/support/netns.js'
+import { createLan, removeNamespaces, type HostQueue, type Lan } from '../test/support/netns.js'
 import { runProcess, type CliResult } from '../test/support/run-cli.js'
 import { toolPath } from '../test/support/tools.js'
 import { median } from './measure.js'
@@ -77,9 +77,9 @@ export interface FleetLan {
  * Builds the LAN and records it in the state file, and starts a watcher outside this process
  * that removes it all if this process dies without cleaning up (SIGKILL cannot be caught).
  */
-export function buildFleetLan(serverCount: number, rate: string, dir: string): FleetLan {
+export function buildFleetLan(serverCount: number, rate: string, dir: string, hostQueue: HostQueue): FleetLan {
   const servers = Array.from({ length: serverCount }, (_, i) => `s${i + 1}`)
-  const lan = createLan([[PUBLISHER, rate], ...servers.map((s): [string, string] => [s, rate])])
+  const lan = createLan([[PUBLISHER, rate], ...servers.map((s): [string, string] => [s, rate])], { hostQueue })
   const tag = `sd${process.pid}`
   writeFileSync(STATE_FILE, JSON.stringify({ pid: process.pid, tag, dir } satisfies RunState))
   const ipTool = toolPath('ip')

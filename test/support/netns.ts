@@ -44,8 +44,27 @@ export function removeNamespaces(names: string[]): void {
   }
 }
 
+/**
+ * How a capped host queues what it sends (the hub's ends, the switch's ports, are plain FIFOs).
+ * - 'fifo': tbf's own queue, 100 ms deep. A host's ACKs for what it downloads wait behind its
+ *   own upload: an aria2 server uploading at the full link downloaded at 75-85 % of it.
+ * - 'small-first': the same cap and the same 100 ms of bulk queue, but packets under 128 bytes
+ *   (ACKs, HAVEs, handshakes) go first. A stand-in for fq_codel, the qdisc a Debian host puts on
+ *   its NIC (systemd's sysctl.d/50-default.conf), which serves sparse flows before bulk ones;
+ *   this kernel has no fq_codel (only tbf, htb and fifos).
+ */
+export type HostQueue = 'fifo' | 'small-first'
+
+/** "100mbit" → bytes per second. */
+function rateBytes(rate: string): number {
+  const m = /^(\d+(?:\.\d+)?)(k|m|g)bit$/i.exec(rate)
+  if (!m) throw new Error(`link rate "${rate}": expected a number and kbit, mbit or gbit`)
+  const unit = { k: 1e3, m: 1e6, g: 1e9 }[(m[2] ?? 'm').toLowerCase() as 'k' | 'm' | 'g']
+  return (Number(m[1]) * unit) / 8
+}
+
 /** `hosts` maps a host name to its link cap ("50mbit") or null for none. The first host gets .1. */
-export function createLan(hosts: [string, string | null][]): Lan {
+export function createLan(hosts: [string, string | null][], options: { hostQueue?: HostQueue } = {}): Lan {
   toolPath('tc')
   const tag = `sd${process.pid}`
   const hub = `${tag}-hub`
@@ -73,8 +92,21 @@ export function createLan(hosts: [string, string | null][]): Lan {
       if (rate) {
         // Egress on both ends of the veth: the host's upload and its download are both capped.
         for (const [where, dev] of [[ns, 'eth0'], [hub, hubSide]] as const) {
-          const r = spawnSync(toolPath('ip'), ['netns', 'exec', where, toolPath('tc'), 'qdisc', 'add', 'dev', dev, 'root', 'tbf', 'rate', rate, 'burst', '256kb', 'latency', '100ms'], { encoding: 'utf8' })
-          if (r.status !== 0) throw new Error(`tc on ${where}/${dev} failed: ${r.stderr.trim()}`)
+          const tc = (args: string[]): void => {
+            const r = spawnSync(toolPath('ip'), ['netns', 'exec', where, toolPath('tc'), ...args], { encoding: 'utf8' })
+            if (r.status !== 0) throw new Error(`tc ${args.join(' ')} on ${where} failed: ${r.stderr.trim()}`)
+          }
+          tc(['qdisc', 'add', 'dev', dev, 'root', 'handle', '1:', 'tbf', 'rate', rate, 'burst', '256kb', 'latency', '100ms'])
+          if (where === ns && options.hostQueue === 'small-first') {
+            // Under the cap, two htb classes with room to spare: strict priority decides alone.
+            tc(['qdisc', 'add', 'dev', dev, 'parent', '1:1', 'handle', '10:', 'htb', 'default', '20'])
+            tc(['class', 'add', 'dev', dev, 'parent', '10:', 'classid', '10:1', 'htb', 'rate', '10gbit'])
+            tc(['class', 'add', 'dev', dev, 'parent', '10:1', 'classid', '10:10', 'htb', 'rate', '5gbit', 'ceil', '10gbit', 'prio', '0'])
+            tc(['class', 'add', 'dev', dev, 'parent', '10:1', 'classid', '10:20', 'htb', 'rate', '5gbit', 'ceil', '10gbit', 'prio', '1'])
+            tc(['qdisc', 'add', 'dev', dev, 'parent', '10:20', 'bfifo', 'limit', String(Math.round(rateBytes(rate) * 0.1))])
+            // IPv4 total length under 128.
+            tc(['filter', 'add', 'dev', dev, 'parent', '10:', 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'u16', '0x0000', '0xff80', 'at', '2', 'flowid', '10:10'])
+          }
         }
       }
       out[name] = { name, ns, ip: addr, hubSide }
