@@ -19,7 +19,10 @@
  * holder left, as rTorrent does the moment it is done), or, once it has announced no new piece
  * for a few seconds, the rarest pieces it lacks, a share at a time, until it shows that other
  * servers serve it again, and only while the rollout has cost less than 1.08 copies (past that,
- * a share at a time to a server stuck for 30 s). Revealing everything instead made every client
+ * a share at a time to a server stuck for 30 s). A server within two windows of done that fetches
+ * from us is given the rarest pieces it lacks too, stalled or not, within the same budget: at the
+ * end the publisher's link is otherwise idle while each server waits on one or two peers for its
+ * last pieces. Revealing everything instead made every client
  * fetch from the publisher as from any seed: 1.3-2.0 copies for fleets of qBittorrent, most of a
  * second copy for a late Transmission.
  *
@@ -73,6 +76,12 @@ export interface SuperSeedingOptions {
    * them). Default: four times `bytesInFlight`.
    */
   soleBytes?: number
+  /**
+   * After every piece has reached a server, a server missing at most this many bytes is offered
+   * the rarest pieces it lacks while the help budget allows, stalled or not. Default: two times
+   * `bytesInFlight`; 0 turns it off.
+   */
+  tailBytes?: number
   /** Called once, when every piece has reached a server. */
   onSpread?: () => void
   now?: () => number
@@ -117,6 +126,13 @@ const DEFAULT_HELP_COPIES = 1.08
  * view's 5 min to call it stalled.
  */
 const LONG_STALL_MS = 30_000
+/**
+ * The end of a rollout, in windows (see `tailBytes`). Once the publisher's one copy is out its
+ * link sits idle, while each server waits for its last pieces from the one or two peers that hold
+ * them: 4 x aria2 downloaded at 99 % of the link until the publisher's copy was out at +18.3 s,
+ * then at 19-66 % until done at +19.2 s.
+ */
+const TAIL_WINDOWS = 2
 
 /**
  * How many in-flight windows of pieces only it holds a server may have, its offers included (see
@@ -169,6 +185,7 @@ export class SuperSeeding {
   private readonly soleCap: number
   private readonly stallMs: number
   private readonly helpBytes: number
+  private readonly tailPieces: number
   private readonly now: () => number
   /** Pieces sent whole to some server, on its wire or over the web seed, repeats included. */
   private delivered = 0
@@ -193,6 +210,7 @@ export class SuperSeeding {
     this.soleCap = Math.max(this.perWire + 1, Math.ceil((options.soleBytes ?? SOLE_WINDOWS * this.perWire * options.pieceLength) / options.pieceLength))
     this.stallMs = options.stallMs ?? DEFAULT_STALL_MS
     this.helpBytes = (options.helpCopies ?? DEFAULT_HELP_COPIES) * this.length
+    this.tailPieces = Math.floor((options.tailBytes ?? TAIL_WINDOWS * this.perWire * options.pieceLength) / options.pieceLength)
     this.now = options.now ?? Date.now
     this.seen = new Uint8Array(options.pieceCount)
     this.available = new Uint16Array(options.pieceCount)
@@ -441,11 +459,13 @@ export class SuperSeeding {
       t.helping = true
       t.fromOthers = 0
     }
+    // Near its end a server fetching from us gets our idle upload too, within the budget only.
+    const tail = this.spread && !t.helping && t.interested && this.pieceCount - t.holdings.count <= this.tailPieces
     const window = this.windowOf(t)
     const wasUnderCap = this.underSoleCap(t)
     while (t.offered.size < window) {
       if (!this.spread && !this.mayTakeFresh(t)) break
-      const next = this.spread ? this.pickLastResort(t, t.helping && this.mayHelp(t)) : this.pickUnseen(t, t.offered.size === 0)
+      const next = this.spread ? this.pickLastResort(t, (t.helping && this.mayHelp(t)) || (tail && this.withinBudget())) : this.pickUnseen(t, t.offered.size === 0)
       if (next === null) break
       t.offered.add(next)
       t.revealed.add(next)
@@ -465,6 +485,11 @@ export class SuperSeeding {
     // for the 30 s share (its own 30 s tick parks the seeds it could fetch from), 49.9 s for a
     // mixed fleet of eight that otherwise takes about 30.
     if (this.pieceCount - t.holdings.count <= this.perWire) return true
+    return this.withinBudget()
+  }
+
+  /** What the release has cost, plus the pieces on offer, is under `helpCopies`. */
+  private withinBudget(): boolean {
     let offered = 0
     for (const w of this.wires.values()) offered += w.offered.size
     const spent = this.options.uploaded ? this.options.uploaded() : this.delivered * this.pieceLength

@@ -415,3 +415,41 @@ test('past the budget, a stalled server that lacks no more than a window is help
   assert.deepEqual(late.offered().sort(), [6, 7], 'two missing, a window: helped although the budget is spent')
   ss.close()
 })
+
+test('near its end, a server that fetches from us is offered the rarest pieces it lacks while the budget allows, stalled or not', () => {
+  // One copy spreads the 16 pieces. A window is two pieces, so the tail is four. The budget is
+  // 19 pieces: the 16 sent, and at the spread b still has two on offer (2 and 3, which a took).
+  const ss = new SuperSeeding({ pieceCount: 16, pieceLength: PIECE, bytesInFlight: 2 * PIECE, stallMs: 3000, helpCopies: 19 / 16, now: () => 1_000 })
+  const [a, b, c] = [new ScriptedWire(true), new ScriptedWire(true), new ScriptedWire(true)]
+  const held = new Map([a, b, c].map((w) => [w, ss.attach(w)] as const))
+  for (const w of [a, b, c]) w.haveAll()
+  a.emit('interested')
+  b.emit('interested')
+  for (let i = 0; i < 8; i++) held.get(a)?.sent(i, PIECE)
+  for (let i = 8; i < 16; i++) held.get(b)?.sent(i, PIECE)
+  assert.equal(ss.spread, true)
+  assert.deepEqual(b.offered().slice(-2), [2, 3])
+  const newOffers = (w: ScriptedWire, from: number): number[] => w.offered().slice(from)
+  const [aAt, cAt] = [a.offered().length, c.offered().length]
+  for (let i = 0; i < 14; i++) c.announce(i)
+  assert.deepEqual(newOffers(c, cAt), [], 'c lacks two pieces but has never asked us for anything')
+  for (const i of [8, 9, 10]) a.announce(i)
+  assert.deepEqual(newOffers(a, aAt), [], 'five pieces missing, more than the tail: its peers serve it')
+  a.announce(11)
+  assert.deepEqual(newOffers(a, aAt), [14], 'four missing: of the two only b holds, one, which spends the budget')
+  ss.close()
+})
+
+test('without a tail (tailBytes 0) a server near its end that is not stalled gets nothing more from us', () => {
+  const ss = new SuperSeeding({ pieceCount: 16, pieceLength: PIECE, bytesInFlight: 2 * PIECE, stallMs: 3000, helpCopies: 2, tailBytes: 0, now: () => 1_000 })
+  const [a, b] = [new ScriptedWire(true), new ScriptedWire(true)]
+  const held = new Map([a, b].map((w) => [w, ss.attach(w)] as const))
+  for (const w of [a, b]) w.haveAll()
+  a.emit('interested')
+  for (let i = 0; i < 8; i++) held.get(a)?.sent(i, PIECE)
+  for (let i = 8; i < 16; i++) held.get(b)?.sent(i, PIECE)
+  const at = a.offered().length
+  for (let i = 8; i < 15; i++) a.announce(i)
+  assert.deepEqual(a.offered().slice(at), [])
+  ss.close()
+})
