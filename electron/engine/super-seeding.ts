@@ -459,8 +459,9 @@ export class SuperSeeding {
       t.helping = true
       t.fromOthers = 0
     }
-    // Near its end a server fetching from us gets our idle upload too, within the budget only.
-    const tail = this.spread && !t.helping && t.interested && this.pieceCount - t.holdings.count <= this.tailPieces
+    // Near its end a server fetching from us gets our idle upload too, within the budget only
+    // (a helped one already has it: mayHelp covers the budget and more).
+    const tail = this.spread && t.interested && this.pieceCount - t.holdings.count <= this.tailPieces
     const window = this.windowOf(t)
     const wasUnderCap = this.underSoleCap(t)
     while (t.offered.size < window) {

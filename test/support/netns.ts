@@ -55,6 +55,9 @@ export function removeNamespaces(names: string[]): void {
  */
 export type HostQueue = 'fifo' | 'small-first'
 
+/** How much of its link a capped host's bulk queue holds, in both queue kinds. */
+const QUEUE_MS = 100
+
 /** "100mbit" → bytes per second. */
 function rateBytes(rate: string): number {
   const m = /^(\d+(?:\.\d+)?)(k|m|g)bit$/i.exec(rate)
@@ -96,14 +99,14 @@ export function createLan(hosts: [string, string | null][], options: { hostQueue
             const r = spawnSync(toolPath('ip'), ['netns', 'exec', where, toolPath('tc'), ...args], { encoding: 'utf8' })
             if (r.status !== 0) throw new Error(`tc ${args.join(' ')} on ${where} failed: ${r.stderr.trim()}`)
           }
-          tc(['qdisc', 'add', 'dev', dev, 'root', 'handle', '1:', 'tbf', 'rate', rate, 'burst', '256kb', 'latency', '100ms'])
+          tc(['qdisc', 'add', 'dev', dev, 'root', 'handle', '1:', 'tbf', 'rate', rate, 'burst', '256kb', 'latency', `${QUEUE_MS}ms`])
           if (where === ns && options.hostQueue === 'small-first') {
             // Under the cap, two htb classes with room to spare: strict priority decides alone.
             tc(['qdisc', 'add', 'dev', dev, 'parent', '1:1', 'handle', '10:', 'htb', 'default', '20'])
             tc(['class', 'add', 'dev', dev, 'parent', '10:', 'classid', '10:1', 'htb', 'rate', '10gbit'])
             tc(['class', 'add', 'dev', dev, 'parent', '10:1', 'classid', '10:10', 'htb', 'rate', '5gbit', 'ceil', '10gbit', 'prio', '0'])
             tc(['class', 'add', 'dev', dev, 'parent', '10:1', 'classid', '10:20', 'htb', 'rate', '5gbit', 'ceil', '10gbit', 'prio', '1'])
-            tc(['qdisc', 'add', 'dev', dev, 'parent', '10:20', 'bfifo', 'limit', String(Math.round(rateBytes(rate) * 0.1))])
+            tc(['qdisc', 'add', 'dev', dev, 'parent', '10:20', 'bfifo', 'limit', String(Math.round((rateBytes(rate) * QUEUE_MS) / 1000))])
             // IPv4 total length under 128.
             tc(['filter', 'add', 'dev', dev, 'parent', '10:', 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'u16', '0x0000', '0xff80', 'at', '2', 'flowid', '10:10'])
           }
