@@ -534,7 +534,12 @@ export class Engine implements CoreApi {
    * later, saw it complete up to 4.6 s after it finished, or a whole window later.
    */
   private dialUnfinished(infoHash: string, now: number): void {
-    for (const p of this.fleet.model.knownPeers(infoHash, true)) {
+    const unfinished = this.fleet.model.knownPeers(infoHash, true)
+    // A wire a server has gone silent on is dropped, and the server probed as for any long-lived
+    // wire it dropped itself: only servers we can dial back (their listen port is known).
+    const dialable = new Set(unfinished.map((p) => normalizeIp(p.ip)))
+    this.seeder.dropSilent(infoHash, (ip) => dialable.has(ip))
+    for (const p of unfinished) {
       const dial = (): boolean => this.seeder.dial(infoHash, p.ip, p.port, p.peerId)
       const probe = this.probes.get(`${infoHash} ${normalizeIp(p.ip)}`)
       if (!probe) {

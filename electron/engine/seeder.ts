@@ -24,6 +24,7 @@ import { WireHoldings } from './wire-holdings.js'
 import { peerClient } from './peer-client.js'
 import { SuperSeeding, type SuperSeedWire } from './super-seeding.js'
 import { NUDGE_EVERY_MS, WireNudge } from './wire-nudge.js'
+import { SilentWires, type HeardEvent } from './silent-wires.js'
 import { PRODUCT } from './product.js'
 
 export interface SeederOptions {
@@ -70,6 +71,7 @@ interface WtWire extends SuperSeedWire {
   amChoking: boolean
   on(event: 'have', listener: (index: number) => void): unknown
   on(event: 'bitfield' | 'have-all' | 'interested', listener: () => void): unknown
+  on(event: HeardEvent, listener: () => void): unknown
   uploadSpeed(): number
   downloadSpeed(): number
   unchoke(): void
@@ -89,9 +91,15 @@ interface WtTorrent extends EventEmitter {
   uploadSpeed: number
   downloadSpeed: number
   addPeer(addr: string): boolean
-  /** webtorrent's peers by id ("ip:port" for the ones we dial); `conn` is set once it dials. */
-  _peers: Map<string, { conn?: EventEmitter | null; retries?: number }>
+  /** webtorrent's peers by id ("ip:port" for the ones we dial); `conn` is set once it dials, `wire` once it connects. */
+  _peers: Map<string, DialledPeer>
   destroy(opts: { destroyStore: boolean }, cb: (err?: Error | null) => void): void
+}
+/** A webtorrent peer we dialled: its socket, and its wire's peer id once the handshake came back. */
+interface DialledPeer {
+  conn?: (EventEmitter & { destroy?: () => void }) | null
+  wire?: { peerId: string | null } | null
+  retries?: number
 }
 interface WtClient extends EventEmitter {
   peerId: string
@@ -157,6 +165,8 @@ export class Seeder extends EventEmitter<SeederEvents> {
   /** Quiet wires to servers that still lack pieces get a repeated HAVE, so aria2 sends its news at once. */
   private readonly nudge = new WireNudge<WtWire>((wire) => this.holdings.get(wire)?.heldPiece ?? null)
   private readonly nudgeTimer: NodeJS.Timeout
+  /** Wires a server still fetching has gone silent on, for dropSilent. */
+  private readonly silentWires = new SilentWires<WtWire>()
   /** Settles when a server's wire may be unchoked; null: at once. */
   private unchokeHold: ((infoHash: string, ip: string) => Promise<void> | null) | null = null
 
@@ -285,6 +295,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
       // (they signal its completion), with super-seeding or without.
       const holdings = this.watchHoldings(input.infoHash, wire, torrent.pieces.length, input.pieceLength, totalLength)
       superSeeding?.attach(wire, holdings)
+      this.silentWires.watch(wire)
       this.wireOpenedAt.set(wire, Date.now())
       const ip = normalizeIp(wire.remoteAddress ?? '')
       wire.on('interested', () => interestedOnce.add(ip))
@@ -340,7 +351,9 @@ export class Seeder extends EventEmitter<SeederEvents> {
     if (connected) return false
     const addr = hostPort(host, port)
     if (!s.torrent.addPeer(addr)) return false
-    forgoRetriesIfRefused(s.torrent._peers.get(addr))
+    const peer = s.torrent._peers.get(addr)
+    forgoRetriesIfRefused(peer)
+    closeIfNoHandshake(peer)
     return true
   }
 
@@ -485,6 +498,19 @@ export class Seeder extends EventEmitter<SeederEvents> {
     return oldest
   }
 
+  /**
+   * Drops the wires of a release on which a server still fetching it has said nothing for a while
+   * (see silent-wires.ts), when `canDial` says the server can be dialled back: its listen port is
+   * known. Each drop is a 'wireClosed'. Returns how many were dropped.
+   */
+  dropSilent(infoHash: string, canDial: (ip: string) => boolean): number {
+    const s = this.seeding.get(infoHash)
+    if (!s) return 0
+    const silent = this.silentWires.silent(s.torrent.wires, (wire) => (this.holdings.get(wire)?.progress ?? 0) < 1 && canDial(normalizeIp(wire.remoteAddress ?? '')))
+    for (const wire of silent) wire.destroy()
+    return silent.length
+  }
+
   /** Each wire's progress and what we sent it, for the fleet view. */
   wireSignals(infoHash: string): WireSignal[] {
     const s = this.seeding.get(infoHash)
@@ -551,7 +577,7 @@ const WEBTORRENT_RETRIES = 3
  * own three retries on top cost a connect each, for every unreachable server, and made dials a
  * tenth of the tracker's CPU under load. A wire that connected and later closed keeps them.
  */
-function forgoRetriesIfRefused(peer: { conn?: EventEmitter | null; retries?: number } | undefined): void {
+function forgoRetriesIfRefused(peer: DialledPeer | undefined): void {
   const conn = peer?.conn
   if (!peer || !conn) return
   let connected = false
@@ -560,5 +586,25 @@ function forgoRetriesIfRefused(peer: { conn?: EventEmitter | null; retries?: num
   // which schedules the retry, reads `retries` after this.
   conn.once('error', () => {
     if (!connected) peer.retries = WEBTORRENT_RETRIES
+  })
+}
+
+/**
+ * A LAN server answers a handshake within milliseconds. rTorrent, finishing a download, took our
+ * TCP connection and then said nothing until webtorrent's handshake timeout, 25 s later (mixed
+ * N = 8, traced): meanwhile the server could not be dialled again, so its completion went unseen.
+ */
+export const DIAL_HANDSHAKE_MS = 3_000
+
+/** Closes our dial if it connects but no handshake comes back within DIAL_HANDSHAKE_MS, so it can be dialled afresh. */
+function closeIfNoHandshake(peer: DialledPeer | undefined): void {
+  const conn = peer?.conn
+  if (!peer || !conn) return
+  conn.once('connect', () => {
+    const timer = setTimeout(() => {
+      if (peer.conn === conn && !peer.wire?.peerId) conn.destroy?.()
+    }, DIAL_HANDSHAKE_MS)
+    timer.unref()
+    conn.once('close', () => clearTimeout(timer))
   })
 }

@@ -1,9 +1,11 @@
 /**
  * A server that drops its wire to us the moment it has every piece, and refuses our connections
  * until it has checked its data, is seen complete as soon as it takes a connection again, not a
- * dial window (20 s) later. rTorrent 0.9.8 does exactly this (see Engine.dialUnfinished), but only
- * in some rollouts, so the server here is a scripted BitTorrent peer: a mock of that timing, which
- * speaks the real handshake and bitfield to the engine's real seeder, tracker and fleet view.
+ * dial window (20 s) later. A server that keeps its wire open and says nothing on it is seen
+ * complete too: the silent wire is dropped and the server dialled. rTorrent 0.9.8 does both (see
+ * Engine.dialUnfinished and silent-wires.ts), but only in some rollouts, so the server here is a
+ * scripted BitTorrent peer: a mock of that timing, which speaks the real handshake and bitfield
+ * to the engine's real seeder, tracker and fleet view.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -40,8 +42,12 @@ async function dialSeeder(seederPort: number, infoHash: string, pieceCount: numb
   return sock
 }
 
-/** The server listening on `port` (its announced port), answering with its handshake and a bitfield of its first `have` pieces. */
-async function listenAsServer(port: number, infoHash: string, pieceCount: number, have: number): Promise<{ close: () => Promise<void>; connections: () => number }> {
+/**
+ * The server listening on `port` (its announced port), answering with its handshake and a
+ * bitfield of its first `have` pieces; with `hangFirst`, its first connection is taken and never
+ * answered.
+ */
+async function listenAsServer(port: number, infoHash: string, pieceCount: number, have: number, hangFirst = false): Promise<{ close: () => Promise<void>; connections: () => number }> {
   const sockets = new Set<net.Socket>()
   let connections = 0
   const server = net.createServer((sock) => {
@@ -50,6 +56,7 @@ async function listenAsServer(port: number, infoHash: string, pieceCount: number
     sock.on('error', () => {})
     sock.once('close', () => sockets.delete(sock))
     sock.resume()
+    if (hangFirst && connections === 1) return
     sock.write(handshakeAndBitfield(infoHash, pieceCount, have))
   })
   await new Promise<void>((resolve, reject) => {
@@ -101,4 +108,67 @@ test('a server that drops its wire unfinished and refuses us while it checks its
   await waitFor(async () => (await cellOf())?.state === 'complete', 6_000, 'the fleet view to see the server complete')
   t.diagnostic(`seen complete ${((Date.now() - listening) / 1000).toFixed(1)} s after it listened again`)
   assert.ok(finished.connections() >= 1)
+})
+
+test('a dial the server takes but never answers is closed after a few seconds, so the next dial reads its bitfield', { timeout: 60_000 }, async (t) => {
+  const { dir, cleanup } = await tempDir()
+  t.after(cleanup)
+  const engine = await startTestEngine(path.join(dir, 'data'))
+  t.after(() => engine.close())
+  const file = path.join(dir, 'vendor-update.bin')
+  await writeFile(file, pseudoRandom(2 * 1024 * 1024, 'hung'))
+  const release = await publish(engine, [file])
+  const [port] = await freePorts(1)
+  const cellOf = async () => (await engine.handle('fleet.get', {})).rows.find((r) => r.ip === '127.0.0.1')?.cells[release.infoHash]
+
+  const half = Math.floor(release.pieceCount / 2)
+  const wire = await dialSeeder(engine.peerPort, release.infoHash, release.pieceCount, half)
+  const left = release.totalSize - half * release.pieceLength
+  const announced = await rawRequest(engine.httpPort, `/announce?info_hash=${binaryQueryValue(Buffer.from(release.infoHash, 'hex'))}&peer_id=${binaryQueryValue(PEER_ID)}&port=${port}&uploaded=0&downloaded=0&left=${left}&compact=1&event=started`)
+  assert.equal(announced.status, 200)
+  await waitFor(async () => (await cellOf())?.percent === 0.5, 10_000, 'the fleet view to show the server half done')
+  // Finished: it takes connections again at once, but leaves the first one unanswered, as
+  // rTorrent did for 25 s while it finished (webtorrent's handshake timeout ended it).
+  const finished = await listenAsServer(port as number, release.infoHash, release.pieceCount, release.pieceCount, true)
+  t.after(() => finished.close())
+  await new Promise((resolve) => setTimeout(resolve, 5_500))
+  const closed = new Promise((resolve) => wire.once('close', resolve))
+  wire.end()
+  await closed
+  const hungUp = Date.now()
+  await waitFor(async () => (await cellOf())?.state === 'complete', 10_000, 'the fleet view to see the server complete past the unanswered dial')
+  t.diagnostic(`seen complete ${((Date.now() - hungUp) / 1000).toFixed(1)} s after its wire closed, over ${finished.connections()} connections`)
+  assert.ok(finished.connections() >= 2, 'the unanswered dial was given up and the server dialled again')
+})
+
+test('a server that goes silent on its wire to us and finishes without a word is seen complete: the silent wire is dropped and the server dialled', { timeout: 60_000 }, async (t) => {
+  const { dir, cleanup } = await tempDir()
+  t.after(cleanup)
+  const engine = await startTestEngine(path.join(dir, 'data'))
+  t.after(() => engine.close())
+  const file = path.join(dir, 'vendor-update.bin')
+  await writeFile(file, pseudoRandom(2 * 1024 * 1024, 'silent'))
+  const release = await publish(engine, [file])
+  const [port] = await freePorts(1)
+  const cellOf = async () => (await engine.handle('fleet.get', {})).rows.find((r) => r.ip === '127.0.0.1')?.cells[release.infoHash]
+
+  // Half done, as rTorrent is when the publisher's copy is out: it keeps its wire to us open and
+  // writes nothing on it, not even a keep-alive, since it asks us for nothing.
+  const half = Math.floor(release.pieceCount / 2)
+  const wire = await dialSeeder(engine.peerPort, release.infoHash, release.pieceCount, half)
+  const wireClosed = new Promise<number>((resolve) => wire.once('close', () => resolve(Date.now())))
+  const left = release.totalSize - half * release.pieceLength
+  const announced = await rawRequest(engine.httpPort, `/announce?info_hash=${binaryQueryValue(Buffer.from(release.infoHash, 'hex'))}&peer_id=${binaryQueryValue(PEER_ID)}&port=${port}&uploaded=0&downloaded=0&left=${left}&compact=1&event=started`)
+  assert.equal(announced.status, 200)
+  await waitFor(async () => (await cellOf())?.percent === 0.5, 10_000, 'the fleet view to show the server half done')
+  const opened = Date.now()
+
+  // It finishes, still saying nothing on that wire, and takes new connections.
+  const finished = await listenAsServer(port as number, release.infoHash, release.pieceCount, release.pieceCount)
+  t.after(() => finished.close())
+  await waitFor(async () => (await cellOf())?.state === 'complete', 25_000, 'the fleet view to see the silent server complete')
+  const closedAt = await wireClosed
+  t.diagnostic(`silent wire dropped ${((closedAt - opened) / 1000).toFixed(1)} s after the server's last word; seen complete ${((Date.now() - closedAt) / 1000).toFixed(1)} s after that`)
+  assert.ok(closedAt - opened >= 10_000, 'the wire was not dropped before the silence limit (12 s)')
+  assert.ok(finished.connections() >= 1, 'the engine dialled the server back')
 })
