@@ -7,7 +7,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const sources = ['sha1_lanes.c', 'hash_stream.c'].map((file) => path.join(root, 'native', file))
+const sources = ['sha1_lanes.c', 'hash_stream.c', 'piece_memory.c'].map((file) => path.join(root, 'native', file))
 const outDir = path.join(root, 'dist', 'native')
 const output = path.join(outDir, 'sha1_lanes.node')
 

@@ -28,7 +28,8 @@
  *
  * listFolder(path): a folder's names and stats in one call (see list_folder).
  *
- * The hashing threads fed while a folder is scanned are in hash_stream.c.
+ * The hashing threads fed while a folder is scanned are in hash_stream.c; allocPiece, the
+ * seeder's piece buffers, in piece_memory.c.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -531,5 +532,6 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "statPaths", stat_paths);
   export_fn(env, exports, "listFolder", list_folder);
   hash_stream_export(env, exports);
+  piece_memory_export(env, exports);
   return exports;
 }

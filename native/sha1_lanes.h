@@ -11,4 +11,5 @@ void sha1_pieces_sha(const uint8_t *data, int64_t piece_len, int64_t count, int6
 void sha1_pieces_avx2(const uint8_t *data, int64_t piece_len, int64_t count, int64_t last_len, uint8_t *out);
 /* Adds the hashStream* functions to the addon's exports. */
 void hash_stream_export(napi_env env, napi_value exports);
+void piece_memory_export(napi_env env, napi_value exports);
 #endif

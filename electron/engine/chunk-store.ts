@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto'
 import { open, type FileHandle } from 'node:fs/promises'
 import { SwarmdropError } from '../../shared/errors.js'
 import { openPublished } from './source-identity.js'
+import { allocPieceBuffer } from './piece-memory.js'
 
 export interface StoredFile {
   absPath: string
@@ -302,7 +303,7 @@ export class ReadOnlyChunkStore {
   }
 
   private async read(position: number, length: number): Promise<Buffer> {
-    const out = Buffer.allocUnsafe(length)
+    const out = allocPieceBuffer(length)
     let i = this.fileAt(position)
     let filled = 0
     while (filled < length) {

@@ -39,6 +39,8 @@ export interface NativeAddon {
    * name is valid UTF-8 (absent from older builds). Null: it gave up (see hash_stream.c).
    */
   walkFolder?(root: string, stream: NativeStreamHandle | null, done: (walked: [string, Float64Array, Buffer?] | null) => void): void
+  /** A Buffer in a mapping of its own, in huge pages where the kernel allows (native/piece_memory.c); null if mapping failed. Absent from older builds. */
+  allocPiece?(bytes: number): Buffer | null
 }
 
 /** An opaque native object; only the addon looks inside. */
