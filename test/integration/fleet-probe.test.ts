@@ -7,7 +7,7 @@
  * scripted BitTorrent peer: a mock of that timing, which speaks the real handshake and bitfield
  * to the engine's real seeder, tracker and fleet view.
  */
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import net from 'node:net'
@@ -17,6 +17,7 @@ import { binaryQueryValue, rawRequest } from '../support/http-request.js'
 import { freePorts } from '../support/ports.js'
 import { publish, startTestEngine, waitFor } from '../support/engine.js'
 import { tempDir } from '../support/temp.js'
+import type { FleetCell } from '../../shared/contract.js'
 
 const PEER_ID = Buffer.from('-lt0D80-probeprobepr')
 
@@ -72,35 +73,59 @@ async function listenAsServer(port: number, infoHash: string, pieceCount: number
   }
 }
 
-test('a server that drops its wire unfinished and refuses us while it checks its data is seen complete once it takes a connection again', { timeout: 60_000 }, async (t) => {
+interface HalfDone {
+  release: { infoHash: string; pieceCount: number }
+  /** The server's announced listen port, where nothing listens yet. */
+  port: number
+  /** The server's own connection to the seeder, as rTorrent makes one. */
+  wire: net.Socket
+  cellOf: () => Promise<FleetCell | undefined>
+}
+
+/**
+ * A real engine seeding a fresh release, and a server half done with it: its own connection to
+ * the seeder carries its bitfield, and its announce gives a listen port where nothing listens yet,
+ * so our dial at the announce (one per window) is refused. Returns once the fleet view shows it.
+ */
+async function halfDoneServer(t: TestContext, seed: string): Promise<HalfDone> {
   const { dir, cleanup } = await tempDir()
   t.after(cleanup)
   const engine = await startTestEngine(path.join(dir, 'data'))
   t.after(() => engine.close())
   const file = path.join(dir, 'vendor-update.bin')
-  await writeFile(file, pseudoRandom(2 * 1024 * 1024, 'probe'))
+  await writeFile(file, pseudoRandom(2 * 1024 * 1024, seed))
   const release = await publish(engine, [file])
   const [port] = await freePorts(1)
-  const cellOf = async () => (await engine.handle('fleet.get', {})).rows.find((r) => r.ip === '127.0.0.1')?.cells[release.infoHash]
-
-  // It announces half done, but nothing listens on its port yet: our dial (one per window) is
-  // refused. Its own connection to us carries its bitfield, as rTorrent's does.
+  const cellOf = async (): Promise<FleetCell | undefined> => (await engine.handle('fleet.get', {})).rows.find((r) => r.ip === '127.0.0.1')?.cells[release.infoHash]
   const half = Math.floor(release.pieceCount / 2)
   const wire = await dialSeeder(engine.peerPort, release.infoHash, release.pieceCount, half)
+  t.after(() => void wire.destroy())
   const left = release.totalSize - half * release.pieceLength
   const announced = await rawRequest(engine.httpPort, `/announce?info_hash=${binaryQueryValue(Buffer.from(release.infoHash, 'hex'))}&peer_id=${binaryQueryValue(PEER_ID)}&port=${port}&uploaded=0&downloaded=0&left=${left}&compact=1&event=started`)
   assert.equal(announced.status, 200)
   await waitFor(async () => (await cellOf())?.percent === 0.5, 10_000, 'the fleet view to show the server half done')
-  // Long enough for the wire to count as one the server kept (the engine's PROBE_AFTER_WIRE_MS).
-  await new Promise((resolve) => setTimeout(resolve, 5_500))
-  assert.notEqual((await cellOf())?.state, 'complete')
+  return { release, port: port as number, wire, cellOf }
+}
 
-  // It has every piece: it hangs up on us (a FIN), and is not listening for 2 s while it checks.
+/** The server hangs up its own wire to us (a FIN), as rTorrent does when it has every piece. */
+async function hangUp(wire: net.Socket): Promise<void> {
   const closed = new Promise((resolve) => wire.once('close', resolve))
   wire.end()
   await closed
-  await new Promise((resolve) => setTimeout(resolve, 2_000))
-  const finished = await listenAsServer(port as number, release.infoHash, release.pieceCount, release.pieceCount)
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+test('a server that drops its wire unfinished and refuses us while it checks its data is seen complete once it takes a connection again', { timeout: 60_000 }, async (t) => {
+  const { release, port, wire, cellOf } = await halfDoneServer(t, 'probe')
+  // Long enough for the wire to count as one the server kept (the engine's PROBE_AFTER_WIRE_MS).
+  await sleep(5_500)
+  assert.notEqual((await cellOf())?.state, 'complete')
+
+  // It has every piece: it hangs up on us, and is not listening for 2 s while it checks.
+  await hangUp(wire)
+  await sleep(2_000)
+  const finished = await listenAsServer(port, release.infoHash, release.pieceCount, release.pieceCount)
   t.after(() => finished.close())
   const listening = Date.now()
   // The engine's one dial per window went out at the announce, 8 s ago, and webtorrent retries
@@ -111,30 +136,13 @@ test('a server that drops its wire unfinished and refuses us while it checks its
 })
 
 test('a dial the server takes but never answers is closed after a few seconds, so the next dial reads its bitfield', { timeout: 60_000 }, async (t) => {
-  const { dir, cleanup } = await tempDir()
-  t.after(cleanup)
-  const engine = await startTestEngine(path.join(dir, 'data'))
-  t.after(() => engine.close())
-  const file = path.join(dir, 'vendor-update.bin')
-  await writeFile(file, pseudoRandom(2 * 1024 * 1024, 'hung'))
-  const release = await publish(engine, [file])
-  const [port] = await freePorts(1)
-  const cellOf = async () => (await engine.handle('fleet.get', {})).rows.find((r) => r.ip === '127.0.0.1')?.cells[release.infoHash]
-
-  const half = Math.floor(release.pieceCount / 2)
-  const wire = await dialSeeder(engine.peerPort, release.infoHash, release.pieceCount, half)
-  const left = release.totalSize - half * release.pieceLength
-  const announced = await rawRequest(engine.httpPort, `/announce?info_hash=${binaryQueryValue(Buffer.from(release.infoHash, 'hex'))}&peer_id=${binaryQueryValue(PEER_ID)}&port=${port}&uploaded=0&downloaded=0&left=${left}&compact=1&event=started`)
-  assert.equal(announced.status, 200)
-  await waitFor(async () => (await cellOf())?.percent === 0.5, 10_000, 'the fleet view to show the server half done')
+  const { release, port, wire, cellOf } = await halfDoneServer(t, 'hung')
   // Finished: it takes connections again at once, but leaves the first one unanswered, as
   // rTorrent did for 25 s while it finished (webtorrent's handshake timeout ended it).
-  const finished = await listenAsServer(port as number, release.infoHash, release.pieceCount, release.pieceCount, true)
+  const finished = await listenAsServer(port, release.infoHash, release.pieceCount, release.pieceCount, true)
   t.after(() => finished.close())
-  await new Promise((resolve) => setTimeout(resolve, 5_500))
-  const closed = new Promise((resolve) => wire.once('close', resolve))
-  wire.end()
-  await closed
+  await sleep(5_500)
+  await hangUp(wire)
   const hungUp = Date.now()
   await waitFor(async () => (await cellOf())?.state === 'complete', 10_000, 'the fleet view to see the server complete past the unanswered dial')
   t.diagnostic(`seen complete ${((Date.now() - hungUp) / 1000).toFixed(1)} s after its wire closed, over ${finished.connections()} connections`)
@@ -142,33 +150,18 @@ test('a dial the server takes but never answers is closed after a few seconds, s
 })
 
 test('a server that goes silent on its wire to us and finishes without a word is seen complete: the silent wire is dropped and the server dialled', { timeout: 60_000 }, async (t) => {
-  const { dir, cleanup } = await tempDir()
-  t.after(cleanup)
-  const engine = await startTestEngine(path.join(dir, 'data'))
-  t.after(() => engine.close())
-  const file = path.join(dir, 'vendor-update.bin')
-  await writeFile(file, pseudoRandom(2 * 1024 * 1024, 'silent'))
-  const release = await publish(engine, [file])
-  const [port] = await freePorts(1)
-  const cellOf = async () => (await engine.handle('fleet.get', {})).rows.find((r) => r.ip === '127.0.0.1')?.cells[release.infoHash]
-
   // Half done, as rTorrent is when the publisher's copy is out: it keeps its wire to us open and
   // writes nothing on it, not even a keep-alive, since it asks us for nothing.
-  const half = Math.floor(release.pieceCount / 2)
-  const wire = await dialSeeder(engine.peerPort, release.infoHash, release.pieceCount, half)
+  const { release, port, wire, cellOf } = await halfDoneServer(t, 'silent')
   const wireClosed = new Promise<number>((resolve) => wire.once('close', () => resolve(Date.now())))
-  const left = release.totalSize - half * release.pieceLength
-  const announced = await rawRequest(engine.httpPort, `/announce?info_hash=${binaryQueryValue(Buffer.from(release.infoHash, 'hex'))}&peer_id=${binaryQueryValue(PEER_ID)}&port=${port}&uploaded=0&downloaded=0&left=${left}&compact=1&event=started`)
-  assert.equal(announced.status, 200)
-  await waitFor(async () => (await cellOf())?.percent === 0.5, 10_000, 'the fleet view to show the server half done')
-  const opened = Date.now()
+  const quietSince = Date.now()
 
   // It finishes, still saying nothing on that wire, and takes new connections.
-  const finished = await listenAsServer(port as number, release.infoHash, release.pieceCount, release.pieceCount)
+  const finished = await listenAsServer(port, release.infoHash, release.pieceCount, release.pieceCount)
   t.after(() => finished.close())
   await waitFor(async () => (await cellOf())?.state === 'complete', 25_000, 'the fleet view to see the silent server complete')
   const closedAt = await wireClosed
-  t.diagnostic(`silent wire dropped ${((closedAt - opened) / 1000).toFixed(1)} s after the server's last word; seen complete ${((Date.now() - closedAt) / 1000).toFixed(1)} s after that`)
-  assert.ok(closedAt - opened >= 10_000, 'the wire was not dropped before the silence limit (12 s)')
+  t.diagnostic(`silent wire dropped ${((closedAt - quietSince) / 1000).toFixed(1)} s after the fleet view showed it half done; seen complete ${((Date.now() - closedAt) / 1000).toFixed(1)} s after that`)
+  assert.ok(closedAt - quietSince >= 10_000, 'the wire was not dropped before the silence limit (12 s)')
   assert.ok(finished.connections() >= 1, 'the engine dialled the server back')
 })
