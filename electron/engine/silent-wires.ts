@@ -6,9 +6,9 @@
  * rTorrent 0.9.8 writes the HAVEs it has queued for a peer only when it writes to that peer
  * anyway (a request, a choke change, its keep-alive). Once the publisher's copy is out, rTorrent
  * fetches its last pieces from the other servers and asks nothing of us, so the fleet view heard
- * no news of it for 13-15 s before it finished (mixed N = 8, traced), and in one run it was not
- * seen complete at all. A repeated HAVE does not wake it as it wakes aria2 (see wire-nudge.ts):
- * rTorrent ignores a HAVE for a piece it already knows we have.
+ * no news of it for 11-14 s before it finished (mixed N = 8, traced); had it kept that wire open
+ * once done, its completion would not have been seen at all. A repeated HAVE does not wake it as
+ * it wakes aria2 (see wire-nudge.ts): rTorrent ignores a HAVE for a piece it knows we have.
  *
  * The limit is above every gap a working client leaves: Transmission 3.00 says nothing between
  * its handshake and its first 10 s pulse, and batches its HAVEs every 10 s after it.
