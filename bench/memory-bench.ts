@@ -176,6 +176,8 @@ function downloadLoop(torrent: string, work: string, tag: string): { stop(): Pro
 
 interface Load {
   peakRss: number
+  /** Seconds into the load when the peak was sampled. */
+  peakAtS: number
   medianRss: number
   peakFds: number
   note: string
@@ -184,12 +186,13 @@ interface Load {
 /** Both download loops for `seconds`, sampling `pid`; `atEnd` runs before they stop. */
 async function underLoad<T>(pid: number, torrents: string[], work: string, seconds: number, atEnd: () => Promise<T>): Promise<Load & { atEnd: T }> {
   const loops = torrents.map((t, i) => downloadLoop(t, work, `dl${i}`))
-  const samples: ProcSample[] = []
-  const end = Date.now() + seconds * 1000
+  const samples: (ProcSample & { atS: number })[] = []
+  const start = Date.now()
+  const end = start + seconds * 1000
   let ended: T
   try {
     while (Date.now() < end) {
-      samples.push(await sampleProc(pid))
+      samples.push({ ...(await sampleProc(pid)), atS: (Date.now() - start) / 1000 })
       await sleep(SAMPLE_MS)
     }
     ended = await atEnd()
@@ -202,7 +205,8 @@ async function underLoad<T>(pid: number, torrents: string[], work: string, secon
     .map((o, i) => `release ${i + 1}: ${mib(o.bytes / seconds)} MiB/s received, ${o.rounds} complete downloads${o.errors.length ? ` (${o.errors.join(' | ')})` : ''}`)
     .join('; ')
   const rss = samples.map((s) => s.rss).sort((a, b) => a - b)
-  return { peakRss: rss.at(-1) ?? 0, medianRss: rss[rss.length >> 1] ?? 0, peakFds: Math.max(...samples.map((s) => s.fds)), note, atEnd: ended }
+  const peak = samples.reduce((top, s) => (s.rss > top.rss ? s : top), samples[0] ?? { rss: 0, fds: 0, atS: 0 })
+  return { peakRss: rss.at(-1) ?? 0, peakAtS: peak.atS, medianRss: rss[rss.length >> 1] ?? 0, peakFds: Math.max(...samples.map((s) => s.fds)), note, atEnd: ended }
 }
 
 export async function benchMemory(): Promise<BenchResult[]> {
@@ -248,7 +252,7 @@ export async function benchMemory(): Promise<BenchResult[]> {
       }),
     )
     const ours = await underLoad(pid, torrents, work, seconds, () => phase('at the end of the load', pid, probeFile))
-    console.log(`  under load: peak ${mib(ours.peakRss)} MiB, median ${mib(ours.medianRss)} MiB, peak ${ours.peakFds} fds; ${ours.note}`)
+    console.log(`  under load: peak ${mib(ours.peakRss)} MiB (+${ours.peakAtS.toFixed(1)} s), median ${mib(ours.medianRss)} MiB, peak ${ours.peakFds} fds; ${ours.note}`)
     const after = await phase('after the load', pid, probeFile)
 
     // Reference: aria2c seeds the very same .torrents in place; our seeder is paused, our tracker stays.
