@@ -33,11 +33,16 @@ static void unmap(napi_env env, void *data, void *hint) {
   free(m);
 }
 
+/* Set once the runtime has refused an external buffer (Electron's V8 sandbox does, every time):
+   from then on every call returns null at once instead of mapping and unmapping. */
+static int external_refused = 0;
+
 static napi_value js_alloc_piece(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   napi_value result;
   napi_get_null(env, &result);
+  if (external_refused) return result;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int64_t bytes = 0;
   if (argc != 1 || napi_get_value_int64(env, argv[0], &bytes) != napi_ok || bytes <= 0 || bytes > (int64_t)1 << 30) return result;
@@ -58,6 +63,7 @@ static napi_value js_alloc_piece(napi_env env, napi_callback_info info) {
   if (napi_create_external_buffer(env, (size_t)bytes, data, unmap, m, &result) != napi_ok) {
     munmap(m->base, m->length);
     free(m);
+    external_refused = 1;
     napi_get_null(env, &result);
   }
   return result;
