@@ -206,7 +206,7 @@ async function underLoad<T>(pid: number, torrents: string[], work: string, secon
     .join('; ')
   const rss = samples.map((s) => s.rss).sort((a, b) => a - b)
   const peak = samples.reduce((top, s) => (s.rss > top.rss ? s : top), samples[0] ?? { rss: 0, fds: 0, atS: 0 })
-  return { peakRss: rss.at(-1) ?? 0, peakAtS: peak.atS, medianRss: rss[rss.length >> 1] ?? 0, peakFds: Math.max(...samples.map((s) => s.fds)), note, atEnd: ended }
+  return { peakRss: peak.rss, peakAtS: peak.atS, medianRss: rss[rss.length >> 1] ?? 0, peakFds: Math.max(...samples.map((s) => s.fds)), note, atEnd: ended }
 }
 
 export async function benchMemory(): Promise<BenchResult[]> {
