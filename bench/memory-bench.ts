@@ -22,6 +22,7 @@ import type { ReleaseSummary } from '../shared/contract.js'
 import type { BenchResult } from './bench-result.js'
 import { benchServeEnv } from './serve-env.js'
 import type { MemoryProbe } from './memory-probe.js'
+import { askProbe, describeProbe, mib, PROBE_MODULE } from './probe-client.js'
 import { ARIA2_QUIET } from './serve-bench.js'
 import { connectInstance } from '../electron/cli/instance-client.js'
 import { pseudoRandom } from '../test/support/fixtures.js'
@@ -32,7 +33,6 @@ import { supervise, type Supervised } from '../test/support/child-process.js'
 import { seederAnnounced } from './scrape.js'
 
 const CLI = fileURLToPath(new URL('./fleet-swarmdrop-cli.js', import.meta.url))
-const PROBE = fileURLToPath(new URL('./memory-probe.js', import.meta.url))
 const TARGET_MIB = 300
 const SMALL_FILES = 10_000
 const SMALL_SIZE = 4_000
@@ -40,7 +40,6 @@ const SAMPLE_MS = 500
 const SETTLE_MS = 3_000
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1)
 
 function positiveEnv(name: string, fallback: number): number {
   const raw = process.env[name]
@@ -62,28 +61,6 @@ async function sampleProc(pid: number): Promise<ProcSample> {
   return { rss: Number(rss[1]) * 1024, fds: (await readdir(`/proc/${pid}/fd`)).length }
 }
 
-/** Asks the probe in serve for its breakdown; the probe writes it to `file`. */
-async function probe(pid: number, file: string): Promise<MemoryProbe> {
-  await rm(file, { force: true })
-  process.kill(pid, 'SIGUSR2')
-  const deadline = Date.now() + 60_000
-  while (Date.now() < deadline) {
-    try {
-      return JSON.parse(await readFile(file, 'utf8')) as MemoryProbe
-    } catch {
-      await sleep(100)
-    }
-  }
-  throw new Error('memory bench: the probe in serve did not answer within 60 s')
-}
-
-function describeProbe(rss: number, p: MemoryProbe): string {
-  const m = p.afterGc ?? p.before
-  const buffers = m.arrayBuffers
-  const rest = rss - m.heapTotal - buffers
-  return `RSS ${mib(rss)} MiB = V8 heap ${mib(m.heapTotal)} (used ${mib(p.before.heapUsed)}, ${mib(m.heapUsed)} live after GC) + Buffers ${mib(buffers)} (${mib(p.before.arrayBuffers)} before GC) + rest ${mib(rest)} (malloc, code, stacks)`
-}
-
 interface Phase {
   label: string
   rss: number
@@ -94,7 +71,7 @@ interface Phase {
 async function phase(label: string, pid: number, probeFile: string): Promise<Phase> {
   await sleep(SETTLE_MS)
   const s = await sampleProc(pid)
-  const p = await probe(pid, probeFile)
+  const p = await askProbe(pid, probeFile)
   console.log(`  ${label}: ${describeProbe(s.rss, p)}; ${s.fds} fds`)
   return { label, rss: s.rss, fds: s.fds, probe: p }
 }
@@ -231,7 +208,7 @@ export async function benchMemory(): Promise<BenchResult[]> {
     const serveEnv = benchServeEnv()
     serve = await startServeProcess(['--data-dir', dataDir, '--address', '127.0.0.1', '--http-port', String(httpPort), '--peer-port', String(peerPort)], 30_000, (node, args) => [
       'env',
-      [`SWARMDROP_MEMORY_PROBE=${probeFile}`, ...serveEnv, node, '--expose-gc', ...extraFlags, '--import', PROBE, CLI, ...args.slice(1)],
+      [`SWARMDROP_MEMORY_PROBE=${probeFile}`, ...serveEnv, node, '--expose-gc', ...extraFlags, '--import', PROBE_MODULE, CLI, ...args.slice(1)],
     ])
     const pid = serve.child.pid
     if (pid === undefined) throw new Error('memory bench: serve has no pid')
