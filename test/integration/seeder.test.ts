@@ -458,3 +458,25 @@ test('without super-seeding too, a web-seed response sent whole makes its pieces
     await done()
   }
 })
+
+test('a peer destroyed before webtorrent\'s connection pool registers it stays out of the torrent\'s peer table', async () => {
+  const { seeder, created, peerPort, sockets, done } = await seedOneFile(1024 * 1024, 'dead-peers')
+  // webtorrent's own table, read here only: the leak was there, and nothing in our API shows it.
+  const torrent = (seeder as unknown as { seeding: Map<string, { torrent: { _peers: Map<string, unknown>; _addIncomingPeer(peer: object): void } }> }).seeding.get(created.infoHash)?.torrent
+  assert.ok(torrent)
+  try {
+    // What conn-pool.js runs after its `await client.get(infoHash)` for a peer whose connection
+    // closed during that await (the soak's aria2c downloaders left 696 such peers in 8 minutes):
+    // `peer.swarm = torrent; torrent._addIncomingPeer(peer)`. Only these fields are read by it.
+    const listeners = (): Record<string, () => void> => ({})
+    const dead = { id: '127.0.0.9:51000', destroyed: true, connected: false, swarm: torrent, _events: listeners(), on: () => dead, once: () => dead }
+    torrent._addIncomingPeer(dead)
+    assert.equal(torrent._peers.has(dead.id), false, 'a destroyed peer is not registered')
+    // A live incoming peer still is: a real wire from a raw handshake.
+    await rawWire(peerPort, created.infoHash, Buffer.from('A2-1-36-0-livepeer01'), sockets)
+    await waitForWires(seeder, created.infoHash, 1)
+    assert.equal(torrent._peers.size, 1)
+  } finally {
+    await done()
+  }
+})
