@@ -44,7 +44,7 @@ import type { BenchResult } from './bench-result.js'
 import { CLIENT_LABEL, startClient, type ClientKind, type FleetClient } from './fleet-clients.js'
 import { buildFleetLan, httpFanOut, httpUrl, measureLinkRate, PUBLISHER, removeLeftovers, startHttpServer, type FleetLan } from './fleet-lan.js'
 import type { HostQueue } from '../test/support/netns.js'
-import { describeLinkUse, describeStarts, judgedMs, kumarRossBound, linkUse, renderProgressSvg, renderRoundsTable, renderTable, type FleetOutcome, type LinkSample, type LinkUse, type ProgressSeries } from './fleet-report.js'
+import { cpuUse, describeCpuUse, describeLinkUse, describeStarts, judgedMs, kumarRossBound, linkUse, renderProgressSvg, renderRoundsTable, renderTable, type CpuSample, type CpuUse, type FleetOutcome, type LinkSample, type LinkUse, type ProgressSeries } from './fleet-report.js'
 import type { FleetSample } from './fleet-sampler.js'
 import type { LinkCountersLine } from './fleet-link-sampler.js'
 
@@ -125,6 +125,9 @@ interface FleetRun {
   /** Every host's link counters over the rollout, and what they say of each link's use (shares of the measured link rate). */
   links: LinkSample[]
   linkUse: LinkUse
+  /** The machine's CPU counters over the rollout, and how busy they say it was from the publish to all complete. */
+  cpu: CpuSample[]
+  cpuUse: CpuUse | null
   svg: string
 }
 
@@ -337,7 +340,9 @@ async function runFleet(o: { id: string; fleet: Fleet; net: FleetLan; dir: strin
       .map((s): [number, number] => [(s.at - t0) / 1000, s.swarms.find((w) => w.infoHash === release.infoHash)?.uploaded ?? 0])
       .filter(([t]) => t >= 0)
     const hostsOfFleet = new Set(hosts)
-    const linkSamples: LinkSample[] = readLinks().map((l) => {
+    const linkLines = readLinks()
+    const cpu: CpuSample[] = linkLines.flatMap((l) => (l.cpu ? [{ t: (l.at - t0) / 1000, ...l.cpu }] : []))
+    const linkSamples: LinkSample[] = linkLines.map((l) => {
       const byHost: LinkSample['hosts'] = {}
       for (const [side, [rx, tx]] of Object.entries(l.counters)) {
         // This fleet's hosts only: a smaller fleet leaves the LAN's other servers idle.
@@ -350,12 +355,14 @@ async function runFleet(o: { id: string; fleet: Fleet; net: FleetLan; dir: strin
     log(`  ${fleet.label}: ${describeLinkUse(use)}`)
     log(`  ${fleet.label}: ${describeStarts(servers.map((s) => ({ startedS: s.startedS, doneS: s.fleetViewDoneS })), boundMs)}`)
     const judged = judgedMs(outcome)
+    const cpus = cpuUse(cpu, 0, (judged ?? Date.now() - t0) / 1000)
+    log(`  ${fleet.label}: ${describeCpuUse(cpus, os.cpus().length)}`)
     const svg = renderProgressSvg({
       title: `${fleet.label}: ${(size / 2 ** 20).toFixed(0)} MiB, ${judged === null ? 'not complete' : `${(judged / 1000).toFixed(1)} s`} (bound ${(boundMs / 1000).toFixed(1)} s)`,
       series,
       boundSeconds: boundMs / 1000,
     })
-    return { id, outcome, infoHash: release.infoHash, servers, rollout, series, publisherSent, links: linkSamples, linkUse: use, svg }
+    return { id, outcome, infoHash: release.infoHash, servers, rollout, series, publisherSent, links: linkSamples, linkUse: use, cpu, cpuUse: cpus, svg }
   } finally {
     for (const s of started.reverse()) await s.stop().catch(() => undefined)
     await rm(dir, { recursive: true, force: true })

@@ -183,6 +183,53 @@ export function describeLinkUse(u: LinkUse): string {
   return `publisher's upload ${pct(u.publisherUp)} of the link${span}; servers' downloads ${pct(u.serversDown)} (lowest ${pct(u.serversDownMin)}), their uploads meanwhile ${pct(u.serversUp)}`
 }
 
+/** The machine's CPU time counters at one moment of a rollout (fleet-link-sampler.ts). */
+export interface CpuSample {
+  /** Seconds after publishing. */
+  t: number
+  total: number
+  busy: number
+  softirq: number
+}
+
+/** How busy the machine's CPUs were over a span of a rollout: every client, the publisher and the kernel's forwarding share them. */
+export interface CpuUse {
+  /** Busy share of all CPUs over the span. */
+  busy: number
+  /** Of all CPU time: softirq (packet forwarding through the veths and bridge, tc). */
+  softirq: number
+  /** Share of the span's sampling intervals at or above SATURATED. */
+  saturated: number
+}
+
+/** An interval this busy leaves a process that wants the CPU waiting: 2 cores, 10 processes. */
+const SATURATED = 0.95
+
+/** CPU use between `from` and `to` seconds after publishing; null without two samples in it. */
+export function cpuUse(samples: CpuSample[], from: number, to: number): CpuUse | null {
+  const inSpan = samples.filter((s) => s.t >= from && s.t <= to)
+  const first = inSpan[0]
+  const last = inSpan.at(-1)
+  if (!first || !last || last.total <= first.total) return null
+  let intervals = 0
+  let saturated = 0
+  for (let i = 1; i < inSpan.length; i++) {
+    const a = inSpan[i - 1] as CpuSample
+    const b = inSpan[i] as CpuSample
+    if (b.total <= a.total) continue
+    intervals++
+    if ((b.busy - a.busy) / (b.total - a.total) >= SATURATED) saturated++
+  }
+  const total = last.total - first.total
+  return { busy: (last.busy - first.busy) / total, softirq: (last.softirq - first.softirq) / total, saturated: intervals === 0 ? 0 : saturated / intervals }
+}
+
+/** One line for the log: "CPUs 93 % busy (softirq 21 %), at 95 % or more for 70 % of the rollout". */
+export function describeCpuUse(u: CpuUse | null, cpus: number): string {
+  if (!u) return 'CPU use not sampled'
+  return `${cpus} CPUs ${pct(u.busy)} busy over the rollout (softirq ${pct(u.softirq)}), at ${Math.round(100 * SATURATED)} % or more for ${pct(u.saturated)} of it`
+}
+
 /**
  * When the servers began (the fleet view's start of each download: its first announce with bytes
  * left, or its first piece) and how long each took from there. The bound counts from the publish,

@@ -4,7 +4,7 @@
  * writes call back only when the test says, because a socket's write timing cannot be held still:
  * it checks that no buffer goes back to the pool while a write may still read it.
  */
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { writeFile, open } from 'node:fs/promises'
@@ -43,21 +43,27 @@ async function rangeServer(file: string, pool: ReadBufferPool, sends: Promise<vo
   return { get, close: () => new Promise((resolve) => server.close(() => resolve())) }
 }
 
-test('ranges of a real file arrive byte for byte, and back-to-back sends reuse the same two buffers', async (t) => {
-  const bytes = randomBytes(5 * CHUNK + 1234)
+/** A file of `bytes` served by `rangeServer` through a counting pool; everything goes when the test ends. */
+async function servedFile(t: TestContext, bytes: Buffer, keep: number): Promise<{ pool: ReadBufferPool; made: () => number; get: (start: number, end: number) => Promise<Buffer>; sends: Promise<void>[] }> {
   const { file, cleanup } = await fileOf(bytes)
   t.after(cleanup)
-  const { pool, made } = countingPool(8)
+  const { pool, made } = countingPool(keep)
   const sends: Promise<void>[] = []
   const server = await rangeServer(file, pool, sends)
   t.after(server.close)
+  return { pool, made, get: server.get, sends }
+}
+
+test('ranges of a real file arrive byte for byte, and back-to-back sends reuse the same two buffers', async (t) => {
+  const bytes = randomBytes(5 * CHUNK + 1234)
+  const { pool, made, get, sends } = await servedFile(t, bytes, 8)
   for (const [start, end] of [
     [0, bytes.length - 1],
     [CHUNK - 7, 3 * CHUNK + 11],
     [bytes.length - 1, bytes.length - 1],
     [5, 5 + CHUNK - 1],
   ] as const) {
-    assert.deepEqual(await server.get(start, end), bytes.subarray(start, end + 1), `bytes ${start}-${end}`)
+    assert.deepEqual(await get(start, end), bytes.subarray(start, end + 1), `bytes ${start}-${end}`)
   }
   await Promise.all(sends)
   assert.equal(made(), 2, 'four sends, one after another, made two buffers between them')
@@ -66,13 +72,8 @@ test('ranges of a real file arrive byte for byte, and back-to-back sends reuse t
 
 test('sends at once take buffers of their own; past what the pool keeps, they are dropped', async (t) => {
   const bytes = randomBytes(8 * CHUNK)
-  const { file, cleanup } = await fileOf(bytes)
-  t.after(cleanup)
-  const { pool, made } = countingPool(3)
-  const sends: Promise<void>[] = []
-  const server = await rangeServer(file, pool, sends)
-  t.after(server.close)
-  const got = await Promise.all([0, 1, 2, 3].map(() => server.get(0, bytes.length - 1)))
+  const { pool, made, get, sends } = await servedFile(t, bytes, 3)
+  const got = await Promise.all([0, 1, 2, 3].map(() => get(0, bytes.length - 1)))
   for (const body of got) assert.ok(body.equals(bytes))
   await Promise.all(sends)
   assert.ok(made() > 2 && made() <= 8, `made ${made()}`)

@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { describeLinkUse, describeStarts, judgedMs, kumarRossBound, linkUse, renderProgressSvg, renderRoundsTable, renderTable, type FleetOutcome, type LinkSample } from '../../bench/fleet-report.js'
+import { cpuUse, describeCpuUse, describeLinkUse, describeStarts, judgedMs, kumarRossBound, linkUse, renderProgressSvg, renderRoundsTable, renderTable, type CpuSample, type CpuUse, type FleetOutcome, type LinkSample } from '../../bench/fleet-report.js'
 
 const MIB = 2 ** 20
 
@@ -178,4 +178,19 @@ describe('describeStarts', () => {
     assert.equal(describeStarts([{ startedS: 0.7, doneS: null }, { startedS: null, doneS: null }], 17_300), '1 of 2 servers began +0.70 s after the publish')
     assert.equal(describeStarts([{ startedS: null, doneS: 20 }], 17_300), "no server's start seen")
   })
+})
+
+test('CPU use over a rollout: busy and softirq shares of the span, and how much of it the CPUs were saturated', () => {
+  // Two CPUs at 100 ticks a second, sampled every half second: 100 ticks per interval.
+  const at = (t: number, busy: number, softirq: number, total = t * 200): CpuSample => ({ t, total, busy, softirq })
+  const samples = [at(-0.5, 0, 0), at(0, 50, 5), at(0.5, 150, 25), at(1, 248, 45), at(1.5, 298, 50), at(2, 398, 70), at(9, 1000, 100)]
+  const use = cpuUse(samples, 0, 2) as CpuUse
+  assert.ok(use)
+  assert.equal(use.busy, (398 - 50) / 400)
+  assert.equal(use.softirq, (70 - 5) / 400)
+  assert.equal(use.saturated, 3 / 4, 'intervals at 100, 98, 50 and 100 busy ticks of 100')
+  assert.equal(cpuUse(samples, 20, 30), null, 'no samples in the span')
+  assert.equal(cpuUse([at(0, 5, 0, 10), at(1, 5, 0, 10)], 0, 1), null, 'counters that did not move')
+  assert.match(describeCpuUse(use, 2), /^2 CPUs 87 % busy over the rollout \(softirq 16 %\), at 95 % or more for 75 % of it$/)
+  assert.equal(describeCpuUse(null, 2), 'CPU use not sampled')
 })
