@@ -2,6 +2,7 @@
  * The fleet benchmark's arithmetic and drawing, kept free of processes and namespaces so it can be
  * tested on its own: the Kumar–Ross bound, the results table, and the per-fleet progress plot.
  */
+import type { CpuCounters } from './fleet-link-sampler.js'
 import { median } from './measure.js'
 
 /** Rates in bytes per second, size in bytes; the result in seconds. */
@@ -183,13 +184,10 @@ export function describeLinkUse(u: LinkUse): string {
   return `publisher's upload ${pct(u.publisherUp)} of the link${span}; servers' downloads ${pct(u.serversDown)} (lowest ${pct(u.serversDownMin)}), their uploads meanwhile ${pct(u.serversUp)}`
 }
 
-/** The machine's CPU time counters at one moment of a rollout (fleet-link-sampler.ts). */
-export interface CpuSample {
+/** The machine's CPU time counters at one moment of a rollout. */
+export interface CpuSample extends CpuCounters {
   /** Seconds after publishing. */
   t: number
-  total: number
-  busy: number
-  softirq: number
 }
 
 /** How busy the machine's CPUs were over a span of a rollout: every client, the publisher and the kernel's forwarding share them. */
