@@ -27,14 +27,8 @@ const FORGET_AFTER_MS = 90 * 24 * 3600_000
 /** A fleet bigger than this is not a LAN fleet; the oldest unlisted servers make room. */
 const MAX_SERVERS = 50_000
 
-interface Progress {
-  state: ProgressState
-  percent: number
-  rate: number
-  fromPublisher: number
-  fromOthers: number
-  startedAt: number | null
-  completedAt: number | null
+/** The cell a UI sees, plus what the bookkeeping needs and never sends. */
+interface Progress extends FleetCell {
   lastProgressAt: number | null
   /** The announcing client's port; a "stopped" from it before completion means gone. */
   port: number | null
