@@ -42,6 +42,7 @@ import type { Supervised } from '../test/support/child-process.js'
 import { toolPath } from '../test/support/tools.js'
 import type { BenchResult } from './bench-result.js'
 import { CLIENT_LABEL, startClient, type ClientKind, type FleetClient } from './fleet-clients.js'
+import { NATIVE_RC4_NODE_FLAG } from '../electron/engine/peer-encryption.js'
 import { buildFleetLan, httpFanOut, httpUrl, measureLinkRate, PUBLISHER, removeLeftovers, startHttpServer, type FleetLan } from './fleet-lan.js'
 import type { HostQueue } from '../test/support/netns.js'
 import { cpuUse, describeCpuUse, describeLinkUse, describeStarts, judgedMs, kumarRossBound, linkUse, renderProgressSvg, renderRoundsTable, renderTable, type CpuSample, type CpuUse, type FleetOutcome, type LinkSample, type LinkUse, type ProgressSeries } from './fleet-report.js'
@@ -204,7 +205,8 @@ async function runFleet(o: { id: string; fleet: Fleet; net: FleetLan; dir: strin
   const node = process.execPath
   const started: { stop(): Promise<unknown> }[] = []
   try {
-    const serve = net.start(PUBLISHER, node, [CLI, 'serve', '--data-dir', dataDir, '--address', net.ipOf(PUBLISHER), '--http-port', String(HTTP_PORT), '--peer-port', String(PEER_PORT), '--no-reverse-dns'], 10_000)
+    // As npm start and the service unit run it: OpenSSL's RC4 for the wires qBittorrent encrypts.
+    const serve = net.start(PUBLISHER, node, [NATIVE_RC4_NODE_FLAG, CLI, 'serve', '--data-dir', dataDir, '--address', net.ipOf(PUBLISHER), '--http-port', String(HTTP_PORT), '--peer-port', String(PEER_PORT), '--no-reverse-dns'], 10_000)
     started.push(serve)
     await serve.waitForOutput(/swarmdrop: ready/, 30_000, 'swarmdrop serve to be ready')
     const feedUrl = (await serve.waitForOutput(/feed:\s+(\S+)/, 1000, 'the feed URL'))[1] as string

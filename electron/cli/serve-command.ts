@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import { toErrorInfo } from '../../shared/errors.js'
 import { handleFatalErrors } from '../engine/fatal.js'
 import { INSTANCE_FLAGS_USAGE, parseInstanceFlags, startInstance, type InstanceFlags } from '../engine/instance.js'
+import { describeRc4 } from '../engine/peer-encryption.js'
 import { UsageError } from './cli-errors.js'
 import { signInUrl } from './dashboard-command.js'
 
@@ -48,6 +49,7 @@ export async function runServe(argv: string[]): Promise<number> {
   const external = engine.settings().externalTracker
   say(`  tracker:    ${ep.announceUrls.join('  ')}${external ? ` (external${external.whitelistFile ? `, whitelist ${external.whitelistFile}` : ''})` : ''}`)
   say(`  ports:      HTTP ${engine.httpPort} (TCP+UDP), peers ${engine.peerPort} (TCP)`)
+  say(`  RC4:        ${describeRc4()}`)
   for (const w of engine.settings().watchFolders) say(`  watching:   ${w.dir} (channel ${w.channel})`)
   if (!ep.dashboardUrl) say(`  dashboard:  ${admin.baseUrl} (no dashboard build: run "npm run build")`)
   // The sign-in link holds the admin token: shown to a person at a terminal, never written to a

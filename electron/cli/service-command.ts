@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { SwarmdropError } from '../../shared/errors.js'
 import { EXIT_FATAL } from '../engine/fatal.js'
+import { NATIVE_RC4_NODE_FLAG } from '../engine/peer-encryption.js'
 import { PRODUCT } from '../engine/product.js'
 import { UsageError } from './cli-errors.js'
 
@@ -45,7 +46,8 @@ export interface UnitOptions {
 
 /** The unit file's text. Pure, so tests can read every key. */
 export function systemdUnit(o: UnitOptions): string {
-  const exec = [o.node, o.script, 'serve', '--data-dir', o.dataDir, ...(o.reverseDns ? [] : ['--no-reverse-dns'])].map(execArg).join(' ')
+  // OpenSSL's RC4 for encrypted peer wires, not bittorrent-protocol's JavaScript one (peer-encryption.ts).
+  const exec = [o.node, NATIVE_RC4_NODE_FLAG, o.script, 'serve', '--data-dir', o.dataDir, ...(o.reverseDns ? [] : ['--no-reverse-dns'])].map(execArg).join(' ')
   const stateDirectory = o.dataDir.startsWith(STATE_ROOT) ? o.dataDir.slice(STATE_ROOT.length) : null
   return `# ${PRODUCT.name} ${PRODUCT.version}: written by "swarmdrop service install".
 # Keep local changes in a drop-in ("systemctl edit swarmdrop"); a re-install rewrites this file.

@@ -107,6 +107,8 @@ async function runUntilSignal(signal: 'SIGINT' | 'SIGTERM', forceOverride: boole
     // Its output is a pipe here, not a terminal: the dashboard line carries no token.
     const dashboardUrl = (await started.waitFor(/dashboard:\s+(http:\/\/127\.0\.0\.1:\d+\/) \(sign-in link: swarmdrop dashboard --data-dir /))[1] ?? ''
     assert.doesNotMatch(started.output(), /token=/)
+    // npm start gives serve OpenSSL's RC4, not bittorrent-protocol's JavaScript one.
+    assert.match(started.output(), /^ {2}RC4: +OpenSSL's /m)
     const elapsedMs = Date.now() - t0
 
     const feed = await fetch(feedUrl)

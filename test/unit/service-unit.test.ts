@@ -30,7 +30,7 @@ test('the default unit: a dedicated user, the data dir in /var/lib/swarmdrop, re
 
   assert.equal(one(unit, 'Service', 'User'), 'swarmdrop')
   assert.equal(one(unit, 'Service', 'Group'), 'swarmdrop')
-  assert.equal(one(unit, 'Service', 'ExecStart'), `${process.execPath} ${ENTRY} serve --data-dir /var/lib/swarmdrop`, 'reverse DNS stays on by default')
+  assert.equal(one(unit, 'Service', 'ExecStart'), `${process.execPath} --openssl-legacy-provider ${ENTRY} serve --data-dir /var/lib/swarmdrop`, 'reverse DNS stays on by default')
   assert.equal(one(unit, 'Service', 'StateDirectory'), 'swarmdrop')
   assert.equal(one(unit, 'Service', 'StateDirectoryMode'), '0700')
   assert.equal(one(unit, 'Service', 'ReadWritePaths'), '/var/lib/swarmdrop')
@@ -72,7 +72,7 @@ test('--user, --data-dir and --no-reverse-dns; --root writes the unit and the sy
     assert.match(r.stdout, /systemctl enable --now swarmdrop/)
     const unit = parseUnit(await readFile(unitFile, 'utf8'))
     assert.equal(one(unit, 'Service', 'User'), 'deploy')
-    assert.equal(one(unit, 'Service', 'ExecStart'), `${process.execPath} ${ENTRY} serve --data-dir /var/lib/swarmdrop/prod --no-reverse-dns`)
+    assert.equal(one(unit, 'Service', 'ExecStart'), `${process.execPath} --openssl-legacy-provider ${ENTRY} serve --data-dir /var/lib/swarmdrop/prod --no-reverse-dns`)
     assert.equal(one(unit, 'Service', 'ReadWritePaths'), '/var/lib/swarmdrop/prod')
     assert.equal(one(unit, 'Service', 'StateDirectory'), 'swarmdrop/prod')
     assert.equal((await stat(unitFile)).mode & 0o777, 0o644)
