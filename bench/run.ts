@@ -14,6 +14,7 @@ import { benchFleetUi } from './fleet-ui-bench.js'
 import { benchFleet } from './fleet-bench.js'
 import { benchTracker } from './tracker-bench.js'
 import { benchMemory } from './memory-bench.js'
+import { benchRc4 } from './rc4-bench.js'
 
 const SUITES: Record<string, () => Promise<BenchResult[]>> = {
   create: benchCreate,
@@ -26,6 +27,7 @@ const SUITES: Record<string, () => Promise<BenchResult[]>> = {
   fleet: benchFleet,
   tracker: benchTracker,
   memory: benchMemory,
+  rc4: benchRc4,
 }
 
 const wanted = process.argv.slice(2)
