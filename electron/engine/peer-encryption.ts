@@ -5,8 +5,8 @@
  * the flag: npm start and the service unit do.
  *
  * Which wires: qBittorrent (libtorrent) picks RC4 when we dial it, Transmission prefers it. On the
- * AMD EPYC, JavaScript RC4 ran at 190-220 MB/s a core against OpenSSL's 730, and one qBittorrent
- * fetching 512 MiB over an RC4 wire on loopback got 63 MB/s with it against 93 with OpenSSL's.
+ * AMD EPYC, JavaScript RC4 ran at 190-220 MB/s a core against OpenSSL's 730; `npm run bench -- rc4`
+ * (one qBittorrent requiring encryption): 61.8 MB/s against 94.0, at 1.5 times the engine's CPU.
  */
 import { createCipheriv } from 'node:crypto'
 
@@ -27,5 +27,5 @@ export function rc4IsNative(): boolean {
 export function describeRc4(native = rc4IsNative()): string {
   return native
     ? "OpenSSL's (for peers that encrypt their wires)"
-    : `JavaScript, about 3 times the CPU of OpenSSL's on encrypted peer wires: start Node with ${NATIVE_RC4_NODE_FLAG} (npm start and the service unit do)`
+    : `JavaScript, a third of OpenSSL's speed (encrypted peer wires cost 1.5 times the CPU): start Node with ${NATIVE_RC4_NODE_FLAG} (npm start and the service unit do)`
 }
