@@ -25,8 +25,9 @@ if (binary.ok) {
   )
   command = process.execPath
   // OpenSSL's RC4 for peers that encrypt their wires: bittorrent-protocol's JavaScript fallback
-  // costs the engine 1.5 times the CPU on them (dist/electron/engine/peer-encryption.js).
-  commandArgs = ['--openssl-legacy-provider', fileURLToPath(new URL('./swarmdrop.js', import.meta.url)), 'serve', ...args]
+  // costs the engine 1.5 times the CPU on them. The flag is the one the service unit passes.
+  const { NATIVE_RC4_NODE_FLAG } = await import(new URL('../dist/electron/engine/peer-encryption.js', import.meta.url).href)
+  commandArgs = [NATIVE_RC4_NODE_FLAG, fileURLToPath(new URL('./swarmdrop.js', import.meta.url)), 'serve', ...args]
 }
 
 const env = { ...process.env }
