@@ -3,13 +3,14 @@
  * machine, same run: a 2 GiB file and a 10,000-small-file folder. create-torrent (the library
  * webtorrent uses) is timed on the big file too, for context.
  */
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { BenchResult } from './bench-result.js'
 import { interleaved, median, timeCommand } from './measure.js'
+import { makeBigFile } from './big-file.js'
 import { sha1Lanes } from '../electron/engine/sha1-lanes.js'
 import { nativeAddon } from '../electron/engine/native-addon.js'
 
@@ -17,14 +18,6 @@ import { nativeAddon } from '../electron/engine/native-addon.js'
 // would run it from dist/.
 const MAIN = new URL('../electron/cli/main.js', import.meta.url).href
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
-
-async function makeBigFile(file: string, bytes: number): Promise<void> {
-  // Random blocks, repeated: SHA-1's speed does not depend on the content, and this is fast to write.
-  const block = randomBytes(64 * 1024 * 1024)
-  const fh = await open(file, 'w')
-  for (let written = 0; written < bytes; written += block.length) await fh.write(block, 0, Math.min(block.length, bytes - written))
-  await fh.close()
-}
 
 async function makeSmallFiles(root: string, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {

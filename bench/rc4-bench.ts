@@ -4,12 +4,12 @@
  * encrypts with OpenSSL's RC4 (the flag) or bittorrent-protocol's JavaScript one (no flag).
  * Same machine, same run, interleaved rounds, each in a Node process of its own.
  */
-import { mkdtemp, open, rm } from 'node:fs/promises'
-import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { BenchResult } from './bench-result.js'
+import { makeBigFile } from './big-file.js'
 import { median } from './measure.js'
 import type { Rc4Transfer } from './rc4-transfer.js'
 import { NATIVE_RC4_NODE_FLAG } from '../electron/engine/peer-encryption.js'
@@ -34,9 +34,7 @@ export async function benchRc4(): Promise<BenchResult[]> {
   const work = await mkdtemp(path.join(tmpdir(), 'swarmdrop-bench-rc4-'))
   try {
     const file = path.join(work, `release-${MIB}m.bin`)
-    const fh = await open(file, 'w')
-    for (let left = MIB; left > 0; left -= 64) await fh.write(randomBytes(Math.min(64, left) * 1024 * 1024))
-    await fh.close()
+    await makeBigFile(file, MIB * 1024 * 1024)
     const runs: Record<'openssl' | 'js', Rc4Transfer[]> = { openssl: [], js: [] }
     for (let round = 0; round < ROUNDS; round++) {
       runs.openssl.push(await transfer(file, true))
@@ -45,9 +43,10 @@ export async function benchRc4(): Promise<BenchResult[]> {
     const mbps = (t: Rc4Transfer): number => (MIB * 1.048576) / t.seconds
     const perGiB = (s: number): number => (s * 1024) / MIB
     const list = (ts: Rc4Transfer[], f: (t: Rc4Transfer) => number): string => ts.map((t) => f(t).toFixed(1)).join('/')
-    const rate = { openssl: median(runs.openssl.map(mbps)), js: median(runs.js.map(mbps)) }
-    const cpu = { openssl: median(runs.openssl.map((t) => perGiB(t.cpuSeconds))), js: median(runs.js.map((t) => perGiB(t.cpuSeconds))) }
-    const main = { openssl: median(runs.openssl.map((t) => perGiB(t.mainThreadSeconds))), js: median(runs.js.map((t) => perGiB(t.mainThreadSeconds))) }
+    const medians = (f: (t: Rc4Transfer) => number): { openssl: number; js: number } => ({ openssl: median(runs.openssl.map(f)), js: median(runs.js.map(f)) })
+    const rate = medians(mbps)
+    const cpu = medians((t) => perGiB(t.cpuSeconds))
+    const main = medians((t) => perGiB(t.mainThreadSeconds))
     return [
       {
         name: `one qBittorrent requiring encryption fetches ${MIB} MiB from the engine on loopback: rate with OpenSSL's RC4 (npm start, the service unit) vs JavaScript RC4`,
