@@ -21,6 +21,7 @@ import { listenError } from './listen-error.js'
 import { FileHandlePool, PieceCache, ReadOnlyChunkStore, type StoredFile } from './chunk-store.js'
 import type { WireSignal } from './fleet.js'
 import { WireHoldings } from './wire-holdings.js'
+import { UploadSteering, type SteeredWire } from './upload-steering.js'
 import { peerClient } from './peer-client.js'
 import { SuperSeeding, type SuperSeedWire } from './super-seeding.js'
 import { NUDGE_EVERY_MS, WireNudge } from './wire-nudge.js'
@@ -37,6 +38,11 @@ export interface SeederOptions {
   maxOpenFiles?: number
   /** BEP 16 super-seeding of each release until every piece has reached a server (default on). */
   superSeed?: boolean
+  /**
+   * Pace the servers far ahead so the publisher's upload goes to those behind (upload-steering.ts;
+   * default on; SWARMDROP_STEER=0 turns it off, for the fleet bench's comparison).
+   */
+  steerUpload?: boolean
 }
 
 export interface SeedInput {
@@ -57,7 +63,7 @@ interface WtBitField {
   get(index: number): boolean
 }
 /** A bittorrent-protocol wire: what super-seeding drives, and what the adapter reads. */
-interface WtWire extends SuperSeedWire {
+interface WtWire extends SuperSeedWire, SteeredWire {
   remoteAddress?: string
   remotePort?: number
   peerId?: string
@@ -72,6 +78,7 @@ interface WtWire extends SuperSeedWire {
   on(event: 'have', listener: (index: number) => void): unknown
   on(event: 'bitfield' | 'have-all' | 'interested', listener: () => void): unknown
   on(event: HeardEvent, listener: () => void): unknown
+  on(event: 'cancel', listener: (index: number, offset: number, length: number) => void): unknown
   uploadSpeed(): number
   downloadSpeed(): number
   unchoke(): void
@@ -134,6 +141,7 @@ interface Seeding {
   torrent: WtTorrent
   pieceCount: number
   superSeeding: SuperSeeding | null
+  steering: UploadSteering<WtWire> | null
   /** Bytes of web-seed responses sent whole: with the torrent's own counter, what the release has cost. */
   webSeedBytes: number
   /**
@@ -188,7 +196,12 @@ export class Seeder extends EventEmitter<SeederEvents> {
   /** Settles when a server's wire may be unchoked; null: at once. */
   private unchokeHold: ((infoHash: string, ip: string) => Promise<void> | null) | null = null
 
-  private constructor(client: WtClient, pool: FileHandlePool, superSeed: boolean) {
+  private constructor(
+    client: WtClient,
+    pool: FileHandlePool,
+    superSeed: boolean,
+    private readonly steerUpload: boolean,
+  ) {
     super()
     this.client = client
     this.pool = pool
@@ -227,7 +240,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
       client.once('error', onError)
       client.once('listening', onListening)
     })
-    const seeder = new Seeder(client, new FileHandlePool(options.maxOpenFiles ?? 128), options.superSeed ?? true)
+    const seeder = new Seeder(client, new FileHandlePool(options.maxOpenFiles ?? 128), options.superSeed ?? true, options.steerUpload ?? process.env.SWARMDROP_STEER !== '0')
     // After start-up, client errors are per-torrent problems reported through 'error' per release.
     client.on('error', () => undefined)
     return seeder
@@ -287,6 +300,10 @@ export class Seeder extends EventEmitter<SeederEvents> {
       t.once('error', onError)
     })
     torrent.on('error', (err: Error) => {
+      // Their timers would keep the dead release's wires alive.
+      const failed = this.seeding.get(input.infoHash)
+      failed?.superSeeding?.close()
+      failed?.steering?.close()
       this.seeding.delete(input.infoHash)
       this.emit('error', input.infoHash, err)
     })
@@ -298,6 +315,12 @@ export class Seeder extends EventEmitter<SeederEvents> {
           length: totalLength,
           uploaded: () => torrent.uploaded + (this.seeding.get(input.infoHash)?.webSeedBytes ?? 0),
           onSpread: () => this.emit('superSeedDone', input.infoHash),
+        })
+      : null
+    const steering = this.steerUpload
+      ? new UploadSteering<WtWire>({
+          held: (wire) => (this.holdings.get(wire)?.count ?? 0) * input.pieceLength,
+          uploaded: (wire) => wire.uploaded,
         })
       : null
     const interestedOnce = new Set<string>()
@@ -314,6 +337,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
       // (they signal its completion), with super-seeding or without.
       const holdings = this.watchHoldings(input.infoHash, wire, torrent.pieces.length, input.pieceLength, totalLength)
       superSeeding?.attach(wire, holdings)
+      steering?.attach(wire)
       this.silentWires.watch(wire)
       this.wireOpenedAt.set(wire, Date.now())
       const ip = normalizeIp(wire.remoteAddress ?? '')
@@ -338,7 +362,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
         this.emit('wireClosed', input.infoHash, { ...this.signalOf(wire, torrent.pieces.length), closed: true, livedMs })
       })
     })
-    this.seeding.set(input.infoHash, { torrent, pieceCount: torrent.pieces.length, superSeeding, webSeedBytes: 0, interestedOnce })
+    this.seeding.set(input.infoHash, { torrent, pieceCount: torrent.pieces.length, superSeeding, steering, webSeedBytes: 0, interestedOnce })
   }
 
   /** Stops seeding (a "stopped" announce goes out); the files are never touched. */
@@ -347,6 +371,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
     if (!s) return
     this.seeding.delete(infoHash)
     s.superSeeding?.close()
+    s.steering?.close()
     await new Promise<void>((resolve) => s.torrent.destroy({ destroyStore: false }, () => resolve()))
   }
 
@@ -574,7 +599,10 @@ export class Seeder extends EventEmitter<SeederEvents> {
 
   async close(): Promise<void> {
     clearInterval(this.nudgeTimer)
-    for (const s of this.seeding.values()) s.superSeeding?.close()
+    for (const s of this.seeding.values()) {
+      s.superSeeding?.close()
+      s.steering?.close()
+    }
     this.seeding.clear()
     await new Promise<void>((resolve) => this.client.destroy(() => resolve()))
     await this.pool.close()
