@@ -46,7 +46,7 @@ export interface SteeringInput {
 /** Two pieces of a typical release: under that, a server is as far along as the one behind. */
 const DEFAULT_LEAD_BYTES = 8 * 1024 * 1024
 const DEFAULT_ROUND_MS = 500
-/** The link estimate is the fastest round of the last few seconds. */
+/** Rounds the link estimate looks back over (the fastest second among them). */
 const LINK_MEMORY_ROUNDS = 10
 /** A paced wire may send this much at once: a block and its neighbour. */
 const BURST_BYTES = 32 * 1024
@@ -89,20 +89,18 @@ interface Steered {
 export class UploadSteering<W extends SteeredWire> {
   private readonly wires = new Map<W, Steered>()
   private readonly leadBytes: number
-  private readonly roundMs: number
   private readonly now: () => number
   private readonly recentRates: number[] = []
   private lastRound: number
   private lastTick: number
-  private round: NodeJS.Timeout
+  private readonly round: NodeJS.Timeout
   private ticker: NodeJS.Timeout | null = null
 
   constructor(private readonly options: UploadSteeringOptions<W>) {
     this.leadBytes = options.leadBytes ?? DEFAULT_LEAD_BYTES
-    this.roundMs = options.roundMs ?? DEFAULT_ROUND_MS
     this.now = options.now ?? ((): number => Date.now())
     this.lastRound = this.lastTick = this.now()
-    this.round = setInterval(() => this.steer(), this.roundMs)
+    this.round = setInterval(() => this.steer(), options.roundMs ?? DEFAULT_ROUND_MS)
     this.round.unref()
   }
 
