@@ -184,11 +184,8 @@ export class UploadSteering<W extends SteeredWire> {
     this.lastTick = now
     let waiting = false
     for (const steered of this.wires.values()) {
+      // An unpaced wire never has a queue here: steer() flushes it when its pace goes to 0.
       if (steered.queue.length === 0) continue
-      if (steered.pace === 0) {
-        this.flush(steered, Infinity)
-        continue
-      }
       steered.tokens = Math.min(BURST_BYTES, steered.tokens + steered.pace * seconds)
       this.flush(steered, steered.tokens)
       waiting ||= steered.queue.length > 0
