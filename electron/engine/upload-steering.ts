@@ -5,12 +5,10 @@
  * progress. A server its peers do not pick (aria2 unchokes 3 peers plus one optimistic, every
  * 10 s) then runs at half its link for seconds while the others run at theirs, and finishes last
  * by that much. Super-seeding decides which pieces each server gets from us; this decides how
- * fast: while the link is full, the servers more than `leadBytes` ahead of the one furthest
- * behind are paced so that together they take what the link carries less what the servers behind
- * took, less a headroom for those to grow into. A server behind that cannot take more leaves the
- * link idle by at most that headroom, and the leaders get it back on the next round. A link that
- * is not full holds nobody back: in a mixed fleet's lulls (Transmission on the web seed, rTorrent
- * choking) pacing the leaders only lowered the link estimate, round after round.
+ * fast: the servers more than `leadBytes` ahead of the one furthest behind are paced so that
+ * together they take what the link carries less what the servers behind took, less a headroom
+ * for those to grow into. A server behind that cannot take more leaves the link idle by at most
+ * that headroom, and the leaders get it back on the next round.
  *
  * Pacing is of our own writes (a block waits in a queue of its wire until its turn), so it needs
  * nothing from the kernel and holds on any platform. A cancelled request leaves the queue.
@@ -50,8 +48,6 @@ const DEFAULT_LEAD_BYTES = 8 * 1024 * 1024
 const DEFAULT_ROUND_MS = 500
 /** Rounds the link estimate looks back over (the fastest second among them). */
 const LINK_MEMORY_ROUNDS = 10
-/** The share of the link estimate the last round must have carried for steering to act. */
-const FULL_LINK = 0.9
 /** A paced wire may send this much at once: a block and its neighbour. */
 const BURST_BYTES = 32 * 1024
 const PACE_TICK_MS = 5
@@ -62,10 +58,6 @@ const PACE_TICK_MS = 5
  */
 export function leaderPaces(inputs: readonly SteeringInput[], link: number, leadBytes: number): number[] {
   if (inputs.length < 2 || link <= 0) return inputs.map(() => 0)
-  // Steer only while the link is full: below that, nobody is held back by anybody else, and
-  // pacing would only lower what the link estimate sees next (the estimate would follow the
-  // paces down, round after round).
-  if (inputs.reduce((sum, i) => sum + i.rate, 0) < FULL_LINK * link) return inputs.map(() => 0)
   const least = Math.min(...inputs.map((i) => i.held))
   const behind = inputs.filter((i) => i.held - least <= leadBytes)
   const leaders = inputs.length - behind.length
