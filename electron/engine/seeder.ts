@@ -321,6 +321,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
       ? new UploadSteering<WtWire>({
           held: (wire) => (this.holdings.get(wire)?.count ?? 0) * input.pieceLength,
           uploaded: (wire) => wire.uploaded,
+          canShift: () => !superSeeding || superSeeding.spread || superSeeding.freshUnoffered,
         })
       : null
     const interestedOnce = new Set<string>()

@@ -223,6 +223,19 @@ export class SuperSeeding {
     return this.seenCount === this.pieceCount
   }
 
+  /**
+   * Whether a piece that no server has is still offered to nobody: one more server could be given
+   * a fresh piece now. From the moment the last ones are all on offer until the spread, a server
+   * can take from us only what it was offered already.
+   */
+  get freshUnoffered(): boolean {
+    for (let n = 0; n < this.pieceCount; n++) {
+      const i = (this.cursor + n) % this.pieceCount
+      if (this.seen[i] === 0 && (this.inFlight[i] ?? 0) === 0) return true
+    }
+    return false
+  }
+
   /** Pieces that have reached at least one server. */
   get piecesSeen(): number {
     return this.seenCount

@@ -12,6 +12,11 @@
  *
  * Pacing is of our own writes (a block waits in a queue of its wire until its turn), so it needs
  * nothing from the kernel and holds on any platform. A cancelled request leaves the queue.
+ *
+ * Nobody is paced while the servers behind could take nothing more (`canShift`): with
+ * super-seeding, once the last fresh pieces are all on offer, each server can fetch from us only
+ * what it was offered, and a paced leader only delays the publisher's one copy. In 8 x aria2 the
+ * link carried 89-92 % in those last 6 s before the spread with pacing, 93-95 % without.
  */
 
 /** The part of a bittorrent-protocol wire this drives. */
@@ -32,6 +37,12 @@ export interface UploadSteeringOptions<W> {
   uploaded(wire: W): number
   /** A server this far ahead of the one furthest behind is paced. */
   leadBytes?: number
+  /**
+   * Whether the servers behind could take more from us now (default: always). When they cannot,
+   * pacing the leaders only leaves the link idle: with super-seeding, from the moment the last
+   * fresh pieces are all on offer until every piece has reached a server.
+   */
+  canShift?: () => boolean
   roundMs?: number
   now?: () => number
 }
@@ -150,11 +161,8 @@ export class UploadSteering<W extends SteeredWire> {
     }
     this.recentRates.push(total)
     if (this.recentRates.length > LINK_MEMORY_ROUNDS) this.recentRates.shift()
-    const paces = leaderPaces(
-      fetching.map(([, , input]) => input),
-      this.link(),
-      this.leadBytes,
-    )
+    const inputs = fetching.map(([, , input]) => input)
+    const paces = (this.options.canShift?.() ?? true) ? leaderPaces(inputs, this.link(), this.leadBytes) : inputs.map(() => 0)
     fetching.forEach(([, steered], i) => {
       steered.pace = paces[i] ?? 0
     })

@@ -69,6 +69,22 @@ test('each server is offered its own pieces, a few at a time, instead of the who
   assert.equal(ss.spread, false)
 })
 
+test('freshUnoffered: whether a piece no server has is still offered to nobody, until the last ones are all on offer', () => {
+  const { ss, a, b, held } = twoServers({ pieceCount: 6, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
+  assert.deepEqual([a.offered(), b.offered()], [
+    [0, 1],
+    [2, 3],
+  ])
+  assert.equal(ss.freshUnoffered, true, '4 and 5 are offered to nobody')
+  held.get(a)?.sent(0, PIECE)
+  assert.deepEqual(a.offered(), [0, 1, 4])
+  assert.equal(ss.freshUnoffered, true)
+  held.get(b)?.sent(2, PIECE)
+  assert.deepEqual(b.offered(), [2, 3, 5])
+  assert.equal(ss.freshUnoffered, false, 'every piece no server has is on offer to someone')
+  ss.close()
+})
+
 test('a wire without the fast extension gets an empty bitfield of the right length first', () => {
   const ss = new SuperSeeding({ pieceCount: 10, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
   const w = new ScriptedWire(false)

@@ -26,9 +26,9 @@ class FakeWire extends EventEmitter implements SteeredWire {
   }
 }
 
-function steeringOf(ctx: TestContext, wires: FakeWire[]): UploadSteering<FakeWire> {
+function steeringOf(ctx: TestContext, wires: FakeWire[], canShift?: () => boolean): UploadSteering<FakeWire> {
   ctx.mock.timers.enable({ apis: ['setInterval', 'Date'], now: 1_000_000 })
-  const steering = new UploadSteering<FakeWire>({ held: (w) => w.held, uploaded: (w) => w.uploaded })
+  const steering = new UploadSteering<FakeWire>({ held: (w) => w.held, uploaded: (w) => w.uploaded, canShift })
   for (const w of wires) steering.attach(w)
   ctx.after(() => steering.close())
   return steering
@@ -43,10 +43,10 @@ function request(wire: FakeWire, bytes: number, firstIndex = 0): void {
  * A server 100 MiB along and one at `behindHeld`, both fetching, after two rounds of a 12 MB/s
  * link shared evenly between them, so the steering has learnt the link.
  */
-function leaderAndOneBehind(ctx: TestContext, behindHeld: number): { leader: FakeWire; behind: FakeWire; steering: UploadSteering<FakeWire> } {
+function leaderAndOneBehind(ctx: TestContext, behindHeld: number, canShift?: () => boolean): { leader: FakeWire; behind: FakeWire; steering: UploadSteering<FakeWire> } {
   const leader = new FakeWire(100 * MiB)
   const behind = new FakeWire(behindHeld)
-  const steering = steeringOf(ctx, [leader, behind])
+  const steering = steeringOf(ctx, [leader, behind], canShift)
   leader.peerRequests = [{}]
   behind.peerRequests = [{}]
   for (let round = 0; round < 2; round++) {
@@ -122,4 +122,19 @@ test('a leader that falls back within the lead is released at once, its queue fl
   ctx.mock.timers.tick(500)
   assert.equal(steering.paceOf(leader), 0)
   assert.equal(leader.sent.length - before, 20)
+})
+
+test('while the servers behind could take nothing more from us, no leader is paced', (ctx) => {
+  // With super-seeding: the last fresh pieces are all on offer, and not every piece has reached a server yet.
+  let canShift = false
+  const { leader, behind, steering } = leaderAndOneBehind(ctx, 0, () => canShift)
+  assert.equal(steering.paceOf(leader), 0)
+  const before = leader.sent.length
+  request(leader, 20 * BLOCK)
+  assert.equal(leader.sent.length - before, 20, 'the leader sends at once')
+  canShift = true
+  request(leader, 3_000_000)
+  request(behind, 3_000_000)
+  ctx.mock.timers.tick(500)
+  assert.ok(steering.paceOf(leader) > 0, 'paced again once the servers behind can take more')
 })
