@@ -105,6 +105,9 @@ test('a file written in chunks over seconds is published once, after it stopped 
   assert.equal(release.channel, CHANNEL)
   assert.equal(release.totalSize, content.length)
   assert.equal(release.fileCount, 1)
+  // publish.done comes from the engine before the watcher has saved watch.json (an fsync of the
+  // file and its folder, slow on some disks); the folder's status says "published" after that.
+  await until(w, () => folderStatus(w)?.state === 'published', 10_000, 'the watch folder to report what it published')
   assert.equal(folderStatus(w)?.message, `published "${name}"`)
 
   await download(release.torrentUrl, path.join(dir, 'dl'))
