@@ -25,6 +25,7 @@ import { UploadSteering, type SteeredWire } from './upload-steering.js'
 import { peerClient } from './peer-client.js'
 import { SuperSeeding, type SuperSeedWire } from './super-seeding.js'
 import { NUDGE_EVERY_MS, WireNudge } from './wire-nudge.js'
+import { RECHOKE_EVERY_MS, rechokeAria2 } from './aria2-rechoke.js'
 import { SilentWires, type HeardEvent } from './silent-wires.js'
 import { PRODUCT } from './product.js'
 
@@ -82,6 +83,8 @@ interface WtWire extends SuperSeedWire, SteeredWire {
   uploadSpeed(): number
   downloadSpeed(): number
   unchoke(): void
+  interested(): void
+  uninterested(): void
   destroyed: boolean
   destroy(): void
   /** Sends one block (a PIECE message); wrapped to see which piece each block belongs to. */
@@ -191,6 +194,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
   /** Quiet wires to servers that still lack pieces get a repeated HAVE, so aria2 sends its news at once. */
   private readonly nudge = new WireNudge<WtWire>((wire) => this.holdings.get(wire)?.heldPiece ?? null)
   private readonly nudgeTimer: NodeJS.Timeout
+  private readonly rechokeTimer: NodeJS.Timeout
   /** Wires a server still fetching has gone silent on, for dropSilent. */
   private readonly silentWires = new SilentWires<WtWire>()
   /** Settles when a server's wire may be unchoked; null: at once. */
@@ -210,6 +214,10 @@ export class Seeder extends EventEmitter<SeederEvents> {
       for (const s of this.seeding.values()) this.nudge.round(s.torrent.wires)
     }, NUDGE_EVERY_MS)
     this.nudgeTimer.unref()
+    this.rechokeTimer = setInterval(() => {
+      for (const s of this.seeding.values()) rechokeAria2(s.torrent.wires, (wire) => (this.holdings.get(wire)?.count ?? s.pieceCount) < s.pieceCount)
+    }, RECHOKE_EVERY_MS)
+    this.rechokeTimer.unref()
   }
 
   /** Starts listening on the peer port; PORT_IN_USE when it is taken. */
@@ -600,6 +608,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
 
   async close(): Promise<void> {
     clearInterval(this.nudgeTimer)
+    clearInterval(this.rechokeTimer)
     for (const s of this.seeding.values()) {
       s.superSeeding?.close()
       s.steering?.close()
