@@ -195,6 +195,8 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private readonly nudge = new WireNudge<WtWire>((wire) => this.holdings.get(wire)?.heldPiece ?? null)
   private readonly nudgeTimer: NodeJS.Timeout
   private readonly rechokeTimer: NodeJS.Timeout
+  /** The wire's server still lacks pieces (one reading of its holdings for every rule that asks). */
+  private readonly stillFetching = (wire: WtWire): boolean => (this.holdings.get(wire)?.progress ?? 0) < 1
   /** Wires a server still fetching has gone silent on, for dropSilent. */
   private readonly silentWires = new SilentWires<WtWire>()
   /** Settles when a server's wire may be unchoked; null: at once. */
@@ -215,7 +217,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
     }, NUDGE_EVERY_MS)
     this.nudgeTimer.unref()
     this.rechokeTimer = setInterval(() => {
-      for (const s of this.seeding.values()) rechokeAria2(s.torrent.wires, (wire) => (this.holdings.get(wire)?.count ?? s.pieceCount) < s.pieceCount)
+      for (const s of this.seeding.values()) rechokeAria2(s.torrent.wires, this.stillFetching)
     }, RECHOKE_EVERY_MS)
     this.rechokeTimer.unref()
   }
@@ -559,7 +561,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
   dropSilent(infoHash: string, canDial: (ip: string) => boolean): number {
     const s = this.seeding.get(infoHash)
     if (!s) return 0
-    const silent = this.silentWires.silent(s.torrent.wires, (wire) => (this.holdings.get(wire)?.progress ?? 0) < 1 && canDial(normalizeIp(wire.remoteAddress ?? '')))
+    const silent = this.silentWires.silent(s.torrent.wires, (wire) => this.stillFetching(wire) && canDial(normalizeIp(wire.remoteAddress ?? '')))
     for (const wire of silent) wire.destroy()
     return silent.length
   }
