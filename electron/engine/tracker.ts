@@ -119,8 +119,6 @@ const CONNECTION_ID_BUCKET_MS = 60_000
 export const UDP_CONNECTION_ID_REFUSED = 'connection id expired or not issued to this address; send a connect request first'
 /** numwant is a 32-bit field in BEP 15; anything past that is garbage, not a large wish. */
 const MAX_NUMWANT = 0xffffffff
-/** HTTP announce parameters that a client must send at most once. */
-const SINGLE_VALUED = new Set(['info_hash', 'peer_id', 'port', 'left', 'uploaded', 'downloaded', 'compact', 'numwant', 'event', 'ip', 'key', 'trackerid'])
 
 /** The parts of bittorrent-tracker's Server this adapter uses (it ships no types). */
 interface LibParams {
@@ -248,9 +246,9 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     const swarm = this.swarm(a.infoHash)
     swarm.announce({ ip, port: a.port, peerId: a.peerId, left: a.left, event: a.event })
     // A peer that is leaving needs no peers.
-    const peers = a.event === 'stopped' ? [] : swarm.sample(Math.min(a.numwant || DEFAULT_REPLY_PEERS, MAX_REPLY_PEERS), a.peerId)
+    const wanted = a.event === 'stopped' ? 0 : Math.min(a.numwant || DEFAULT_REPLY_PEERS, MAX_REPLY_PEERS)
     const head = `d8:completei${swarm.complete}e10:incompletei${swarm.incomplete}e8:intervali${Math.ceil(this.server.intervalMs / 1000)}e12:min intervali${this.effectiveMinInterval()}e`
-    const reply = a.compact === 1 ? compactReply(head, peers) : dictReply(head, peers)
+    const reply = a.compact === 1 ? compactReply(head, swarm, swarm.sampleSlots(wanted, a.peerId)) : dictReply(head, swarm.sample(wanted, a.peerId))
     this.emit('announce', {
       infoHash: a.infoHash,
       ip,
@@ -493,33 +491,27 @@ const LIB_SWARM_EVENT: Record<string, SwarmAnnounce['event'] | undefined> = {
   paused: 'update',
 }
 
-/** A compact reply (BEP 23, with BEP 7's peers6): `head` is the dictionary up to the peers. */
-function compactReply(head: string, peers: SwarmPeer[]): Buffer {
+/**
+ * A compact reply (BEP 23, with BEP 7's peers6) to `slots` of `swarm`: `head` is the dictionary
+ * up to the peers. Read from the swarm's flat compact table, never from peer objects.
+ */
+function compactReply(head: string, swarm: Swarm, slots: readonly number[]): Buffer {
   let v4 = 0
   let v6 = 0
-  for (const p of peers) {
-    if (!p.compact) continue
-    if (p.v6) v6 += p.compact.length
-    else v4 += p.compact.length
+  for (const slot of slots) {
+    const length = swarm.compactLengthAt(slot)
+    if (length === 6) v4 += 6
+    else v6 += length
   }
   const v4Head = `${head}5:peers${v4}:`
   const v6Head = `6:peers6${v6}:`
   const out = Buffer.allocUnsafe(v4Head.length + v4 + v6Head.length + v6 + 1)
   let at = out.write(v4Head, 0, 'latin1')
-  for (const p of peers) if (p.compact && !p.v6) at = copySmall(p.compact, out, at)
+  for (const slot of slots) if (swarm.compactLengthAt(slot) === 6) at = swarm.copyCompact(slot, out, at)
   at += out.write(v6Head, at, 'latin1')
-  for (const p of peers) if (p.compact && p.v6) at = copySmall(p.compact, out, at)
-  out.write('e', at, 'latin1')
+  for (const slot of slots) if (swarm.compactLengthAt(slot) === 18) at = swarm.copyCompact(slot, out, at)
+  out[at] = 0x65 // 'e'
   return out
-}
-
-/**
- * A 6- or 18-byte address copied byte by byte: Buffer#copy goes through C++ for every call, and
- * 50 of those per reply were 5 % of the tracker's CPU under load.
- */
-function copySmall(from: Buffer, to: Buffer, at: number): number {
-  for (let i = 0; i < from.length; i++) to[at + i] = from[i] as number
-  return at + from.length
 }
 
 /** BEP 3's original form (compact=0): a list of dictionaries, IPv4 and IPv6 together. */
@@ -537,49 +529,56 @@ function dictReply(head: string, peers: SwarmPeer[]): Buffer {
  * unsigned integer is refused.
  */
 function parseAnnounce(query: string): HttpAnnounce | string {
-  const fields = new Map<string, Buffer>()
-  for (const part of query.split('&')) {
-    if (!part) continue
-    const eq = part.indexOf('=')
-    const rawName = eq < 0 ? part : part.slice(0, eq)
-    // Names are decoded as values are, so `compac%74` cannot slip a second compact past us.
-    const name = percentDecode(rawName)?.toString('latin1')
-    if (name === undefined) return `invalid announce: ${printable(rawName)} is not correctly percent-encoded`
-    const value = eq < 0 ? '' : part.slice(eq + 1)
-    const bytes = percentDecode(value)
-    if (!bytes) return `invalid announce: ${printable(name)} is not correctly percent-encoded`
-    if (fields.has(name)) {
-      if (SINGLE_VALUED.has(name)) return `invalid announce: ${name} is given more than once`
-      continue
+  // One pass over the query, no Map and no Buffer per field: announces are the tracker's hot path.
+  const values: (string | undefined)[] = new Array<string | undefined>(FIELDS.length)
+  let given = 0
+  for (let start = 0; start <= query.length; ) {
+    let end = query.indexOf('&', start)
+    if (end < 0) end = query.length
+    if (end > start) {
+      const eq = query.indexOf('=', start)
+      const hasValue = eq >= 0 && eq < end
+      const rawName = query.slice(start, hasValue ? eq : end)
+      // Names are decoded as values are, so `compac%74` cannot slip a second compact past us.
+      const name = decodeLatin1(rawName)
+      if (name === null) return `invalid announce: ${printable(rawName)} is not correctly percent-encoded`
+      const value = decodeLatin1(hasValue ? query.slice(eq + 1, end) : '')
+      if (value === null) return `invalid announce: ${printable(name)} is not correctly percent-encoded`
+      const field = FIELD_INDEX.get(name)
+      if (field !== undefined) {
+        if (given & (1 << field)) return `invalid announce: ${name} is given more than once`
+        given |= 1 << field
+        values[field] = value
+      }
     }
-    fields.set(name, bytes)
+    start = end + 1
   }
-  const infoHash = fields.get('info_hash')
-  if (!infoHash) return 'invalid announce: info_hash is missing'
+  const infoHash = values[F.info_hash]
+  if (infoHash === undefined) return 'invalid announce: info_hash is missing'
   if (infoHash.length !== 20) return `invalid announce: info_hash must be 20 bytes, got ${infoHash.length}`
-  const peerId = fields.get('peer_id')
-  if (!peerId) return 'invalid announce: peer_id is missing'
+  const peerId = values[F.peer_id]
+  if (peerId === undefined) return 'invalid announce: peer_id is missing'
   if (peerId.length !== 20) return `invalid announce: peer_id must be 20 bytes, got ${peerId.length}`
-  const port = fields.get('port')?.toString('latin1')
+  const port = values[F.port]
   if (port === undefined || !/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) return 'invalid announce: port must be a number from 1 to 65535'
   const counts: Record<'left' | 'uploaded' | 'downloaded', number> = { left: -1, uploaded: 0, downloaded: 0 }
   for (const name of ['left', 'uploaded', 'downloaded'] as const) {
-    const value = fields.get(name)?.toString('latin1')
+    const value = values[F[name]]
     if (value === undefined) continue
     if (!/^\d{1,20}$/.test(value)) return `invalid announce: ${name} must be a non-negative integer`
     counts[name] = Number(value)
   }
-  if (fields.get('left') === undefined) return 'invalid announce: left is missing'
-  const compact = fields.get('compact')?.toString('latin1')
+  if (values[F.left] === undefined) return 'invalid announce: left is missing'
+  const compact = values[F.compact]
   if (compact !== undefined && compact !== '0' && compact !== '1') return 'invalid announce: compact must be 0 or 1'
-  const numwant = fields.get('numwant')?.toString('latin1')
+  const numwant = values[F.numwant]
   if (numwant !== undefined && (!/^\d{1,10}$/.test(numwant) || Number(numwant) > MAX_NUMWANT)) return `invalid announce: numwant must be an integer from 0 to ${MAX_NUMWANT}`
-  const event = fields.get('event')?.toString('latin1')
+  const event = values[F.event]
   const ours = HTTP_EVENT[event ?? '']
   if (!ours) return `invalid announce: unknown event "${printable(event ?? '')}"`
   return {
-    infoHash: infoHash.toString('hex'),
-    peerId: peerId.toString('hex'),
+    infoHash: latin1Hex(infoHash),
+    peerId: latin1Hex(peerId),
     port: Number(port),
     left: counts.left,
     uploaded: counts.uploaded,
@@ -588,6 +587,32 @@ function parseAnnounce(query: string): HttpAnnounce | string {
     numwant: numwant === undefined ? 0 : Number(numwant),
     event: ours,
   }
+}
+
+/** The announce fields we read, each allowed once; their index in parseAnnounce's values. */
+const FIELDS = ['info_hash', 'peer_id', 'port', 'left', 'uploaded', 'downloaded', 'compact', 'numwant', 'event', 'ip', 'key', 'trackerid'] as const
+const F = Object.fromEntries(FIELDS.map((name, i) => [name, i])) as Record<(typeof FIELDS)[number], number>
+const FIELD_INDEX = new Map<string, number>(FIELDS.map((name, i) => [name, i]))
+
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+
+/** A binary string (one char per byte, as decodeLatin1 returns) as hex. */
+function latin1Hex(bytes: string): string {
+  let hex = ''
+  for (let i = 0; i < bytes.length; i++) hex += HEX_BYTE[bytes.charCodeAt(i) & 0xff] as string
+  return hex
+}
+
+/**
+ * A query component percent-decoded to its bytes, one char per byte; null if malformed. Most
+ * values (numbers, event names) need no decoding and come back as they are.
+ */
+function decodeLatin1(text: string): string | null {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x25 || c === 0x2b || c >= 0x80) return percentDecode(text)?.toString('latin1') ?? null
+  }
+  return text
 }
 
 /** HTTP's event values; absent, empty and "empty" are a regular update, "paused" (BEP 21) too. */
@@ -608,8 +633,6 @@ function printable(text: string): string {
 
 /** Percent-decoding to raw bytes: info_hash and peer_id are binary, not UTF-8. */
 function percentDecode(value: string): Buffer | null {
-  // Most values (numbers, event names) need no decoding at all.
-  if (/^[\x21-\x24\x26-\x2a\x2c-\x7e]*$/.test(value)) return Buffer.from(value, 'latin1')
   const out = Buffer.allocUnsafe(Buffer.byteLength(value, 'utf8'))
   let n = 0
   for (let i = 0; i < value.length; i++) {

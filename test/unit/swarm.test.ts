@@ -81,3 +81,40 @@ test('compact forms: 6 bytes for IPv4, 18 for IPv6 (embedded IPv4 too), none for
   assert.equal(compactAddress('fe80::1%eth0', 4), null)
   assert.equal(compactAddress('not an address', 5), null)
 })
+
+test('the flat compact table follows every join, leave, growth and peer id change, IPv4 and IPv6 alike', () => {
+  const swarm = new Swarm(HASH, { maxPeers: 10_000, ttlMs: 60_000 })
+  const v6 = (n: number) => `fd00::${n.toString(16)}`
+  // 300 peers (past the table's first sizes), every third one IPv6, then half of them leave: each
+  // leave moves the last slot's bytes into the hole.
+  for (let n = 0; n < 300; n++) swarm.announce(peer(n, n % 3 === 0 ? { ip: v6(n) } : {}))
+  for (let n = 0; n < 300; n += 2) swarm.announce(peer(n, n % 3 === 0 ? { ip: v6(n), event: 'stopped' } : { event: 'stopped' }))
+  const slots = swarm.sampleSlots(1000, 'none')
+  assert.equal(slots.length, 150)
+  const byId = new Map(swarm.peers().map((p) => [p.peerId, p]))
+  for (const p of byId.values()) {
+    const out = Buffer.alloc(18)
+    const end = swarm.copyCompact(p.slot, out, 0)
+    assert.equal(swarm.compactLengthAt(p.slot), end)
+    assert.equal(out.subarray(0, end).toString('hex'), compactAddress(p.ip, p.port)?.toString('hex'), `slot ${p.slot} holds ${p.ip}'s bytes`)
+  }
+  // A peer that restarts under a new peer id at the same address is excluded by its new id only.
+  const first = [...byId.values()][0]
+  assert.ok(first)
+  swarm.announce({ ip: first.ip, port: first.port, peerId: id(9999), left: 1, event: 'update' })
+  assert.ok(!swarm.sample(1000, id(9999)).some((p) => p.addr === first.addr))
+  assert.ok(swarm.sample(1000, 'none').some((p) => p.addr === first.addr))
+  assert.equal(swarm.sample(1000, id(9999)).length, 149)
+})
+
+test('sampling is uniform: over many replies every peer is picked about equally often', () => {
+  const swarm = new Swarm(HASH, { maxPeers: 1000, ttlMs: 60_000 })
+  for (let n = 0; n < 100; n++) swarm.announce(peer(n))
+  const picks = new Map<string, number>()
+  const rounds = 4000
+  for (let round = 0; round < rounds; round++) for (const p of swarm.sample(10, 'none')) picks.set(p.addr, (picks.get(p.addr) ?? 0) + 1)
+  // Each peer's expected count is 400; with 4,000 draws of 10 of 100 the spread is about ±19.
+  const counts = [...picks.values()]
+  assert.equal(counts.length, 100)
+  assert.ok(Math.min(...counts) > 320 && Math.max(...counts) < 480, `counts ${Math.min(...counts)}..${Math.max(...counts)}`)
+})
