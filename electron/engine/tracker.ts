@@ -48,6 +48,7 @@ import { EventEmitter } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Server as TrackerServer } from 'bittorrent-tracker'
 import { SwarmdropError } from '../../shared/errors.js'
+import { endBatched } from './batched-end.js'
 import { bencode } from './bencode.js'
 import { normalizeIp } from './ip-address.js'
 import { listenError } from './listen-error.js'
@@ -267,7 +268,7 @@ export class Tracker extends EventEmitter<TrackerEvents> {
     // for its next tick (aria2 took our dial 1.0 s after its announce). Our reply wakes it, so it
     // goes out once the dial has connected and aria2 accepts it in the same turn.
     const hold = this.holdReply?.(a.infoHash, ip, a.port) ?? null
-    if (!hold) return void res.end(reply)
+    if (!hold) return void endBatched(res, reply)
     const timer = setTimeout(() => res.end(reply), HOLD_REPLY_MAX_MS)
     void hold.then(() => {
       clearTimeout(timer)
