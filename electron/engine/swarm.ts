@@ -205,7 +205,6 @@ export class Swarm {
       this.compact.copyWithin(to * COMPACT_STRIDE, from * COMPACT_STRIDE, (from + 1) * COMPACT_STRIDE)
       this.compactLength[to] = this.compactLength[from] as number
       this.idTags[to] = this.idTags[from] as number
-      this.marks[to] = this.marks[from] as number
     }
     this.count(peer.complete, -1)
   }
