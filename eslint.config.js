@@ -22,6 +22,7 @@ const ADAPTERS = {
   webtorrent: 'electron/engine/seeder.ts',
   'bittorrent-tracker': 'electron/engine/tracker.ts',
   'bittorrent-peerid': 'electron/engine/peer-client.ts',
+  'bittorrent-protocol': 'electron/engine/mse-key-exchange.ts',
   'parse-torrent': 'test/support/webtorrent-parser.ts',
 }
 /** Raw IPC stays in the two IPC modules, which wrap it in the contract (GitHub Desktop's rule). */

@@ -7,3 +7,4 @@ declare module 'parse-torrent' {
 declare module 'webtorrent'
 declare module 'bittorrent-tracker'
 declare module 'bittorrent-peerid'
+declare module 'bittorrent-protocol'

@@ -28,6 +28,7 @@ import { NUDGE_EVERY_MS, WireNudge } from './wire-nudge.js'
 import { RECHOKE_EVERY_MS, rechokeAria2 } from './aria2-rechoke.js'
 import { SilentWires, type HeardEvent } from './silent-wires.js'
 import { PRODUCT } from './product.js'
+import { useFastMseKeyExchange } from './mse-key-exchange.js'
 
 export interface SeederOptions {
   /** TCP (and uTP when enabled) listen port; 0 picks a free one. */
@@ -224,6 +225,8 @@ export class Seeder extends EventEmitter<SeederEvents> {
 
   /** Starts listening on the peer port; PORT_IN_USE when it is taken. */
   static async start(options: SeederOptions): Promise<Seeder> {
+    // Before any wire exists: the key exchange of encrypted wires off OpenSSL's 15 ms DH objects.
+    await useFastMseKeyExchange()
     const Ctor = WebTorrent as unknown as WebTorrentCtor
     const client = new Ctor({
       peerId: swarmdropPeerId(),

@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { mseKeyExchanges } from '../../electron/engine/mse-key-exchange.js'
 import { startTestEngine, publish, waitFor } from '../support/engine.js'
 import { pseudoRandom } from '../support/fixtures.js'
 import { freePorts } from '../support/ports.js'
@@ -40,6 +41,37 @@ test('qBittorrent subscribed to the feed downloads a release published after it 
     assert.deepEqual(await readFile(path.join(dir, 'dl', title)), await readFile(file))
     const peer = engine.snapshot().peers.find((p) => p.infoHash === release.infoHash && p.client === 'qBittorrent')
     assert.ok(peer === undefined || peer.transport === 'tcp', 'any remaining wire to qBittorrent is TCP')
+  } finally {
+    await qbt?.stop()
+    await engine.close()
+    await cleanup()
+  }
+})
+
+test('a qBittorrent that requires encryption gets the release over RC4, its key exchange done by ours', async () => {
+  const { dir, cleanup } = await tempDir()
+  const engine = await startTestEngine(path.join(dir, 'data'), { utp: false })
+  let qbt: Qbt | null = null
+  try {
+    const [webUiPort, peerPort] = await freePorts(2)
+    // Encryption=1 is qBittorrent's "require encryption": whoever dials, the wire is MSE with RC4.
+    qbt = await startQbittorrent({ profile: path.join(dir, 'qbt'), savePath: path.join(dir, 'dl'), webUiPort: webUiPort!, peerPort: peerPort!, protocol: 'TCP', bitTorrent: ['Session\\Encryption=1'] })
+    await mkdir(path.join(dir, 'pub'))
+    const file = path.join(dir, 'pub', 'encrypted.bin')
+    await writeFile(file, pseudoRandom(8 * 1024 * 1024 + 3, 'encrypted'))
+    const exchangesBefore = mseKeyExchanges()
+    const release = await publish(engine, [file], { webSeed: false })
+    await qbt.post('torrents/add', { urls: release.torrentUrl, savepath: path.join(dir, 'dl') })
+    const flags = new Set<string>()
+    await waitFor(async () => {
+      type Peers = { peers?: Record<string, { flags: string }> }
+      const peers = await qbt!.get<Peers>(`sync/torrentPeers?hash=${release.infoHash}`).catch((): Peers => ({}))
+      for (const p of Object.values(peers.peers ?? {})) for (const f of p.flags.split(' ')) if (f) flags.add(f)
+      return (await qbt!.torrents()).some((t) => t.hash === release.infoHash && t.progress === 1)
+    }, 60_000, 'qBittorrent to complete the release')
+    assert.deepEqual(await readFile(path.join(dir, 'dl', 'encrypted.bin')), await readFile(file))
+    assert.ok(flags.has('E'), `qBittorrent saw an RC4 wire (its peer flags: ${[...flags].join(' ')})`)
+    assert.ok(mseKeyExchanges() > exchangesBefore, "webtorrent's wire took its Diffie-Hellman keys from mse-key-exchange.ts")
   } finally {
     await qbt?.stop()
     await engine.close()
