@@ -43,9 +43,7 @@ try {
   await qbt.post('torrents/add', { urls: release.torrentUrl, savepath: path.join(work, 'dl') })
   const flags = new Set<string>()
   await waitFor(async () => {
-    type Peers = { peers?: Record<string, { flags: string }> }
-    const peers = await qbt.get<Peers>(`sync/torrentPeers?hash=${release.infoHash}`).catch((): Peers => ({}))
-    for (const p of Object.values(peers.peers ?? {})) for (const f of p.flags.split(' ')) if (f) flags.add(f)
+    for (const f of await qbt.peerFlags(release.infoHash)) flags.add(f)
     return (await qbt.torrents()).some((t) => t.hash === release.infoHash && t.progress === 1)
   }, 300_000, 'qBittorrent to complete')
   const seconds = (performance.now() - start) / 1000

@@ -37,6 +37,7 @@ import { freePorts } from '../support/ports.js'
 import { BIN, runCli } from '../support/run-cli.js'
 import { tempDir } from '../support/temp.js'
 import { announcePacket, connectPacket, PROTOCOL_ID } from '../support/udp-tracker-client.js'
+import { within } from '../support/within.js'
 
 const SEED = Number(process.env.SWARMDROP_FUZZ_SEED ?? 0x5eed_f022)
 const HTTP_ANNOUNCES = 10_000
@@ -277,12 +278,6 @@ async function rssKiB(pid: number): Promise<number> {
   return Number(m[1])
 }
 
-/** The admin client's calls have no deadline of their own. */
-function within<T>(promise: Promise<T>, what: string, ms = REQUEST_TIMEOUT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)))
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
-}
 
 function tail(text: string, lines = 40): string {
   return text.split('\n').slice(-lines).join('\n')
@@ -1286,9 +1281,9 @@ test('fuzz: malformed announces, UDP noise, hostile LAN requests and admin frame
 
   // A feed key, so every key check on the LAN routes runs; then one small web-seeded release.
   const feedKey = `fuzzKey_${seeded(0).bytes(16).toString('hex')}`
-  const setup = await within(connectInstance(dataDir), 'connecting to the admin API')
+  const setup = await within(connectInstance(dataDir), 'connecting to the admin API', REQUEST_TIMEOUT_MS)
   try {
-    await within(setup.call('settings.update', { feedKey }), 'settings.update')
+    await within(setup.call('settings.update', { feedKey }), 'settings.update', REQUEST_TIMEOUT_MS)
   } finally {
     setup.close()
   }
@@ -1338,9 +1333,9 @@ test('fuzz: malformed announces, UDP noise, hostile LAN requests and admin frame
     } finally {
       agent.destroy()
     }
-    const admin = await within(connectInstance(dataDir), `${when}: connecting to the admin API`)
+    const admin = await within(connectInstance(dataDir), `${when}: connecting to the admin API`, REQUEST_TIMEOUT_MS)
     try {
-      const snap = await within(admin.call('snapshot.get', {}), `${when}: snapshot.get`)
+      const snap = await within(admin.call('snapshot.get', {}), `${when}: snapshot.get`, REQUEST_TIMEOUT_MS)
       assert.equal(snap.releases.find((x) => x.infoHash === release.infoHash)?.state, 'seeding', `${when}: the admin API answers snapshot.get and the release still seeds`)
       assert.equal(snap.settings.feedKey, feedKey, `${when}: the settings are untouched`)
     } finally {

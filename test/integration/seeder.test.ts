@@ -11,6 +11,7 @@ import { startAria2, type Aria2Run } from '../support/aria2.js'
 import { makeTree, pseudoRandom } from '../support/fixtures.js'
 import { freePorts } from '../support/ports.js'
 import { tempDir } from '../support/temp.js'
+import { within } from '../support/within.js'
 
 /** The seeder dials aria2c itself (no tracker in these tests) until the download ends. */
 async function dialUntilExit(seeder: Seeder, infoHash: string, aria: Aria2Run, port: number, onTick?: () => void): Promise<number | null> {
@@ -201,21 +202,19 @@ test('connecting(): our dial to a server settles when its TCP connect does (the 
     await writeFile(file, pseudoRandom(1024 * 1024, 'connecting'))
     const created = await createTorrent(file, { pieceLength: 262144 })
     await seeder.seed({ infoHash: created.infoHash, torrent: created.torrent, pieceLength: created.pieceLength, files: created.source.files, path: dir })
-    const within = <T>(p: Promise<T>, what: string): Promise<T> =>
-      Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not settle in 5 s`)), 5_000))])
 
     assert.equal(seeder.connecting(created.infoHash, '127.0.0.1', listening), null, 'nothing dialled yet')
     assert.equal(seeder.dial(created.infoHash, '127.0.0.1', listening), true)
     const toListener = seeder.connecting(created.infoHash, '::ffff:127.0.0.1', listening)
     assert.ok(toListener, 'a dial on its way, found by the address in either form')
-    await within(toListener, 'a dial to a listening port')
-    await within(new Promise<void>((resolve) => (sockets.length > 0 ? resolve() : listener.once('connection', () => resolve()))), 'the accept')
+    await within(toListener, 'a dial to a listening port', 5_000)
+    await within(new Promise<void>((resolve) => (sockets.length > 0 ? resolve() : listener.once('connection', () => resolve()))), 'the accept', 5_000)
     assert.equal(seeder.connecting(created.infoHash, '127.0.0.1', listening), null, 'connected: nothing left to wait for')
 
     assert.equal(seeder.dial(created.infoHash, '127.0.0.1', closedPort!), true)
     const toClosed = seeder.connecting(created.infoHash, '127.0.0.1', closedPort!)
     assert.ok(toClosed)
-    await within(toClosed, 'a dial to a closed port')
+    await within(toClosed, 'a dial to a closed port', 5_000)
     assert.equal(seeder.connecting('f'.repeat(40), '127.0.0.1', listening), null, 'a release we do not seed')
   } finally {
     for (const sock of sockets) sock.destroy()
@@ -274,7 +273,7 @@ test('one wire per server: a second connection with a peer id we already have a 
     } catch {
       // Closed even before our handshake reached it: closed all the same.
     }
-    if (second) await Promise.race([second.closed, new Promise((_, reject) => setTimeout(() => reject(new Error('the second wire was not closed in 5 s')), 5_000))])
+    if (second) await within(second.closed, 'the second wire closing', 5_000)
     assert.equal(first.sock.destroyed, false, 'the first wire stays')
     assert.deepEqual(seeder.peers(created.infoHash).map((p) => p.ip), ['127.0.0.1'])
   } finally {

@@ -64,9 +64,7 @@ test('a qBittorrent that requires encryption gets the release over RC4, its key 
     await qbt.post('torrents/add', { urls: release.torrentUrl, savepath: path.join(dir, 'dl') })
     const flags = new Set<string>()
     await waitFor(async () => {
-      type Peers = { peers?: Record<string, { flags: string }> }
-      const peers = await qbt!.get<Peers>(`sync/torrentPeers?hash=${release.infoHash}`).catch((): Peers => ({}))
-      for (const p of Object.values(peers.peers ?? {})) for (const f of p.flags.split(' ')) if (f) flags.add(f)
+      for (const f of await qbt!.peerFlags(release.infoHash)) flags.add(f)
       return (await qbt!.torrents()).some((t) => t.hash === release.infoHash && t.progress === 1)
     }, 60_000, 'qBittorrent to complete the release')
     assert.deepEqual(await readFile(path.join(dir, 'dl', 'encrypted.bin')), await readFile(file))

@@ -22,6 +22,8 @@ export interface Qbt {
   post(endpoint: string, form: Record<string, string>): Promise<string>
   get<T>(endpoint: string): Promise<T>
   torrents(): Promise<QbtTorrent[]>
+  /** libtorrent's flags for each of the torrent's peers, one per letter ("E": an RC4 wire); none if it is not known yet. */
+  peerFlags(infoHash: string): Promise<string[]>
   stop(): Promise<void>
 }
 
@@ -99,5 +101,10 @@ export async function startQbittorrent(o: { profile: string; savePath: string; w
     if (!r.ok) throw new Error(`qBittorrent ${endpoint}: HTTP ${r.status}`)
     return (await r.json()) as T
   }
-  return { webUi, post, get, torrents: () => get<QbtTorrent[]>('torrents/info'), stop }
+  const peerFlags = async (infoHash: string): Promise<string[]> => {
+    type Peers = { peers?: Record<string, { flags: string }> }
+    const peers = await get<Peers>(`sync/torrentPeers?hash=${infoHash}`).catch((): Peers => ({}))
+    return Object.values(peers.peers ?? {}).flatMap((p) => p.flags.split(' ').filter(Boolean))
+  }
+  return { webUi, post, get, torrents: () => get<QbtTorrent[]>('torrents/info'), peerFlags, stop }
 }

@@ -15,9 +15,12 @@ import { FileHandlePool, PieceCache, ReadOnlyChunkStore, type StoredFile } from 
 import { SwarmdropError } from '../../shared/errors.js'
 import { pseudoRandom } from '../support/fixtures.js'
 import { tempDir } from '../support/temp.js'
+import { within } from '../support/within.js'
 
 const KIB = 1024
 const MIB = 1024 * KIB
+/** The pool's waits should end soon: a test fails instead of hanging the file. */
+const POOL_WAIT_MS = 2000
 
 interface Layout {
   files: StoredFile[]
@@ -83,19 +86,6 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve = (): void => undefined
   const promise = new Promise<void>((r) => (resolve = r))
   return { promise, resolve }
-}
-
-/** A wait the pool should end soon: fails the test instead of hanging the file. */
-async function within<T>(promise: Promise<T>, what: string, ms = 2000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([promise, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 /** Handle closes are fire-and-forget inside the pool: give them a few turns of the loop. */
@@ -233,7 +223,7 @@ test('the files open at once stay within the bound while every piece of hundreds
   t.after(() => pool.close())
   const store = new ReadOnlyChunkStore(pieceLength, layout.files, pool)
   const pieceCount = Math.ceil(layout.content.length / pieceLength)
-  const pieces = await within(Promise.all(Array.from({ length: pieceCount }, (_, i) => get(store, i))), 'every piece')
+  const pieces = await within(Promise.all(Array.from({ length: pieceCount }, (_, i) => get(store, i))), 'every piece', POOL_WAIT_MS)
   assert.deepEqual(Buffer.concat(pieces), layout.content)
   assert.equal(pool.peak, 3, 'the bound is used, never exceeded')
   assert.ok(pool.openCount <= 3)
@@ -408,7 +398,7 @@ test('FileHandlePool waits for a handle to be released rather than exceed its bo
   assert.equal(pool.openCount, 1)
   release.resolve()
   assert.ok((await holding) > 0)
-  assert.equal(await within(waiting, 'b, once a was released'), 'content of b.txt')
+  assert.equal(await within(waiting, 'b, once a was released', POOL_WAIT_MS), 'content of b.txt')
   assert.equal(pool.openCount, 1, 'a was closed to make room for b')
 })
 
@@ -423,7 +413,7 @@ test('FileHandlePool: a failed open rejects, frees its place and wakes a waiter'
   const next = readThrough(pool, present)
   await assert.rejects(failing, (err: NodeJS.ErrnoException) => err.code === 'ENOENT')
   assert.equal(called, false)
-  assert.equal(await within(next, 'the waiter behind the failed open'), 'here')
+  assert.equal(await within(next, 'the waiter behind the failed open', POOL_WAIT_MS), 'here')
   assert.equal(pool.openCount, 1)
 })
 
@@ -476,8 +466,8 @@ test('FileHandlePool.close() rejects the calls still waiting for a handle instea
   await settle()
   const closing = pool.close()
   release.resolve()
-  assert.equal(await within(holding, 'the call holding the handle'), 'held')
-  await Promise.all(queued.map((q, i) => assert.rejects(within(q, `queued call ${i + 1}`), /the file pool is closed/)))
+  assert.equal(await within(holding, 'the call holding the handle', POOL_WAIT_MS), 'held')
+  await Promise.all(queued.map((q, i) => assert.rejects(within(q, `queued call ${i + 1}`, POOL_WAIT_MS), /the file pool is closed/)))
   await closing
   assert.equal(pool.openCount, 0)
 })

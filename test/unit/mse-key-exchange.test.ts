@@ -7,6 +7,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createDiffieHellman, randomBytes } from 'node:crypto'
 import { MseKeyExchange, mseKeyExchanges, useFastMseKeyExchange } from '../../electron/engine/mse-key-exchange.js'
+import { within } from '../support/within.js'
 
 // The prime P of the MSE specification (bittorrent.org's "Message Stream Encryption"); G is 2.
 const PRIME = Buffer.from(
@@ -65,7 +66,7 @@ test("bittorrent-protocol's encrypted wires use it: an MSE handshake between two
   const handshake = new Promise<string>((resolve) => incoming.once('handshake', (h: string) => resolve(h)))
   outgoing.once('crypto-handshake', () => outgoing.handshake(infoHash, randomBytes(20).toString('hex')))
   outgoing.startEncryption(infoHash)
-  assert.equal(await withTimeout(handshake, 5000), infoHash, 'the BitTorrent handshake arrived through the RC4 stream')
+  assert.equal(await within(handshake, 'the MSE handshake', 5000), infoHash, 'the BitTorrent handshake arrived through the RC4 stream')
   assert.equal(mseKeyExchanges() - before, 2, 'both sides took their keys from MseKeyExchange')
   outgoing.destroy()
   incoming.destroy()
@@ -76,9 +77,4 @@ interface TestWire extends NodeJS.ReadWriteStream {
   setInfoHash(infoHash: string): Promise<void> | void
   handshake(infoHash: string, peerId: string): void
   destroy(): void
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`no MSE handshake within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer))
 }
