@@ -63,8 +63,15 @@ export class MseKeyExchange {
 let installed = false
 let exchanges = 0
 
+/** The two calls bittorrent-protocol makes on its DH object. */
+interface DhObject {
+  generateKeys(): Buffer
+  computeSecret(peerPublicKey: Uint8Array): Buffer
+}
+
 interface EncryptorInternals {
-  _dh: MseKeyExchange | null
+  _dh: DhObject | null
+  wire: { destroy(): void }
 }
 
 /**
@@ -81,9 +88,24 @@ export async function useFastMseKeyExchange(): Promise<boolean> {
   if (typeof Object.getOwnPropertyDescriptor(prototype, 'dh')?.get !== 'function') return false
   Object.defineProperty(prototype, 'dh', {
     configurable: true,
-    get(this: EncryptorInternals): MseKeyExchange {
+    get(this: EncryptorInternals): DhObject {
       if (!this._dh) {
-        this._dh = new MseKeyExchange()
+        const exchange = new MseKeyExchange()
+        const wire = this.wire
+        this._dh = {
+          generateKeys: () => exchange.generateKeys(),
+          // The library calls this inside its parser, where a throw is an uncaught exception: any
+          // peer sending a key of 0 or 1 stopped serve (Node's own DH threw there too). Its wire is
+          // closed instead, and the handshake it can no longer finish writes to a closed stream.
+          computeSecret: (peerPublicKey) => {
+            try {
+              return exchange.computeSecret(peerPublicKey)
+            } catch {
+              wire.destroy()
+              return Buffer.alloc(KEY_BYTES)
+            }
+          },
+        }
         exchanges++
       }
       return this._dh

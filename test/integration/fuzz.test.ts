@@ -44,6 +44,7 @@ const HTTP_ANNOUNCES = 10_000
 const UDP_PACKETS = 3_000
 const LAN_REQUESTS = 3_000
 const ADMIN_CONNECTIONS = 300
+const PEER_CONNECTIONS = 600
 const REQUEST_TIMEOUT_MS = 8_000
 /** Under the LAN server's 32 connections per IP, counting sockets the server has not closed yet. */
 const HTTP_SOCKETS = 8
@@ -365,6 +366,8 @@ interface Target {
   files: { segments: string[]; data: Buffer }[]
   /** A TCP port of ours: accepted announces name it, so the seeder only ever dials us. */
   sinkPort: number
+  /** serve's BitTorrent port. */
+  peerPort: number
 }
 
 const webSeedPath = (t: Target, segments: string[]): string => `/webseed/${t.feedKey}/${t.infoHash}/${[t.name, ...segments].map(encodeURIComponent).join('/')}`
@@ -1256,8 +1259,134 @@ async function fuzzAdmin(tc: TestContext, t: Target, serve: Serve): Promise<void
 }
 
 // ---------------------------------------------------------------------------------------------
+// 5. Peer wires: what a broken or hostile BitTorrent client sends to the peer port, or answers
+// when the seeder dials it.
 
-test('fuzz: malformed announces, UDP noise, hostile LAN requests and admin frames never crash serve, leak or grow it', { timeout: 150_000 }, async (tc) => {
+/** MSE's prime (bittorrent.org's Message Stream Encryption); a public key is 96 bytes. */
+const MSE_PRIME = BigInt(
+  '0xFFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A63A36210000000000090563',
+)
+const mseKey = (y: bigint): Buffer => Buffer.from(y.toString(16).padStart(192, '0'), 'hex')
+/** Public keys that make the shared secret trivial or lie outside the group. */
+const BAD_MSE_KEYS: readonly bigint[] = [0n, 1n, MSE_PRIME - 1n, MSE_PRIME, (1n << 768n) - 1n]
+/** Reserved bytes: the extension protocol and the fast extension, as most clients set them. */
+const RESERVED = Buffer.from([0, 0, 0, 0, 0, 0x10, 0, 0x04])
+
+interface PeerInput {
+  kind: string
+  bytes: Buffer
+}
+
+function btHandshake(r: Rng, infoHash: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([19]), Buffer.from('BitTorrent protocol'), RESERVED, infoHash, r.bytes(20)])
+}
+
+/** One length-prefixed message: any id, a payload of any length, a length prefix that may lie. */
+function btMessage(r: Rng): Buffer {
+  const id = r.chance(0.8) ? r.range(0, 21) : r.int(256)
+  const payload = r.bytes(r.chance(0.7) ? r.range(0, 20) : r.range(0, 600))
+  const length = Buffer.alloc(4)
+  length.writeUInt32BE(r.chance(0.9) ? payload.length + 1 : r.pick([0, 1, 0x7fff_ffff, 0xffff_ffff, r.u32()]))
+  return Buffer.concat([length, Buffer.from([id]), payload])
+}
+
+function peerInput(r: Rng, t: Target, i: number): PeerInput {
+  const ours = Buffer.from(t.infoHash, 'hex')
+  if (i < BAD_MSE_KEYS.length) return { kind: 'MSE step 1 with a bad key', bytes: Buffer.concat([mseKey(BAD_MSE_KEYS[i] as bigint), r.bytes(r.int(64))]) }
+  switch (r.int(5)) {
+    case 0:
+      return { kind: 'random bytes', bytes: r.bytes(r.range(1, 2000)) }
+    case 1:
+      return { kind: 'MSE step 1, random key', bytes: Buffer.concat([r.bytes(96), r.bytes(r.int(600))]) }
+    case 2:
+      return { kind: 'MSE step 1, bad key', bytes: Buffer.concat([mseKey(r.pick(BAD_MSE_KEYS)), r.bytes(r.int(600))]) }
+    case 3:
+      return { kind: 'handshake for another release, then messages', bytes: Buffer.concat([btHandshake(r, r.bytes(20)), ...Array.from({ length: r.range(0, 10) }, () => btMessage(r))]) }
+    default:
+      return { kind: 'handshake for the release, then messages', bytes: Buffer.concat([btHandshake(r, ours), ...Array.from({ length: r.range(1, 40) }, () => btMessage(r))]) }
+  }
+}
+
+/** Sends `bytes` to serve's peer port and waits for it to close the connection or for a short while. */
+function sendToPeerPort(port: number, bytes: Buffer): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(bytes))
+    const done = (): void => {
+      clearTimeout(timer)
+      socket.destroy()
+      resolve()
+    }
+    const timer = setTimeout(done, 300)
+    socket.on('data', () => undefined)
+    socket.on('close', done)
+    socket.on('error', done)
+  })
+}
+
+/**
+ * A peer the seeder dials because it announced with pieces to fetch, and that answers our MSE
+ * step 1 with `answer`. Resolves once the seeder has dialled it and the connection has ended, or
+ * after 5 s; it then announces "stopped", so the swarm is left as it was.
+ */
+async function hostileDialTarget(t: Target, answer: Buffer, peerId: Buffer): Promise<boolean> {
+  let dialled = false
+  let settle: () => void = () => undefined
+  const ended = new Promise<void>((resolve) => (settle = resolve))
+  const server = net.createServer((socket) => {
+    dialled = true
+    let got = 0
+    socket.on('data', (d: Buffer) => {
+      got += d.length
+      if (got >= 96 && got - d.length < 96) socket.write(answer)
+    })
+    socket.on('error', () => undefined)
+    socket.on('close', () => settle())
+    setTimeout(() => socket.destroy(), 2000)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as net.AddressInfo).port
+  const announce = (event: string, left: number): Promise<string> =>
+    getText(t.httpPort, `/announce?info_hash=${pctHex(t.infoHash)}&peer_id=${binaryQueryValue(peerId)}&port=${port}&uploaded=0&downloaded=0&left=${left}&compact=1&event=${event}`)
+  try {
+    const reply = await announce('started', 1000)
+    assert.ok(!reply.includes('failure reason'), `the hostile peer's announce was accepted: ${reply}`)
+    await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 5000))])
+    return dialled
+  } finally {
+    await announce('stopped', 1000)
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+}
+
+async function fuzzPeerWires(tc: TestContext, t: Target, serve: Serve): Promise<void> {
+  const r = seeded(5)
+  const kinds = new Map<string, number>()
+  await runPool(
+    PEER_CONNECTIONS,
+    16,
+    (i) => peerInput(r, t, i),
+    async (input) => {
+      kinds.set(input.kind, (kinds.get(input.kind) ?? 0) + 1)
+      await sendToPeerPort(t.peerPort, input.bytes)
+    },
+    serve.flight,
+    (input, i) => `peer connection #${i}: ${input.kind}, ${input.bytes.length} bytes: ${input.bytes.subarray(0, 120).toString('hex')}`,
+  )
+  tc.diagnostic(`peer connections by kind: ${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')}`)
+  assertAlive(serve, 'the peer-port connections')
+  // The other direction: the seeder dials a server that announces, and it answers with a bad key.
+  const answers = [...BAD_MSE_KEYS.map((y) => ({ kind: `key ${y.toString(16).slice(0, 8)}`, bytes: mseKey(y) })), { kind: 'random bytes', bytes: r.bytes(700) }]
+  for (const [i, answer] of answers.entries()) {
+    const what = `a dialled peer answering MSE step 1 with ${answer.kind}`
+    const dialled = await serve.flight.around(what, () => hostileDialTarget(t, answer.bytes, Buffer.from(`-FZ0001-hostile-${String(i).padStart(4, '0')}`)))
+    assert.ok(dialled, `the seeder dialled the peer that announced (${what})`)
+    assertAlive(serve, what)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+test('fuzz: malformed announces, UDP noise, hostile LAN requests, admin frames and peer wires never crash serve, leak or grow it', { timeout: 150_000 }, async (tc) => {
   const cleanups: (() => unknown)[] = []
   // Everything started is stopped, newest first, even when a phase fails.
   tc.after(async () => {
@@ -1302,7 +1431,7 @@ test('fuzz: malformed announces, UDP noise, hostile LAN requests and admin frame
   const instance = await readInstance(dataDir)
   assert.ok(instance)
   assert.equal(instance.pid, pid, 'instance.json names the process we started')
-  const target: Target = { httpPort, adminPort: instance.adminPort, token: await adminToken(dataDir), dataDir, feedKey, infoHash: release.infoHash, name, files, sinkPort }
+  const target: Target = { httpPort, adminPort: instance.adminPort, token: await adminToken(dataDir), dataDir, feedKey, infoHash: release.infoHash, name, files, sinkPort, peerPort }
   assert.equal(release.webSeedUrl, `http://127.0.0.1:${httpPort}${webSeedPath(target, []).replace(/\/[^/]*$/, '/')}`)
 
   /** The checks that prove serve still does its job; run before (so the fuzz aims right) and after. */
@@ -1360,6 +1489,7 @@ test('fuzz: malformed announces, UDP noise, hostile LAN requests and admin frame
   await phase('3,000 UDP tracker packets', fuzzUdp)
   await phase('3,000 hostile requests on the feed, .torrent and web seed routes', fuzzLan)
   await phase('300 admin WebSocket connections with random frames, with and without the token', fuzzAdmin)
+  await phase('600 hostile peer connections (bad MSE keys, random bytes, malformed messages) and 6 hostile peers we dial', fuzzPeerWires)
   const fuzzSeconds = (Date.now() - started) / 1000
 
   await tc.test('afterwards: still alive and serving, logs in one line, memory bounded', async (st) => {

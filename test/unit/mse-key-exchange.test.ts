@@ -78,3 +78,14 @@ interface TestWire extends NodeJS.ReadWriteStream {
   handshake(infoHash: string, peerId: string): void
   destroy(): void
 }
+
+test('a bad key in a peer\'s MSE step 1 closes that wire instead of throwing out of the library\'s parser', async () => {
+  assert.equal(await useFastMseKeyExchange(), true)
+  const { default: Wire } = (await import('bittorrent-protocol')) as unknown as { default: new (type: string, peEnabled: number) => TestWire }
+  for (const key of [Buffer.alloc(96), Buffer.alloc(96, 0xff)]) {
+    const incoming = new Wire('tcpIncoming', 2)
+    const closed = new Promise<void>((resolve) => incoming.once('close', () => resolve(undefined)))
+    incoming.write(Buffer.concat([key, randomBytes(20)]))
+    await within(closed, 'the wire closing on a bad key', 5000)
+  }
+})
