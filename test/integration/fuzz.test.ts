@@ -1290,10 +1290,32 @@ function btMessage(r: Rng): Buffer {
   return Buffer.concat([length, Buffer.from([id]), payload])
 }
 
+/** An extended message (BEP 10): the handshake, or ut_metadata / lt_donthave by the ids we announce, with bencode that may be broken. */
+function btExtended(r: Rng): Buffer {
+  const dicts = [
+    'd1:md11:ut_metadatai1e12:lt_donthavei2ee13:metadata_sizei99999999ee',
+    'd1:md11:ut_metadatai-1eee',
+    'd1:mi5e1:pi-1e4:reqqi99999999999ee',
+    'd8:msg_typei0e5:piecei0ee',
+    'd8:msg_typei0e5:piecei-1ee',
+    'd8:msg_typei1e5:piecei99999e10:total_sizei5ee',
+    'd8:msg_typei2e5:piecei0ee',
+    'i99999999999999999999999e',
+    'l',
+    'd',
+    '4:abc',
+  ]
+  const body = r.chance(0.7) ? Buffer.from(r.pick(dicts)) : r.bytes(r.range(0, 200))
+  const extId = r.pick([0, 0, 1, 2, 3, 255])
+  const length = Buffer.alloc(4)
+  length.writeUInt32BE(body.length + 2)
+  return Buffer.concat([length, Buffer.from([20, extId]), body, r.chance(0.3) ? r.bytes(r.range(1, 64)) : Buffer.alloc(0)])
+}
+
 function peerInput(r: Rng, t: Target, i: number): PeerInput {
   const ours = Buffer.from(t.infoHash, 'hex')
   if (i < BAD_MSE_KEYS.length) return { kind: 'MSE step 1 with a bad key', bytes: Buffer.concat([mseKey(BAD_MSE_KEYS[i] as bigint), r.bytes(r.int(64))]) }
-  switch (r.int(5)) {
+  switch (r.int(6)) {
     case 0:
       return { kind: 'random bytes', bytes: r.bytes(r.range(1, 2000)) }
     case 1:
@@ -1302,6 +1324,8 @@ function peerInput(r: Rng, t: Target, i: number): PeerInput {
       return { kind: 'MSE step 1, bad key', bytes: Buffer.concat([mseKey(r.pick(BAD_MSE_KEYS)), r.bytes(r.int(600))]) }
     case 3:
       return { kind: 'handshake for another release, then messages', bytes: Buffer.concat([btHandshake(r, r.bytes(20)), ...Array.from({ length: r.range(0, 10) }, () => btMessage(r))]) }
+    case 4:
+      return { kind: 'handshake for the release, then extended messages', bytes: Buffer.concat([btHandshake(r, ours), ...Array.from({ length: r.range(1, 12) }, () => (r.chance(0.7) ? btExtended(r) : btMessage(r)))]) }
     default:
       return { kind: 'handshake for the release, then messages', bytes: Buffer.concat([btHandshake(r, ours), ...Array.from({ length: r.range(1, 40) }, () => btMessage(r))]) }
   }
@@ -1489,7 +1513,7 @@ test('fuzz: malformed announces, UDP noise, hostile LAN requests, admin frames a
   await phase('3,000 UDP tracker packets', fuzzUdp)
   await phase('3,000 hostile requests on the feed, .torrent and web seed routes', fuzzLan)
   await phase('300 admin WebSocket connections with random frames, with and without the token', fuzzAdmin)
-  await phase('600 hostile peer connections (bad MSE keys, random bytes, malformed messages) and 6 hostile peers we dial', fuzzPeerWires)
+  await phase('600 hostile peer connections (bad MSE keys, random bytes, malformed and extended messages) and 6 hostile peers we dial', fuzzPeerWires)
   const fuzzSeconds = (Date.now() - started) / 1000
 
   await tc.test('afterwards: still alive and serving, logs in one line, memory bounded', async (st) => {
