@@ -4,11 +4,12 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import { createTorrent } from '../../electron/engine/create.js'
-import { Seeder } from '../../electron/engine/seeder.js'
+import { MAX_UNSENT_BYTES, Seeder } from '../../electron/engine/seeder.js'
 import { peerClient } from '../../electron/engine/peer-client.js'
 import type { WireSignal } from '../../electron/engine/fleet.js'
 import { startAria2, type Aria2Run } from '../support/aria2.js'
 import { makeTree, pseudoRandom } from '../support/fixtures.js'
+import { waitFor } from '../support/engine.js'
 import { freePorts } from '../support/ports.js'
 import { tempDir } from '../support/temp.js'
 import { within } from '../support/within.js'
@@ -276,6 +277,45 @@ test('one wire per server: a second connection with a peer id we already have a 
     if (second) await within(second.closed, 'the second wire closing', 5_000)
     assert.equal(first.sock.destroyed, false, 'the first wire stays')
     assert.deepEqual(seeder.peers(created.infoHash).map((p) => p.ip), ['127.0.0.1'])
+  } finally {
+    await done()
+  }
+})
+
+test('a peer that asks for blocks and never reads them loses its wire once it holds more than MAX_UNSENT_BYTES; the next peer is served', async () => {
+  // Super-seeding offers a few pieces, but any piece asked for is served; 48 MiB is more than the cap holds.
+  const { seeder, created, peerPort, sockets, done } = await seedOneFile(48 * 1024 * 1024, 'flood')
+  try {
+    const flooder = await rawWire(peerPort, created.infoHash, Buffer.from('-XX0001-flooder00001'), sockets)
+    flooder.sock.write(Buffer.from([0, 0, 0, 1, 2])) // interested
+    await waitForWires(seeder, created.infoHash, 1)
+    await new Promise((r) => setTimeout(r, 200)) // the unchoke
+    flooder.sock.pause() // and never read again
+    const requests: Buffer[] = []
+    for (let piece = 0; piece < created.pieceCount; piece++) {
+      for (let offset = 0; offset < created.pieceLength; offset += 16384) {
+        const r = Buffer.alloc(17)
+        r.writeUInt32BE(13, 0)
+        r[4] = 6
+        r.writeUInt32BE(piece, 5)
+        r.writeUInt32BE(offset, 9)
+        r.writeUInt32BE(Math.min(16384, created.totalSize - piece * created.pieceLength - offset), 13)
+        requests.push(r)
+      }
+    }
+    flooder.sock.write(Buffer.concat(requests))
+    // Its socket is paused, so it would not see the close: the seeder's side says.
+    await waitFor(() => seeder.peers(created.infoHash).length === 0, 20_000, `the flooder's wire to close (${MAX_UNSENT_BYTES} bytes unread is the cap)`)
+    assert.ok(MAX_UNSENT_BYTES < created.totalSize, 'the test asked for more than the cap')
+    // A well-behaved peer afterwards gets its blocks.
+    const reader = await rawWire(peerPort, created.infoHash, Buffer.from('-XX0001-reader000001'), sockets)
+    let got = 0
+    reader.sock.on('data', (d: Buffer) => (got += d.length))
+    reader.sock.write(Buffer.from([0, 0, 0, 1, 2]))
+    await new Promise((r) => setTimeout(r, 200))
+    reader.sock.write(Buffer.concat(requests.slice(0, 64)))
+    await waitFor(async () => got >= 64 * 16384, 10_000, 'the next peer to get its 64 blocks')
+    assert.equal(reader.sock.destroyed, false)
   } finally {
     await done()
   }
