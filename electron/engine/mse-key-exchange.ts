@@ -9,7 +9,8 @@
  *
  * The only module that loads bittorrent-protocol (webtorrent's copy: the package is listed in
  * ours at the version webtorrent resolves, so npm keeps one). It swaps the library's `dh` getter
- * for one that returns a `MseKeyExchange`; nothing else of the handshake changes.
+ * for one that returns a `MseKeyExchange` whose bad-key error closes the wire instead of escaping
+ * the library's parser; nothing else of the handshake changes.
  */
 import { randomBytes } from 'node:crypto'
 
@@ -75,9 +76,10 @@ interface EncryptorInternals {
 }
 
 /**
- * Makes bittorrent-protocol's MSE use `MseKeyExchange`. Resolves false, and leaves the library as it
- * was, if its MSE no longer has the shape this relies on (a `dh` getter on `MessageStreamEncryptor`):
- * the wires then still work, at 15 ms a wire.
+ * Makes bittorrent-protocol's MSE use `MseKeyExchange`, and close a wire whose peer sends a bad
+ * key. Resolves false, and leaves the library as it was, if its MSE no longer has the shape this
+ * relies on (a `dh` getter on `MessageStreamEncryptor`): the wires then still work, at 15 ms a
+ * wire, but a bad key would again stop serve, which the fuzz test's peer-wire phase catches.
  */
 export async function useFastMseKeyExchange(): Promise<boolean> {
   if (installed) return true
