@@ -339,6 +339,47 @@ test('pieces too large for the budget: the four most recent stay cached, and nev
   assert.equal(pool.uses, reads + 1)
 })
 
+test('piece reads share the cache budget: past it they wait their turn in order, and a failed read frees its share', async () => {
+  const pieceLength = 64 * KIB
+  const cache = new PieceCache(2 * pieceLength)
+  const started: number[] = []
+  const finish = new Map<number, { resolve: (b: Buffer) => void; reject: (e: Error) => void }>()
+  let peak = 0
+  const piece = (index: number): Promise<Buffer> =>
+    cache.get(1, index, pieceLength, () => {
+      started.push(index)
+      peak = Math.max(peak, cache.loading)
+      return new Promise<Buffer>((resolve, reject) => finish.set(index, { resolve, reject }))
+    })
+  const settle = async (): Promise<void> => new Promise((r) => setImmediate(r))
+  // One block of each of eight pieces, asked for at once (a peer's burst of requests).
+  const pieces = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => piece(i))
+  assert.deepEqual(started, [0, 1], 'two reads fit the budget; six wait')
+  assert.equal(cache.loading, 2 * pieceLength)
+  finish.get(1)?.resolve(Buffer.from('one'))
+  await settle()
+  assert.deepEqual(started, [0, 1, 2], 'the first to wait goes next')
+  finish.get(0)?.reject(new Error('disk error'))
+  await settle()
+  assert.deepEqual(started, [0, 1, 2, 3], 'a failed read frees its share as well')
+  for (const i of [2, 3, 4, 5, 6, 7]) {
+    finish.get(i)?.resolve(Buffer.from(`piece ${i}`))
+    await settle()
+  }
+  assert.equal(peak, 2 * pieceLength, 'never more than the budget under way')
+  assert.equal(cache.loading, 0)
+  const results = await Promise.allSettled(pieces)
+  assert.equal(results[0]?.status, 'rejected')
+  assert.deepEqual(results.slice(1).map((r) => (r.status === 'fulfilled' ? r.value.toString() : 'rejected')), ['one', 'piece 2', 'piece 3', 'piece 4', 'piece 5', 'piece 6', 'piece 7'])
+  // A piece larger than the whole budget still gets read, alone.
+  const big = cache.get(1, 99, 8 * pieceLength, async () => {
+    peak = Math.max(peak, cache.loading)
+    return Buffer.from('big')
+  })
+  assert.equal((await big).toString(), 'big')
+  assert.equal(peak, 8 * pieceLength)
+})
+
 test('a block handed out is a copy: whoever holds it does not keep its whole piece, nor change the cache', async (t) => {
   const dir = await scratch(t)
   const pieceLength = 256 * KIB
