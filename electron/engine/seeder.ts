@@ -22,6 +22,7 @@ import { FileHandlePool, PieceCache, ReadOnlyChunkStore, type StoredFile } from 
 import type { WireSignal } from './fleet.js'
 import { WireHoldings } from './wire-holdings.js'
 import { UploadSteering, type SteeredWire } from './upload-steering.js'
+import { RequestBackpressure, type BackpressuredWire } from './request-backpressure.js'
 import { peerClient } from './peer-client.js'
 import { SuperSeeding, type SuperSeedWire } from './super-seeding.js'
 import { NUDGE_EVERY_MS, WireNudge } from './wire-nudge.js'
@@ -65,7 +66,8 @@ interface WtBitField {
   get(index: number): boolean
 }
 /** A bittorrent-protocol wire: what super-seeding drives, and what the adapter reads. */
-interface WtWire extends SuperSeedWire, SteeredWire {
+interface WtWire extends SuperSeedWire, SteeredWire, BackpressuredWire {
+  readonly peerRequests: readonly { length: number }[]
   remoteAddress?: string
   remotePort?: number
   peerId?: string
@@ -90,8 +92,6 @@ interface WtWire extends SuperSeedWire, SteeredWire {
   destroy(): void
   /** Sends one block (a PIECE message); wrapped to see which piece each block belongs to. */
   piece(index: number, offset: number, buffer: Uint8Array): void
-  /** streamx's state of the wire's outgoing side: `buffered` is what the socket has not taken yet. */
-  _readableState?: { buffered?: number }
 }
 interface WtTorrent extends EventEmitter {
   infoHash: string
@@ -148,6 +148,7 @@ interface Seeding {
   pieceCount: number
   superSeeding: SuperSeeding | null
   steering: UploadSteering<WtWire> | null
+  backpressure: RequestBackpressure<WtWire>
   /** Bytes of web-seed responses sent whole: with the torrent's own counter, what the release has cost. */
   webSeedBytes: number
   /**
@@ -317,8 +318,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
     torrent.on('error', (err: Error) => {
       // Their timers would keep the dead release's wires alive.
       const failed = this.seeding.get(input.infoHash)
-      failed?.superSeeding?.close()
-      failed?.steering?.close()
+      if (failed) stopTimers(failed)
       this.seeding.delete(input.infoHash)
       this.emit('error', input.infoHash, err)
     })
@@ -339,6 +339,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
           canShift: () => !superSeeding || superSeeding.spread || superSeeding.freshUnoffered,
         })
       : null
+    const backpressure = new RequestBackpressure<WtWire>({ queuedBytes: (wire) => steering?.queuedBytes(wire) ?? 0 })
     const interestedOnce = new Set<string>()
     // 'wire' fires before webtorrent announces our pieces on it, which is when super-seeding must step in.
     torrent.on('wire', (wire: WtWire) => {
@@ -354,6 +355,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
       const holdings = this.watchHoldings(input.infoHash, wire, torrent.pieces.length, input.pieceLength, totalLength)
       superSeeding?.attach(wire, holdings)
       steering?.attach(wire)
+      backpressure.attach(wire)
       this.silentWires.watch(wire)
       this.wireOpenedAt.set(wire, Date.now())
       const ip = normalizeIp(wire.remoteAddress ?? '')
@@ -378,7 +380,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
         this.emit('wireClosed', input.infoHash, { ...this.signalOf(wire, torrent.pieces.length), closed: true, livedMs })
       })
     })
-    this.seeding.set(input.infoHash, { torrent, pieceCount: torrent.pieces.length, superSeeding, steering, webSeedBytes: 0, interestedOnce })
+    this.seeding.set(input.infoHash, { torrent, pieceCount: torrent.pieces.length, superSeeding, steering, backpressure, webSeedBytes: 0, interestedOnce })
   }
 
   /** Stops seeding (a "stopped" announce goes out); the files are never touched. */
@@ -386,8 +388,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
     const s = this.seeding.get(infoHash)
     if (!s) return
     this.seeding.delete(infoHash)
-    s.superSeeding?.close()
-    s.steering?.close()
+    stopTimers(s)
     await new Promise<void>((resolve) => s.torrent.destroy({ destroyStore: false }, () => resolve()))
   }
 
@@ -586,7 +587,6 @@ export class Seeder extends EventEmitter<SeederEvents> {
     wire.piece = (index, offset, buffer) => {
       piece(index, offset, buffer)
       holdings.sent(index, buffer.length)
-      if ((wire._readableState?.buffered ?? 0) > MAX_UNSENT_BYTES) wire.destroy()
     }
     return holdings
   }
@@ -617,14 +617,18 @@ export class Seeder extends EventEmitter<SeederEvents> {
   async close(): Promise<void> {
     clearInterval(this.nudgeTimer)
     clearInterval(this.rechokeTimer)
-    for (const s of this.seeding.values()) {
-      s.superSeeding?.close()
-      s.steering?.close()
-    }
+    for (const s of this.seeding.values()) stopTimers(s)
     this.seeding.clear()
     await new Promise<void>((resolve) => this.client.destroy(() => resolve()))
     await this.pool.close()
   }
+}
+
+/** Stops a release's own timers (super-seeding's stall checks, the steering's rounds, waiting requests' polls). */
+function stopTimers(s: Seeding): void {
+  s.superSeeding?.close()
+  s.steering?.close()
+  s.backpressure.close()
 }
 
 function transportOf(type: string | undefined): Transport {
@@ -632,16 +636,6 @@ function transportOf(type: string | undefined): Transport {
   if (type === 'webSeed') return 'webseed'
   return 'tcp'
 }
-
-/**
- * Bytes a wire may hold that its peer asked for and has not read. webtorrent answers every request
- * at once and the wire keeps what the socket cannot take yet, so a peer that asks and never reads
- * made serve hold all it asked for: 68 MiB on one wire in 4 s, 620 MiB for five. Real clients keep
- * a bounded queue of requests and read what they ask for: in 8 × qBittorrent and mixed fleets the
- * most a wire held was 7.4 MiB (qBittorrent, libtorrent's 500 blocks), 6.0 (Transmission), 1.8
- * (rTorrent), 0.5 (aria2). Past this, the wire is closed.
- */
-export const MAX_UNSENT_BYTES = 32 * 1024 * 1024
 
 /** webtorrent's RECONNECT_WAIT (1 s, 5 s, 15 s): a peer with this many retries is not dialled again. */
 const WEBTORRENT_RETRIES = 3

@@ -130,6 +130,13 @@ export class UploadSteering<W extends SteeredWire> {
     wire.once('close', () => this.wires.delete(wire))
   }
 
+  /** Bytes of blocks waiting on `wire` for their turn. */
+  queuedBytes(wire: W): number {
+    let bytes = 0
+    for (const block of this.wires.get(wire)?.queue ?? []) bytes += block.buffer.length
+    return bytes
+  }
+
   /** Each wire's current pace, bytes per second (0: not paced). */
   paceOf(wire: W): number {
     return this.wires.get(wire)?.pace ?? 0

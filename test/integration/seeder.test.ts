@@ -4,7 +4,8 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import { createTorrent } from '../../electron/engine/create.js'
-import { MAX_UNSENT_BYTES, Seeder } from '../../electron/engine/seeder.js'
+import { Seeder } from '../../electron/engine/seeder.js'
+import { MAX_PEER_REQUESTS, UNSENT_HIGH_WATER } from '../../electron/engine/request-backpressure.js'
 import { peerClient } from '../../electron/engine/peer-client.js'
 import type { WireSignal } from '../../electron/engine/fleet.js'
 import { startAria2, type Aria2Run } from '../support/aria2.js'
@@ -282,44 +283,72 @@ test('one wire per server: a second connection with a peer id we already have a 
   }
 })
 
-test('a peer that asks for blocks and never reads them loses its wire once it holds more than MAX_UNSENT_BYTES; the next peer is served', async () => {
-  // Super-seeding offers a few pieces, but any piece asked for is served; 48 MiB is more than the cap holds.
+test('a peer that asks for blocks and never reads them gets no more than the high-water mark queued, keeps its wire and gets every block once it reads; past MAX_PEER_REQUESTS it is refused; the next peer is served meanwhile', async () => {
+  const BLOCK = 16384
   const { seeder, created, peerPort, sockets, done } = await seedOneFile(48 * 1024 * 1024, 'flood')
   try {
     const flooder = await rawWire(peerPort, created.infoHash, Buffer.from('-XX0001-flooder00001'), sockets)
+    const messages = countMessages(flooder.sock, flooder.early)
     flooder.sock.write(Buffer.from([0, 0, 0, 1, 2])) // interested
     await waitForWires(seeder, created.infoHash, 1)
-    await new Promise((r) => setTimeout(r, 200)) // the unchoke
-    flooder.sock.pause() // and never read again
+    await waitFor(() => messages.count(MSG_UNCHOKE) > 0, 5_000, 'the unchoke')
+    flooder.sock.pause() // reads nothing for now
+    const asked = MAX_PEER_REQUESTS + 100
     const requests: Buffer[] = []
-    for (let piece = 0; piece < created.pieceCount; piece++) {
-      for (let offset = 0; offset < created.pieceLength; offset += 16384) {
-        const r = Buffer.alloc(17)
-        r.writeUInt32BE(13, 0)
-        r[4] = 6
-        r.writeUInt32BE(piece, 5)
-        r.writeUInt32BE(offset, 9)
-        r.writeUInt32BE(Math.min(16384, created.totalSize - piece * created.pieceLength - offset), 13)
-        requests.push(r)
-      }
+    for (let block = 0; block < asked; block++) {
+      const r = Buffer.alloc(17)
+      r.writeUInt32BE(13, 0)
+      r[4] = MSG_REQUEST
+      r.writeUInt32BE(Math.floor((block * BLOCK) / created.pieceLength), 5)
+      r.writeUInt32BE((block * BLOCK) % created.pieceLength, 9)
+      r.writeUInt32BE(BLOCK, 13)
+      requests.push(r)
     }
     flooder.sock.write(Buffer.concat(requests))
-    // Its socket is paused, so it would not see the close: the seeder's side says.
-    await waitFor(() => seeder.peers(created.infoHash).length === 0, 20_000, `the flooder's wire to close (${MAX_UNSENT_BYTES} bytes unread is the cap)`)
-    assert.ok(MAX_UNSENT_BYTES < created.totalSize, 'the test asked for more than the cap')
-    // A well-behaved peer afterwards gets its blocks.
+    await new Promise((r) => setTimeout(r, 1500))
+    // The blocks answered (put on the wire) are what the kernel's socket buffers took, plus the high-water mark.
+    const answered = seeder.wireSignals(created.infoHash)[0]?.uploaded ?? 0
+    assert.ok(answered <= UNSENT_HIGH_WATER + 12 * 1024 * 1024, `answered ${answered} bytes of the ${asked * BLOCK} asked by a peer reading nothing`)
+    assert.equal(seeder.peers(created.infoHash).length, 1, 'the wire stays')
+    // A well-behaved peer meanwhile gets its blocks.
     const reader = await rawWire(peerPort, created.infoHash, Buffer.from('-XX0001-reader000001'), sockets)
     let got = 0
     reader.sock.on('data', (d: Buffer) => (got += d.length))
     reader.sock.write(Buffer.from([0, 0, 0, 1, 2]))
     await new Promise((r) => setTimeout(r, 200))
     reader.sock.write(Buffer.concat(requests.slice(0, 64)))
-    await waitFor(async () => got >= 64 * 16384, 10_000, 'the next peer to get its 64 blocks')
-    assert.equal(reader.sock.destroyed, false)
+    await waitFor(async () => got >= 64 * BLOCK, 10_000, 'the next peer to get its 64 blocks')
+    // Once it reads, the flooder gets every block it may have, and a refusal for each past the cap.
+    flooder.sock.resume()
+    await waitFor(() => messages.count(MSG_PIECE) === MAX_PEER_REQUESTS, 20_000, `the flooder to get ${MAX_PEER_REQUESTS} blocks (has ${messages.count(MSG_PIECE)})`)
+    assert.equal(messages.count(MSG_REJECT), asked - MAX_PEER_REQUESTS)
+    assert.equal(flooder.sock.destroyed, false)
   } finally {
     await done()
   }
 })
+
+const MSG_UNCHOKE = 1
+const MSG_REQUEST = 6
+const MSG_PIECE = 7
+const MSG_REJECT = 16
+
+/** Counts the seeder's messages by id on a raw wire, from `early`, what came after its handshake. */
+function countMessages(sock: net.Socket, early: Buffer): { count(id: number): number } {
+  const counts = new Map<number, number>()
+  let pending = early
+  const parse = (d: Buffer): void => {
+    pending = Buffer.concat([pending, d])
+    while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
+      const length = pending.readUInt32BE(0)
+      if (length > 0) counts.set(pending[4] as number, (counts.get(pending[4] as number) ?? 0) + 1)
+      pending = pending.subarray(4 + length)
+    }
+  }
+  parse(Buffer.alloc(0))
+  sock.on('data', parse)
+  return { count: (id) => counts.get(id) ?? 0 }
+}
 
 test('a wire is unchoked only once the unchoke hold settles, and the server counts as interested when it is asked (the web seed\'s gate answers that server\'s waiting requests first)', async () => {
   const { seeder, created, peerPort, sockets, done } = await seedOneFile(4 * 1024 * 1024, 'unchoke-hold')
@@ -395,23 +424,26 @@ async function seedOneFile(size: number, seed: string, pieceLength = 262144, sup
  * address of its own, and sends its handshake; resolves once ours comes back, with a promise of
  * the socket's close.
  */
-async function rawWire(port: number, infoHash: string, peerId: Buffer, sockets: net.Socket[], from = '127.0.0.1'): Promise<{ sock: net.Socket; closed: Promise<void> }> {
+async function rawWire(port: number, infoHash: string, peerId: Buffer, sockets: net.Socket[], from = '127.0.0.1'): Promise<{ sock: net.Socket; closed: Promise<void>; early: Buffer }> {
   assert.equal(peerId.length, 20)
   const handshake = Buffer.concat([Buffer.from([19]), Buffer.from('BitTorrent protocol'), Buffer.from('0000000000100004', 'hex'), Buffer.from(infoHash, 'hex'), peerId])
   const sock = net.connect({ port, host: '127.0.0.1', localAddress: from })
   sockets.push(sock)
   const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()))
   sock.on('error', () => {})
-  await new Promise<void>((resolve, reject) => {
-    let got = 0
+  const early = await new Promise<Buffer>((resolve, reject) => {
+    let got = Buffer.alloc(0)
     sock.once('connect', () => sock.write(handshake))
-    sock.on('data', (d: Buffer) => {
-      got += d.length
-      if (got >= 68) resolve()
-    })
+    const onData = (d: Buffer): void => {
+      got = Buffer.concat([got, d])
+      if (got.length < 68) return
+      sock.removeListener('data', onData)
+      resolve(got.subarray(68))
+    }
+    sock.on('data', onData)
     sock.once('close', () => reject(new Error('closed before our handshake came back')))
   })
-  return { sock, closed }
+  return { sock, closed, early }
 }
 
 async function waitForWires(seeder: Seeder, infoHash: string, n: number): Promise<void> {
