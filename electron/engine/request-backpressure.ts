@@ -13,7 +13,13 @@
  * the socket has not taken yet, blocks waiting for their read, and blocks waiting for their turn
  * in the upload steering. Past that it waits, in the order it came, until the socket has taken
  * enough. A peer that never reads then costs `highWater` and its queue of requests, and keeps its
- * wire: it may be a slow disk or a paused client, not an attacker. A wire may have at most
+ * wire: it may be a slow disk or a paused client, not an attacker. Many wires share `totalBytes`:
+ * a request is served while its wire holds less than an equal share of it, when that is less than
+ * `highWater` (a block at least). Forty peers that asked for 2,000 blocks each and read nothing
+ * made serve hold 1.14 GB; now 140 MB, and a thousand such wires would hold about 128 MiB
+ * between them, not 4 GiB. A fleet of a hundred servers still gets 1.3 MiB each, seconds of data
+ * at a LAN's rates. (A wire that filled a larger share before the others came keeps it until its
+ * peer reads.) A wire may have at most
  * `maxRequests` requests outstanding (libtorrent's max_allowed_in_request_queue): past that a
  * request is refused (REJECT with the fast extension, otherwise dropped), as libtorrent does.
  */
@@ -42,6 +48,8 @@ export interface RequestBackpressureOptions<W> {
   /** Bytes of blocks answered but not yet written to the wire (the upload steering's queue). */
   queuedBytes?: (wire: W) => number
   highWater?: number
+  /** Bytes all wires together may hold; each wire's high-water mark is at most its share. */
+  totalBytes?: number
   maxRequests?: number
   /** How often a wire with waiting requests is looked at again. */
   pollMs?: number
@@ -52,6 +60,10 @@ export interface RequestBackpressureOptions<W> {
  * second of data besides the kernel's socket buffer, so the link never waits on it.
  */
 export const UNSENT_HIGH_WATER = 4 * 1024 * 1024
+/** What every wire together may hold: the high-water mark for 32 wires. */
+export const UNSENT_TOTAL = 128 * 1024 * 1024
+/** A wire's share never goes below one block, or a crowd of wires would stop every transfer. */
+const MIN_SHARE = 16 * 1024
 /** libtorrent's default max_allowed_in_request_queue; qBittorrent asks for 500 at most. */
 export const MAX_PEER_REQUESTS = 2000
 const POLL_MS = 5
@@ -66,12 +78,14 @@ interface Held {
 export class RequestBackpressure<W extends BackpressuredWire> {
   private readonly wires = new Map<W, Held>()
   private readonly highWater: number
+  private readonly totalBytes: number
   private readonly maxRequests: number
   private timer: NodeJS.Timeout | null = null
   private refusedCount = 0
 
   constructor(private readonly options: RequestBackpressureOptions<W> = {}) {
     this.highWater = options.highWater ?? UNSENT_HIGH_WATER
+    this.totalBytes = options.totalBytes ?? UNSENT_TOTAL
     this.maxRequests = options.maxRequests ?? MAX_PEER_REQUESTS
   }
 
@@ -92,6 +106,11 @@ export class RequestBackpressure<W extends BackpressuredWire> {
     return held
   }
 
+  /** What one wire may hold now: the high-water mark, or its share of the total when many wires are up. */
+  get share(): number {
+    return Math.max(MIN_SHARE, Math.min(this.highWater, Math.floor(this.totalBytes / Math.max(1, this.wires.size))))
+  }
+
   /** Must run before the peer's first request is parsed (webtorrent's 'wire' event is early enough). */
   attach(wire: W): void {
     const held: Held = { serve: wire._onRequest.bind(wire), waiting: [] }
@@ -102,7 +121,7 @@ export class RequestBackpressure<W extends BackpressuredWire> {
         if (wire.hasFast) wire.reject(index, offset, length)
         return
       }
-      if (held.waiting.length === 0 && this.heldBy(wire) < this.highWater) return held.serve(index, offset, length)
+      if (held.waiting.length === 0 && this.heldBy(wire) < this.share) return held.serve(index, offset, length)
       held.waiting.push([index, offset, length])
       this.startPolling()
     }
@@ -122,12 +141,13 @@ export class RequestBackpressure<W extends BackpressuredWire> {
   /** Hands waiting requests to webtorrent while each wire has room; stops polling when none wait. */
   release(): void {
     let stillWaiting = false
+    const share = this.share
     for (const [wire, held] of this.wires) {
       if (wire.destroyed) {
         held.waiting.length = 0
         continue
       }
-      while (held.waiting.length > 0 && this.heldBy(wire) < this.highWater) {
+      while (held.waiting.length > 0 && this.heldBy(wire) < share) {
         const [index, offset, length] = held.waiting.shift() as Waiting
         // As if it came now: bittorrent-protocol refuses it if we have choked the peer since.
         held.serve(index, offset, length)

@@ -148,7 +148,6 @@ interface Seeding {
   pieceCount: number
   superSeeding: SuperSeeding | null
   steering: UploadSteering<WtWire> | null
-  backpressure: RequestBackpressure<WtWire>
   /** Bytes of web-seed responses sent whole: with the torrent's own counter, what the release has cost. */
   webSeedBytes: number
   /**
@@ -203,6 +202,9 @@ export class Seeder extends EventEmitter<SeederEvents> {
   private readonly stillFetching = (wire: WtWire): boolean => (this.holdings.get(wire)?.progress ?? 0) < 1
   /** Wires a server still fetching has gone silent on, for dropSilent. */
   private readonly silentWires = new SilentWires<WtWire>()
+  /** Every release's wires share one budget of unsent bytes; blocks queued by a release's steering count as held. */
+  private readonly steeringOf = new WeakMap<WtWire, UploadSteering<WtWire>>()
+  private readonly backpressure = new RequestBackpressure<WtWire>({ queuedBytes: (wire) => this.steeringOf.get(wire)?.queuedBytes(wire) ?? 0 })
   /** Settles when a server's wire may be unchoked; null: at once. */
   private unchokeHold: ((infoHash: string, ip: string) => Promise<void> | null) | null = null
 
@@ -339,7 +341,6 @@ export class Seeder extends EventEmitter<SeederEvents> {
           canShift: () => !superSeeding || superSeeding.spread || superSeeding.freshUnoffered,
         })
       : null
-    const backpressure = new RequestBackpressure<WtWire>({ queuedBytes: (wire) => steering?.queuedBytes(wire) ?? 0 })
     const interestedOnce = new Set<string>()
     // 'wire' fires before webtorrent announces our pieces on it, which is when super-seeding must step in.
     torrent.on('wire', (wire: WtWire) => {
@@ -355,7 +356,8 @@ export class Seeder extends EventEmitter<SeederEvents> {
       const holdings = this.watchHoldings(input.infoHash, wire, torrent.pieces.length, input.pieceLength, totalLength)
       superSeeding?.attach(wire, holdings)
       steering?.attach(wire)
-      backpressure.attach(wire)
+      if (steering) this.steeringOf.set(wire, steering)
+      this.backpressure.attach(wire)
       this.silentWires.watch(wire)
       this.wireOpenedAt.set(wire, Date.now())
       const ip = normalizeIp(wire.remoteAddress ?? '')
@@ -380,7 +382,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
         this.emit('wireClosed', input.infoHash, { ...this.signalOf(wire, torrent.pieces.length), closed: true, livedMs })
       })
     })
-    this.seeding.set(input.infoHash, { torrent, pieceCount: torrent.pieces.length, superSeeding, steering, backpressure, webSeedBytes: 0, interestedOnce })
+    this.seeding.set(input.infoHash, { torrent, pieceCount: torrent.pieces.length, superSeeding, steering, webSeedBytes: 0, interestedOnce })
   }
 
   /** Stops seeding (a "stopped" announce goes out); the files are never touched. */
@@ -617,6 +619,7 @@ export class Seeder extends EventEmitter<SeederEvents> {
   async close(): Promise<void> {
     clearInterval(this.nudgeTimer)
     clearInterval(this.rechokeTimer)
+    this.backpressure.close()
     for (const s of this.seeding.values()) stopTimers(s)
     this.seeding.clear()
     await new Promise<void>((resolve) => this.client.destroy(() => resolve()))
@@ -624,11 +627,10 @@ export class Seeder extends EventEmitter<SeederEvents> {
   }
 }
 
-/** Stops a release's own timers (super-seeding's stall checks, the steering's rounds, waiting requests' polls). */
+/** Stops a release's own timers (super-seeding's stall checks, the steering's rounds). */
 function stopTimers(s: Seeding): void {
   s.superSeeding?.close()
   s.steering?.close()
-  s.backpressure.close()
 }
 
 function transportOf(type: string | undefined): Transport {

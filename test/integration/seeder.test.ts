@@ -5,7 +5,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { createTorrent } from '../../electron/engine/create.js'
 import { Seeder } from '../../electron/engine/seeder.js'
-import { MAX_PEER_REQUESTS, UNSENT_HIGH_WATER } from '../../electron/engine/request-backpressure.js'
+import { MAX_PEER_REQUESTS, UNSENT_HIGH_WATER, UNSENT_TOTAL } from '../../electron/engine/request-backpressure.js'
 import { peerClient } from '../../electron/engine/peer-client.js'
 import type { WireSignal } from '../../electron/engine/fleet.js'
 import { startAria2, type Aria2Run } from '../support/aria2.js'
@@ -14,6 +14,8 @@ import { waitFor } from '../support/engine.js'
 import { freePorts } from '../support/ports.js'
 import { tempDir } from '../support/temp.js'
 import { within } from '../support/within.js'
+import { runProcess } from '../support/run-cli.js'
+import { toolPath } from '../support/tools.js'
 
 /** The seeder dials aria2c itself (no tracker in these tests) until the download ends. */
 async function dialUntilExit(seeder: Seeder, infoHash: string, aria: Aria2Run, port: number, onTick?: () => void): Promise<number | null> {
@@ -327,6 +329,65 @@ test('a peer that asks for blocks and never reads them gets no more than the hig
     await done()
   }
 })
+
+test('forty peers that ask and never read share the unsent total: serve answers no more than it plus what the kernel\'s socket buffers take', async () => {
+  const BLOCK = 16384
+  const PEERS = 40
+  const { seeder, created, peerPort, sockets, done } = await seedOneFile(2000 * BLOCK, 'crowd')
+  try {
+    const requests = Buffer.concat(
+      Array.from({ length: 2000 }, (_, block) => {
+        const r = Buffer.alloc(17)
+        r.writeUInt32BE(13, 0)
+        r[4] = MSG_REQUEST
+        r.writeUInt32BE(Math.floor((block * BLOCK) / created.pieceLength), 5)
+        r.writeUInt32BE((block * BLOCK) % created.pieceLength, 9)
+        r.writeUInt32BE(BLOCK, 13)
+        return r
+      }),
+    )
+    const peers = await Promise.all(
+      Array.from({ length: PEERS }, async (_, i) => {
+        const peer = await rawWire(peerPort, created.infoHash, Buffer.from(`-XX0001-crowd${String(i).padStart(7, '0')}`), sockets)
+        const messages = countMessages(peer.sock, peer.early)
+        peer.sock.write(Buffer.from([0, 0, 0, 1, 2])) // interested
+        await waitFor(() => messages.count(MSG_UNCHOKE) > 0, 10_000, `peer ${i}'s unchoke`)
+        return peer.sock
+      }),
+    )
+    // All forty are up before any asks: each wire's share is a fortieth of the total.
+    for (const sock of peers) {
+      sock.pause()
+      sock.write(requests)
+    }
+    await new Promise((r) => setTimeout(r, 2000))
+    // Bytes answered are in the kernel's socket buffers (the seeder's send queues, the paused
+    // peers' receive queues) or still on the seeder's wires. ss reads the kernel's part.
+    const answered = seeder.wireSignals(created.infoHash).reduce((sum, w) => sum + w.uploaded, 0)
+    const inKernel = await queuedInKernel(peerPort)
+    const asked = (PEERS * requests.length * BLOCK) / 17
+    // Per wire, beyond its share: one more block, the streams between the wire and its socket, and
+    // what each paused peer's socket had read ahead before it paused (counted here, as not in the kernel).
+    const slack = PEERS * 16 * BLOCK
+    assert.ok(answered - inKernel <= UNSENT_TOTAL + slack, `answered ${answered} bytes of ${asked}, ${inKernel} of them in the kernel: ${answered - inKernel} held by serve, the total is ${UNSENT_TOTAL}`)
+    assert.ok(UNSENT_TOTAL + inKernel < asked, 'the test asks for more than serve may hold')
+    assert.equal(seeder.peers(created.infoHash).length, PEERS, 'every wire stays up')
+  } finally {
+    await done()
+  }
+})
+
+/** Bytes in the kernel's TCP queues of loopback connections to `port`: Send-Q on its side, Recv-Q on the peers'. */
+async function queuedInKernel(port: number): Promise<number> {
+  const out = await runProcess(toolPath('ss'), ['-tnH', `( sport = :${port} or dport = :${port} )`])
+  assert.equal(out.code, 0, out.stderr)
+  let bytes = 0
+  for (const line of out.stdout.trim().split('\n')) {
+    const [, recvQ, sendQ, local] = line.trim().split(/\s+/)
+    bytes += local?.endsWith(`:${port}`) ? Number(sendQ) : Number(recvQ)
+  }
+  return bytes
+}
 
 const MSG_UNCHOKE = 1
 const MSG_REQUEST = 6

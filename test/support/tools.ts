@@ -18,6 +18,7 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   rtorrent: 'rtorrent',
   ip: 'iproute2',
   tc: 'iproute2',
+  ss: 'iproute2',
   'systemd-analyze': 'systemd',
   'systemd-sysusers': 'systemd',
 }

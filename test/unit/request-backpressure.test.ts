@@ -95,3 +95,21 @@ test('waiting requests are released by the poll, and a closed wire is forgotten'
   assert.deepEqual(wire.served, ['0:0', '1:0'], 'nothing is served on a closed wire')
   flow.close()
 })
+
+test('many wires share the total: each holds at most its share, a block at least', () => {
+  const flow = new RequestBackpressure<FakeWire>({ highWater: 8 * BLOCK, totalBytes: 12 * BLOCK, pollMs: 60_000 })
+  const wires = [new FakeWire(), new FakeWire()]
+  for (const w of wires) flow.attach(w)
+  assert.equal(flow.share, 6 * BLOCK, 'two wires: half the total each, under the high-water mark')
+  for (let i = 0; i < 10; i++) request(wires[0] as FakeWire, i)
+  assert.equal((wires[0] as FakeWire).served.length, 6)
+  for (let i = 0; i < 10; i++) flow.attach(new FakeWire())
+  assert.equal(flow.share, BLOCK, 'twelve wires: one block each')
+  for (let i = 0; i < 100; i++) flow.attach(new FakeWire())
+  assert.equal(flow.share, BLOCK, 'never below one block')
+  const lone = new RequestBackpressure<FakeWire>({ highWater: 8 * BLOCK, totalBytes: 12 * BLOCK })
+  lone.attach(new FakeWire())
+  assert.equal(lone.share, 8 * BLOCK, 'one wire: the high-water mark')
+  flow.close()
+  lone.close()
+})
