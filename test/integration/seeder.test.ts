@@ -286,7 +286,6 @@ test('one wire per server: a second connection with a peer id we already have a 
 })
 
 test('a peer that asks for blocks and never reads them gets no more than the high-water mark queued, keeps its wire and gets every block once it reads; past MAX_PEER_REQUESTS it is refused; the next peer is served meanwhile', async () => {
-  const BLOCK = 16384
   const { seeder, created, peerPort, sockets, done } = await seedOneFile(48 * 1024 * 1024, 'flood')
   try {
     const flooder = await rawWire(peerPort, created.infoHash, Buffer.from('-XX0001-flooder00001'), sockets)
@@ -296,16 +295,7 @@ test('a peer that asks for blocks and never reads them gets no more than the hig
     await waitFor(() => messages.count(MSG_UNCHOKE) > 0, 5_000, 'the unchoke')
     flooder.sock.pause() // reads nothing for now
     const asked = MAX_PEER_REQUESTS + 100
-    const requests: Buffer[] = []
-    for (let block = 0; block < asked; block++) {
-      const r = Buffer.alloc(17)
-      r.writeUInt32BE(13, 0)
-      r[4] = MSG_REQUEST
-      r.writeUInt32BE(Math.floor((block * BLOCK) / created.pieceLength), 5)
-      r.writeUInt32BE((block * BLOCK) % created.pieceLength, 9)
-      r.writeUInt32BE(BLOCK, 13)
-      requests.push(r)
-    }
+    const requests = blockRequests(asked, created.pieceLength)
     flooder.sock.write(Buffer.concat(requests))
     await new Promise((r) => setTimeout(r, 1500))
     // The blocks answered (put on the wire) are what the kernel's socket buffers took, plus the high-water mark.
@@ -331,21 +321,10 @@ test('a peer that asks for blocks and never reads them gets no more than the hig
 })
 
 test('forty peers that ask and never read share the unsent total: serve answers no more than it plus what the kernel\'s socket buffers take', async () => {
-  const BLOCK = 16384
   const PEERS = 40
   const { seeder, created, peerPort, sockets, done } = await seedOneFile(2000 * BLOCK, 'crowd')
   try {
-    const requests = Buffer.concat(
-      Array.from({ length: 2000 }, (_, block) => {
-        const r = Buffer.alloc(17)
-        r.writeUInt32BE(13, 0)
-        r[4] = MSG_REQUEST
-        r.writeUInt32BE(Math.floor((block * BLOCK) / created.pieceLength), 5)
-        r.writeUInt32BE((block * BLOCK) % created.pieceLength, 9)
-        r.writeUInt32BE(BLOCK, 13)
-        return r
-      }),
-    )
+    const requests = Buffer.concat(blockRequests(2000, created.pieceLength))
     const peers = await Promise.all(
       Array.from({ length: PEERS }, async (_, i) => {
         const peer = await rawWire(peerPort, created.infoHash, Buffer.from(`-XX0001-crowd${String(i).padStart(7, '0')}`), sockets)
@@ -390,6 +369,20 @@ async function queuedInKernel(port: number): Promise<number> {
 }
 
 const MSG_UNCHOKE = 1
+const BLOCK = 16384
+
+/** REQUEST messages for the release's first `count` blocks of 16 KiB, in order. */
+function blockRequests(count: number, pieceLength: number): Buffer[] {
+  return Array.from({ length: count }, (_, block) => {
+    const r = Buffer.alloc(17)
+    r.writeUInt32BE(13, 0)
+    r[4] = MSG_REQUEST
+    r.writeUInt32BE(Math.floor((block * BLOCK) / pieceLength), 5)
+    r.writeUInt32BE((block * BLOCK) % pieceLength, 9)
+    r.writeUInt32BE(BLOCK, 13)
+    return r
+  })
+}
 const MSG_REQUEST = 6
 const MSG_PIECE = 7
 const MSG_REJECT = 16
