@@ -21,7 +21,13 @@
  * at a LAN's rates. (A wire that filled a larger share before the others came keeps it until its
  * peer reads.) A wire may have at most
  * `maxRequests` requests outstanding (libtorrent's max_allowed_in_request_queue): past that a
- * request is refused (REJECT with the fast extension, otherwise dropped), as libtorrent does.
+ * request is refused (REJECT with the fast extension, otherwise dropped), as libtorrent does, and
+ * dropped while the wire is full, since a REJECT would be held too.
+ *
+ * A metadata request (ut_metadata, for magnet links) is answered only while the wire holds less
+ * than its share, and dropped otherwise: each answer is 16 KiB for 31 bytes asked, and 50,000
+ * requests from a peer that read nothing took serve's RSS from 84 to 922 MiB. A magnet client
+ * asks for the few pieces of the metadata and reads them, so it never meets the limit.
  */
 
 /** A request from the peer, as bittorrent-protocol keeps it (`peerRequests`). */
@@ -40,6 +46,8 @@ export interface BackpressuredWire {
   /** bittorrent-protocol's handler of an incoming REQUEST; replaced by one that may wait. */
   _onRequest(index: number, offset: number, length: number): void
   reject(index: number, offset: number, length: number): void
+  /** webtorrent's metadata extension on this wire, when the release has one. */
+  readonly ut_metadata?: { _onRequest(piece: number): void }
   on(event: 'cancel', listener: (index: number, offset: number, length: number) => void): unknown
   once(event: 'close', listener: () => void): unknown
 }
@@ -89,7 +97,7 @@ export class RequestBackpressure<W extends BackpressuredWire> {
     this.maxRequests = options.maxRequests ?? MAX_PEER_REQUESTS
   }
 
-  /** Requests refused so far for being past `maxRequests`. */
+  /** Requests refused or dropped so far: past `maxRequests`, or metadata asked for on a full wire. */
   get refused(): number {
     return this.refusedCount
   }
@@ -118,12 +126,20 @@ export class RequestBackpressure<W extends BackpressuredWire> {
     wire._onRequest = (index, offset, length) => {
       if (wire.peerRequests.length + held.waiting.length >= this.maxRequests) {
         this.refusedCount++
-        if (wire.hasFast) wire.reject(index, offset, length)
+        if (wire.hasFast && this.heldBy(wire) < this.share) wire.reject(index, offset, length)
         return
       }
       if (held.waiting.length === 0 && this.heldBy(wire) < this.share) return held.serve(index, offset, length)
       held.waiting.push([index, offset, length])
       this.startPolling()
+    }
+    const metadata = wire.ut_metadata
+    if (metadata) {
+      const answer = metadata._onRequest.bind(metadata)
+      metadata._onRequest = (piece) => {
+        if (this.heldBy(wire) < this.share) return answer(piece)
+        this.refusedCount++
+      }
     }
     wire.on('cancel', (index, offset, length) => {
       const at = held.waiting.findIndex(([i, o, l]) => i === index && o === offset && l === length)
