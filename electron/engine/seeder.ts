@@ -23,6 +23,7 @@ import type { WireSignal } from './fleet.js'
 import { WireHoldings } from './wire-holdings.js'
 import { UploadSteering, type SteeredWire } from './upload-steering.js'
 import { RequestBackpressure, type BackpressuredWire } from './request-backpressure.js'
+import { limitMessages, messageLimit, type ParsedWire } from './peer-message-limit.js'
 import { peerClient } from './peer-client.js'
 import { SuperSeeding, type SuperSeedWire } from './super-seeding.js'
 import { NUDGE_EVERY_MS, WireNudge } from './wire-nudge.js'
@@ -66,7 +67,7 @@ interface WtBitField {
   get(index: number): boolean
 }
 /** A bittorrent-protocol wire: what super-seeding drives, and what the adapter reads. */
-interface WtWire extends SuperSeedWire, SteeredWire, BackpressuredWire {
+interface WtWire extends SuperSeedWire, SteeredWire, BackpressuredWire, ParsedWire {
   readonly peerRequests: readonly { length: number }[]
   remoteAddress?: string
   remotePort?: number
@@ -343,7 +344,9 @@ export class Seeder extends EventEmitter<SeederEvents> {
       : null
     const interestedOnce = new Set<string>()
     // 'wire' fires before webtorrent announces our pieces on it, which is when super-seeding must step in.
+    const maxMessage = messageLimit(torrent.pieces.length)
     torrent.on('wire', (wire: WtWire) => {
+      if (!limitMessages(wire, maxMessage)) return
       // One wire per server: aria2 dials the address the tracker gave it on its next tick even
       // when our dial to it is already up (we do not tell it our port), and a second wire would get
       // its own super-seeding offers. The older wire stays: it may be mid-transfer.

@@ -422,6 +422,38 @@ test('a peer that asks for the metadata over and over and never reads gets no mo
   }
 })
 
+test('a peer announcing a message longer than 1 MiB loses its wire at once, whether it sent it with its handshake or later', async () => {
+  const { seeder, created, peerPort, sockets, done } = await seedOneFile(4 * 1024 * 1024, 'long-message')
+  try {
+    const huge = Buffer.alloc(5)
+    huge.writeUInt32BE(0xfffffff0, 0)
+    huge[4] = MSG_EXTENDED
+    const junk = Buffer.alloc(4 * 1024 * 1024, 0x41)
+    // Later: after its wire is registered.
+    const later = await rawWire(peerPort, created.infoHash, Buffer.from('-XX0001-longlater001'), sockets)
+    await waitForWires(seeder, created.infoHash, 1)
+    later.sock.write(Buffer.concat([huge, junk]))
+    await within(later.closed, 'the wire closing on a 4 GiB message', 5_000)
+    // With its handshake: the message is begun before webtorrent registers the wire.
+    const early = net.connect({ port: peerPort, host: '127.0.0.1' })
+    sockets.push(early)
+    early.on('error', () => {})
+    const earlyClosed = new Promise<void>((resolve) => early.once('close', () => resolve()))
+    const handshake = Buffer.concat([Buffer.from([19]), Buffer.from('BitTorrent protocol'), Buffer.from('0000000000100004', 'hex'), Buffer.from(created.infoHash, 'hex'), Buffer.from('-XX0001-longearly001')])
+    early.once('connect', () => early.write(Buffer.concat([handshake, huge, junk])))
+    await within(earlyClosed, 'the wire closing on a 4 GiB message sent with the handshake', 5_000)
+    // Serving goes on.
+    const reader = await rawWire(peerPort, created.infoHash, Buffer.from('-XX0001-reader000002'), sockets)
+    const messages = countMessages(reader.sock, reader.early)
+    reader.sock.write(Buffer.from([0, 0, 0, 1, 2]))
+    await waitFor(() => messages.count(MSG_UNCHOKE) > 0, 5_000, 'the unchoke')
+    reader.sock.write(Buffer.concat(blockRequests(8, created.pieceLength)))
+    await waitFor(() => messages.count(MSG_PIECE) === 8, 5_000, 'the next peer to get its 8 blocks')
+  } finally {
+    await done()
+  }
+})
+
 const MSG_UNCHOKE = 1
 const BLOCK = 16384
 
