@@ -19,10 +19,12 @@
  * made serve hold 1.14 GB; now 140 MB, and a thousand such wires would hold about 128 MiB
  * between them, not 4 GiB. A fleet of a hundred servers still gets 1.3 MiB each, seconds of data
  * at a LAN's rates. (A wire that filled a larger share before the others came keeps it until its
- * peer reads.) A wire may have at most
- * `maxRequests` requests outstanding (libtorrent's max_allowed_in_request_queue): past that a
- * request is refused (REJECT with the fast extension, otherwise dropped), as libtorrent does, and
- * dropped while the wire is full, since a REJECT would be held too.
+ * peer reads.) Only the wires with requests waiting are looked at again, every few ms.
+ *
+ * A wire may have at most `maxRequests` requests outstanding (libtorrent's
+ * max_allowed_in_request_queue): past that a request is refused (REJECT with the fast extension,
+ * otherwise dropped), as libtorrent does, and dropped while the wire is full, since a REJECT
+ * would be held too.
  *
  * A metadata request (ut_metadata, for magnet links) is answered only while the wire holds less
  * than its share, and dropped otherwise: each answer is 16 KiB for 31 bytes asked, and 50,000
@@ -85,6 +87,8 @@ interface Held {
 
 export class RequestBackpressure<W extends BackpressuredWire> {
   private readonly wires = new Map<W, Held>()
+  /** The wires with requests waiting: the only ones the poll looks at. */
+  private readonly backlogged = new Set<W>()
   private readonly highWater: number
   private readonly totalBytes: number
   private readonly maxRequests: number
@@ -131,6 +135,7 @@ export class RequestBackpressure<W extends BackpressuredWire> {
       }
       if (held.waiting.length === 0 && this.heldBy(wire) < this.share) return held.serve(index, offset, length)
       held.waiting.push([index, offset, length])
+      this.backlogged.add(wire)
       this.startPolling()
     }
     const metadata = wire.ut_metadata
@@ -145,32 +150,35 @@ export class RequestBackpressure<W extends BackpressuredWire> {
       const at = held.waiting.findIndex(([i, o, l]) => i === index && o === offset && l === length)
       if (at >= 0) held.waiting.splice(at, 1)
     })
-    wire.once('close', () => this.wires.delete(wire))
+    wire.once('close', () => {
+      this.wires.delete(wire)
+      this.backlogged.delete(wire)
+    })
   }
 
   close(): void {
     if (this.timer) clearInterval(this.timer)
     this.timer = null
     this.wires.clear()
+    this.backlogged.clear()
   }
 
   /** Hands waiting requests to webtorrent while each wire has room; stops polling when none wait. */
   release(): void {
-    let stillWaiting = false
     const share = this.share
-    for (const [wire, held] of this.wires) {
-      if (wire.destroyed) {
-        held.waiting.length = 0
-        continue
+    for (const wire of this.backlogged) {
+      const held = this.wires.get(wire)
+      if (held && !wire.destroyed) {
+        while (held.waiting.length > 0 && this.heldBy(wire) < share) {
+          const [index, offset, length] = held.waiting.shift() as Waiting
+          // As if it came now: bittorrent-protocol refuses it if we have choked the peer since.
+          held.serve(index, offset, length)
+        }
+        if (held.waiting.length > 0) continue
       }
-      while (held.waiting.length > 0 && this.heldBy(wire) < share) {
-        const [index, offset, length] = held.waiting.shift() as Waiting
-        // As if it came now: bittorrent-protocol refuses it if we have choked the peer since.
-        held.serve(index, offset, length)
-      }
-      stillWaiting ||= held.waiting.length > 0
+      this.backlogged.delete(wire)
     }
-    if (!stillWaiting && this.timer) {
+    if (this.backlogged.size === 0 && this.timer) {
       clearInterval(this.timer)
       this.timer = null
     }
