@@ -118,6 +118,11 @@ export class RequestBackpressure<W extends BackpressuredWire> {
     return held
   }
 
+  /** Whether `wire` holds less than `share`: what it may be given now. */
+  private hasRoom(wire: W, share = this.share): boolean {
+    return this.heldBy(wire) < share
+  }
+
   /** What one wire may hold now: the high-water mark, or its share of the total when many wires are up. */
   get share(): number {
     return Math.max(MIN_SHARE, Math.min(this.highWater, Math.floor(this.totalBytes / Math.max(1, this.wires.size))))
@@ -130,10 +135,10 @@ export class RequestBackpressure<W extends BackpressuredWire> {
     wire._onRequest = (index, offset, length) => {
       if (wire.peerRequests.length + held.waiting.length >= this.maxRequests) {
         this.refusedCount++
-        if (wire.hasFast && this.heldBy(wire) < this.share) wire.reject(index, offset, length)
+        if (wire.hasFast && this.hasRoom(wire)) wire.reject(index, offset, length)
         return
       }
-      if (held.waiting.length === 0 && this.heldBy(wire) < this.share) return held.serve(index, offset, length)
+      if (held.waiting.length === 0 && this.hasRoom(wire)) return held.serve(index, offset, length)
       held.waiting.push([index, offset, length])
       this.backlogged.add(wire)
       this.startPolling()
@@ -142,7 +147,7 @@ export class RequestBackpressure<W extends BackpressuredWire> {
     if (metadata) {
       const answer = metadata._onRequest.bind(metadata)
       metadata._onRequest = (piece) => {
-        if (this.heldBy(wire) < this.share) return answer(piece)
+        if (this.hasRoom(wire)) return answer(piece)
         this.refusedCount++
       }
     }
@@ -169,7 +174,7 @@ export class RequestBackpressure<W extends BackpressuredWire> {
     for (const wire of this.backlogged) {
       const held = this.wires.get(wire)
       if (held && !wire.destroyed) {
-        while (held.waiting.length > 0 && this.heldBy(wire) < share) {
+        while (held.waiting.length > 0 && this.hasRoom(wire, share)) {
           const [index, offset, length] = held.waiting.shift() as Waiting
           // As if it came now: bittorrent-protocol refuses it if we have choked the peer since.
           held.serve(index, offset, length)
