@@ -402,17 +402,10 @@ test('a peer that asks for the metadata over and over and never reads gets no mo
     await new Promise((r) => setTimeout(r, 2000))
     const inKernel = await queuedInKernel(peerPort)
     // Count the answers once it reads: what the kernel held, plus at most the wire's share.
-    let answers = 0
-    let pending = Buffer.alloc(0)
-    peer.sock.on('data', (d: Buffer) => {
-      pending = Buffer.concat([pending, d])
-      while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
-        if (pending[4] === MSG_EXTENDED) answers++
-        pending = pending.subarray(4 + pending.readUInt32BE(0))
-      }
-    })
+    const messages = countMessages(peer.sock, Buffer.alloc(0))
     peer.sock.resume()
     await new Promise((r) => setTimeout(r, 1500))
+    const answers = messages.count(MSG_EXTENDED)
     const most = Math.ceil((inKernel + UNSENT_HIGH_WATER) / (16 * 1024)) + 16
     assert.ok(answers > 0, 'it got its metadata')
     assert.ok(answers <= most, `${answers} answers to ${asked} requests (at most ${most}: ${inKernel} bytes in the kernel, then the wire's share)`)
