@@ -210,7 +210,7 @@ function installFleetDriver(p: DriverParams): void {
     }
     const snapshot: Snapshot = {
       at, releases, damagedReleases: [], uploadLimitNow: { limit: 0, source: 'normal' }, watchFolders: [], rollouts, swarms, peers,
-      settings: { address: null, httpPort: 7070, peerPort: 6881, feedKey: null, announceIntervalSeconds: 30, uploadLimit: 0, utp: true, hooks: { command: null, webhookUrl: null, timeoutSeconds: 10 }, retention: [], uploadSchedule: null, watchFolders: [], externalTracker: null },
+      settings: { address: null, httpPort: 7070, peerPort: 6881, feedKey: null, announceIntervalSeconds: 30, uploadLimit: 0, utp: true, peerConnectionsPerAddress: 32, hooks: { command: null, webhookUrl: null, timeoutSeconds: 10 }, retention: [], uploadSchedule: null, watchFolders: [], externalTracker: null },
       endpoints,
     }
     return JSON.stringify(snapshot)

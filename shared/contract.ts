@@ -112,6 +112,11 @@ export interface Settings {
   /** Bytes per second, 0 = unlimited. */
   uploadLimit: number
   utp: boolean
+  /**
+   * Open BitTorrent connections the peer port takes from one address. A server needs one per
+   * release it fetches; servers behind one NAT address share it, so raise it for such a fleet.
+   */
+  peerConnectionsPerAddress: number
   /** What runs when a rollout completes or a server stalls (electron/engine/hooks.ts). */
   hooks: HookSettings
   /** Applied after every publish and once an hour; retiring never deletes files. */

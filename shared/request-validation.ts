@@ -102,6 +102,7 @@ const SETTINGS_FIELDS: Record<keyof Settings, Check> = {
   announceIntervalSeconds: wholeNumber,
   uploadLimit: wholeNumber,
   utp: bool,
+  peerConnectionsPerAddress: wholeNumber,
   hooks: hookSettings,
   retention: list(retentionRule),
   uploadSchedule: (v, field) => {

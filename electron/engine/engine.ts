@@ -73,7 +73,7 @@ export interface EngineOptions {
 }
 
 /** Settings that a running engine applies at once; the others need a restart. */
-const LIVE_SETTINGS: readonly (keyof Settings)[] = ['feedKey', 'announceIntervalSeconds', 'uploadLimit', 'retention', 'hooks', 'watchFolders', 'uploadSchedule']
+const LIVE_SETTINGS: readonly (keyof Settings)[] = ['feedKey', 'announceIntervalSeconds', 'uploadLimit', 'retention', 'hooks', 'watchFolders', 'uploadSchedule', 'peerConnectionsPerAddress']
 const PROGRESS_INTERVAL_MS = 100
 const SNAPSHOT_INTERVAL_MS = 1000
 /** Age limits are checked this often, besides after each publish. */
@@ -92,6 +92,8 @@ const PROBE_SLOW_EVERY_MS = 5_000
 const PROBE_FOR_MS = 120_000
 /** Servers remembered per release for completion notices; far above any LAN fleet. */
 const MAX_PEERS_REMEMBERED = 100_000
+/** A refused address is logged again after this long, so a flood writes a line a minute, not one per connection. */
+const REFUSED_LOG_EVERY_MS = 60_000
 /**
  * Of a release, what the web seed may send a second time to servers that BitTorrent also reaches
  * (Transmission 3.00 before its first pulse): bytes of pieces that BitTorrent has already sent or
@@ -113,7 +115,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     const settingsStore = await SettingsStore.open(options.dataDir)
     const store = await ReleaseStore.open(options.dataDir)
     const settings = { ...settingsStore.settings, ...overrides }
-    const seeder = await Seeder.start({ peerPort: settings.peerPort, utp: settings.utp, uploadLimit: settings.uploadLimit })
+    const seeder = await Seeder.start({ peerPort: settings.peerPort, utp: settings.utp, uploadLimit: settings.uploadLimit, connectionsPerAddress: settings.peerConnectionsPerAddress })
     cleanup.push(() => seeder.close())
     const engine = new Engine({ options, lock, settingsStore, store, seeder, overrides })
     cleanup.push(() => engine.closeTrackerOnly())
@@ -172,6 +174,8 @@ export class Engine implements CoreApi {
   private readonly dials = new DialLimiter()
   /** Servers being probed (see dialUnfinished) by "infoHash ip": since when, and the next dial. */
   private readonly probes = new Map<string, { since: number; next: number }>()
+  /** When each address turned away at the peer port was last logged. */
+  private readonly refusedLogged = new Map<string, number>()
   private readonly fleet: FleetTracker
   /** New entries of the watch folders become releases (watch-folders.ts). */
   private readonly watch: WatchFolders
@@ -246,6 +250,13 @@ export class Engine implements CoreApi {
       const record = this.store.get(infoHash)
       const uploaded = this.seeder.stats(infoHash)?.uploaded ?? 0
       if (record) this.log(`every piece of ${record.title} has reached a server after ${(uploaded / Math.max(1, record.totalSize)).toFixed(2)} copies uploaded: from now on it sends only what no connected server holds, or helps a server that stalls`)
+    })
+    this.seeder.on('connectionRefused', (ip, limit) => {
+      const now = Date.now()
+      if (now - (this.refusedLogged.get(ip) ?? -Infinity) < REFUSED_LOG_EVERY_MS) return
+      if (this.refusedLogged.size >= MAX_PEERS_REMEMBERED) this.refusedLogged.clear()
+      this.refusedLogged.set(ip, now)
+      this.log(`peer port: refused connections from ${ip}, which already has ${limit} open. If several servers share that address (NAT), raise "Peer connections per address" in Settings (peerConnectionsPerAddress)`)
     })
     this.seeder.on('error', (infoHash, err) => {
       const record = this.store.get(infoHash)
@@ -657,6 +668,7 @@ export class Engine implements CoreApi {
     }
     if (before.announceIntervalSeconds !== after.announceIntervalSeconds) this.tracker.setInterval(after.announceIntervalSeconds)
     this.applyUploadLimit()
+    this.seeder.connectionsPerAddress = after.peerConnectionsPerAddress
     if (valid.watchFolders !== undefined) this.watch.setFolders(after.watchFolders)
     if (before.feedKey !== after.feedKey) {
       this.torrentCache.clear()

@@ -35,6 +35,7 @@ import { EventEmitter } from 'node:events'
 import { buildFeed, type FeedItem } from './feed.js'
 import { feedPathChannel, LAN_PATHS, LanUrls, torrentPathInfoHash } from './lan-urls.js'
 import { normalizeIp } from './ip-address.js'
+import { ConnectionCap, DEFAULT_CONNECTIONS_PER_ADDRESS } from './connection-caps.js'
 import { listenError } from './listen-error.js'
 import { decodeSegment } from './safe-path.js'
 import { secretMatches } from './secrets.js'
@@ -114,7 +115,6 @@ const WEB_SEED_RETRY_S = 30
  * client needs a handful of connections (feed, .torrent, announces, a web seed with a few ranges).
  */
 const IDLE_TIMEOUT_MS = 30_000
-const MAX_CONNECTIONS_PER_IP = 32
 const MAX_CONNECTIONS = 1024
 
 export interface LanServerEvents {
@@ -145,19 +145,8 @@ export class LanServer extends EventEmitter<LanServerEvents> {
     this.server.headersTimeout = 10_000
     this.server.requestTimeout = 30_000
     this.server.maxConnections = options.maxConnections ?? MAX_CONNECTIONS
-    const perIp = new Map<string, number>()
-    const maxPerIp = options.maxConnectionsPerIp ?? MAX_CONNECTIONS_PER_IP
-    this.server.on('connection', (socket) => {
-      const ip = normalizeIp(socket.remoteAddress ?? '')
-      const open = (perIp.get(ip) ?? 0) + 1
-      if (open > maxPerIp) return void socket.destroy()
-      perIp.set(ip, open)
-      socket.once('close', () => {
-        const left = (perIp.get(ip) ?? 1) - 1
-        if (left <= 0) perIp.delete(ip)
-        else perIp.set(ip, left)
-      })
-    })
+    const maxPerIp = options.maxConnectionsPerIp ?? DEFAULT_CONNECTIONS_PER_ADDRESS
+    new ConnectionCap(() => maxPerIp).gate(this.server)
     // A garbage request line must never take the server down.
     this.server.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')

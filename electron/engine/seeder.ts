@@ -31,6 +31,7 @@ import { RECHOKE_EVERY_MS, rechokeAria2 } from './aria2-rechoke.js'
 import { SilentWires, type HeardEvent } from './silent-wires.js'
 import { PRODUCT } from './product.js'
 import { useFastMseKeyExchange } from './mse-key-exchange.js'
+import { ConnectionCap, DEFAULT_CONNECTIONS_PER_ADDRESS, type ConnectionSource } from './connection-caps.js'
 
 export interface SeederOptions {
   /** TCP (and uTP when enabled) listen port; 0 picks a free one. */
@@ -47,6 +48,8 @@ export interface SeederOptions {
    * default on; SWARMDROP_STEER=0 turns it off, for the fleet bench's comparison).
    */
   steerUpload?: boolean
+  /** Open incoming connections allowed per address (settings' peerConnectionsPerAddress). */
+  connectionsPerAddress?: number
 }
 
 export interface SeedInput {
@@ -138,6 +141,8 @@ interface WtClient extends EventEmitter {
   torrentPort: number
   torrents: WtTorrent[]
   listening: boolean
+  /** The peer port's listeners (uTP only when on); null once destroyed. */
+  _connPool: { tcpServer: ConnectionSource; utpServer?: ConnectionSource } | null
   add(torrentId: Uint8Array, opts: Record<string, unknown>, ontorrent: (t: WtTorrent) => void): WtTorrent
   throttleUpload(rate: number): void
   destroy(cb: (err?: Error | null) => void): void
@@ -175,6 +180,8 @@ export interface SeederEvents {
   wireComplete: [infoHash: string, signal: WireSignal]
   /** Every piece of a release has reached a server: from now on we send only what servers cannot get from one another. */
   superSeedDone: [infoHash: string]
+  /** An incoming connection was closed at once: its address already had `limit` open. */
+  connectionRefused: [ip: string, limit: number]
 }
 
 /** webtorrent's upload slots per release: it unchokes this many interested wires at each rechoke. */
@@ -206,6 +213,8 @@ export class Seeder extends EventEmitter<SeederEvents> {
   /** Every release's wires share one budget of unsent bytes; blocks queued by a release's steering count as held. */
   private readonly steeringOf = new WeakMap<WtWire, UploadSteering<WtWire>>()
   private readonly backpressure = new RequestBackpressure<WtWire>({ queuedBytes: (wire) => this.steeringOf.get(wire)?.queuedBytes(wire) ?? 0 })
+  /** Incoming connections per address allowed on the peer port (see connection-caps.ts). */
+  private perAddress: number
   /** Settles when a server's wire may be unchoked; null: at once. */
   private unchokeHold: ((infoHash: string, ip: string) => Promise<void> | null) | null = null
 
@@ -214,8 +223,16 @@ export class Seeder extends EventEmitter<SeederEvents> {
     pool: FileHandlePool,
     superSeed: boolean,
     private readonly steerUpload: boolean,
+    connectionsPerAddress: number,
   ) {
     super()
+    this.perAddress = connectionsPerAddress
+    // webtorrent keeps a wire for every incoming connection it is given: TCP and uTP share one count.
+    const cap = new ConnectionCap(() => this.perAddress, (ip, limit) => this.emit('connectionRefused', ip, limit))
+    if (client._connPool) {
+      cap.gate(client._connPool.tcpServer)
+      if (client._connPool.utpServer) cap.gate(client._connPool.utpServer)
+    }
     this.client = client
     this.pool = pool
     this.superSeed = superSeed
@@ -259,10 +276,15 @@ export class Seeder extends EventEmitter<SeederEvents> {
       client.once('error', onError)
       client.once('listening', onListening)
     })
-    const seeder = new Seeder(client, new FileHandlePool(options.maxOpenFiles ?? 128), options.superSeed ?? true, options.steerUpload ?? process.env.SWARMDROP_STEER !== '0')
+    const seeder = new Seeder(client, new FileHandlePool(options.maxOpenFiles ?? 128), options.superSeed ?? true, options.steerUpload ?? process.env.SWARMDROP_STEER !== '0', options.connectionsPerAddress ?? DEFAULT_CONNECTIONS_PER_ADDRESS)
     // After start-up, client errors are per-torrent problems reported through 'error' per release.
     client.on('error', () => undefined)
     return seeder
+  }
+
+  /** Applies to the next incoming connection; those open stay. */
+  set connectionsPerAddress(limit: number) {
+    this.perAddress = limit
   }
 
   get peerId(): string {

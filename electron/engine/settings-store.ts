@@ -13,6 +13,7 @@ import { writeFileAtomic } from './atomic-write.js'
 import { DEFAULT_HOOKS, validateHookSettings } from './hooks.js'
 import { validateExternalTracker } from './external-tracker.js'
 import { checkWatchFolders } from './watch-folders.js'
+import { DEFAULT_CONNECTIONS_PER_ADDRESS } from './connection-caps.js'
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
   address: null,
@@ -26,6 +27,9 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   // Measured (docs and issue 3): webtorrent's uTP is >10× slower than its TCP; the seeder dials
   // each announcing server over TCP instead.
   utp: false,
+  // Room for a server fetching many releases at once, or a few servers behind one NAT address;
+  // the LAN server allows as many connections per IP.
+  peerConnectionsPerAddress: DEFAULT_CONNECTIONS_PER_ADDRESS,
   hooks: DEFAULT_HOOKS,
   retention: [],
   uploadSchedule: null,
@@ -67,6 +71,12 @@ export function validateSettings(patch: Partial<Settings>): Partial<Settings> {
           throw invalid(`announceIntervalSeconds must be a whole number of seconds from 5 to 3600, got ${String(value)}`)
         }
         out.announceIntervalSeconds = value
+        break
+      case 'peerConnectionsPerAddress':
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
+          throw invalid(`peerConnectionsPerAddress must be a whole number from 1 to 65535 (servers behind one NAT address share it), got ${String(value)}`)
+        }
+        out.peerConnectionsPerAddress = value
         break
       case 'uploadLimit':
         if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {

@@ -75,6 +75,13 @@ const FIELDS = {
       return typeof n === 'number' ? n * 1024 : n
     },
   } satisfies FieldSpec<'uploadLimit'>,
+  peerConnectionsPerAddress: {
+    key: 'peerConnectionsPerAddress',
+    label: 'Peer connections per address',
+    help: 'A server needs one per release it fetches. Servers behind one NAT address share this limit: raise it for such a fleet.',
+    show: String,
+    parse: wholeNumber('The peer connections per address', 1, 65535),
+  } satisfies FieldSpec<'peerConnectionsPerAddress'>,
 }
 
 export function SettingsPanel() {

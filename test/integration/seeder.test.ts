@@ -327,7 +327,8 @@ test('forty peers that ask and never read share the unsent total: serve answers 
     const requests = Buffer.concat(blockRequests(2000, created.pieceLength))
     const peers = await Promise.all(
       Array.from({ length: PEERS }, async (_, i) => {
-        const peer = await rawWire(peerPort, created.infoHash, Buffer.from(`-XX0001-crowd${String(i).padStart(7, '0')}`), sockets)
+        // Forty servers, each on its own address (one address gets 32 connections).
+        const peer = await rawWire(peerPort, created.infoHash, Buffer.from(`-XX0001-crowd${String(i).padStart(7, '0')}`), sockets, `127.0.1.${i + 1}`)
         const messages = countMessages(peer.sock, peer.early)
         peer.sock.write(Buffer.from([0, 0, 0, 1, 2])) // interested
         await waitFor(() => messages.count(MSG_UNCHOKE) > 0, 10_000, `peer ${i}'s unchoke`)
@@ -442,6 +443,32 @@ test('a peer announcing a message longer than 1 MiB loses its wire at once, whet
     await waitFor(() => messages.count(MSG_UNCHOKE) > 0, 5_000, 'the unchoke')
     reader.sock.write(Buffer.concat(blockRequests(8, created.pieceLength)))
     await waitFor(() => messages.count(MSG_PIECE) === 8, 5_000, 'the next peer to get its 8 blocks')
+  } finally {
+    await done()
+  }
+})
+
+test('the peer port takes a limited number of connections from one address: the rest are closed before their handshake is answered, another address is served, and a raised limit applies at once', async () => {
+  const { seeder, created, peerPort, sockets, done } = await seedOneFile(4 * 1024 * 1024, 'per-address')
+  try {
+    seeder.connectionsPerAddress = 3
+    const refused: [string, number][] = []
+    seeder.on('connectionRefused', (ip, limit) => refused.push([ip, limit]))
+    const id = (n: number): Buffer => Buffer.from(`-XX0001-addr${String(n).padStart(8, '0')}`)
+    const tries = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => rawWire(peerPort, created.infoHash, id(i), sockets, '127.0.0.9')))
+    assert.equal(tries.filter((r) => r.status === 'fulfilled').length, 3, 'three handshakes answered')
+    for (const r of tries) if (r.status === 'rejected') assert.match(String(r.reason), /closed before our handshake came back/)
+    await waitForWires(seeder, created.infoHash, 3)
+    assert.deepEqual(refused, [['127.0.0.9', 3], ['127.0.0.9', 3]])
+    // Another server on its own address.
+    await rawWire(peerPort, created.infoHash, id(10), sockets, '127.0.0.10')
+    await waitForWires(seeder, created.infoHash, 4)
+    // Raised (Settings → Peer connections per address): the next one from the full address is taken.
+    seeder.connectionsPerAddress = 4
+    await rawWire(peerPort, created.infoHash, id(11), sockets, '127.0.0.9')
+    await waitForWires(seeder, created.infoHash, 5)
+    await assert.rejects(rawWire(peerPort, created.infoHash, id(12), sockets, '127.0.0.9'), /closed before our handshake came back/)
+    assert.equal(seeder.peers(created.infoHash).length, 5)
   } finally {
     await done()
   }

@@ -94,7 +94,7 @@ export function makeSnapshot(patch: Partial<Snapshot> = {}): Snapshot {
     rollouts: [],
     swarms: [],
     peers: [],
-    settings: { address: null, httpPort: 8080, peerPort: 6881, feedKey: null, announceIntervalSeconds: 30, uploadLimit: 0, utp: true, hooks: { command: null, webhookUrl: null, timeoutSeconds: 10 }, retention: [], uploadSchedule: null, watchFolders: [], externalTracker: null },
+    settings: { address: null, httpPort: 8080, peerPort: 6881, feedKey: null, announceIntervalSeconds: 30, uploadLimit: 0, utp: true, peerConnectionsPerAddress: 32, hooks: { command: null, webhookUrl: null, timeoutSeconds: 10 }, retention: [], uploadSchedule: null, watchFolders: [], externalTracker: null },
     endpoints: { address: '10.0.0.5', httpPort: 8080, peerPort: 6881, feedUrl: FEED_URL, channels: [], announceUrls: ['http://10.0.0.5:8080/announce'], dashboardUrl: null },
     ...patch,
   }

@@ -71,7 +71,7 @@ async function runSuite(api: SwarmdropApi, source: string): Promise<SuiteResult>
       errors.push(r.error.code)
     }
   }
-  const settings = await ok(api.call('settings.update', { announceIntervalSeconds: 45, peerPort: 6999 }))
+  const settings = await ok(api.call('settings.update', { announceIntervalSeconds: 45, peerPort: 6999, peerConnectionsPerAddress: 64 }))
   const retired = await ok(api.call('release.retire', { infoHash: release.infoHash }))
   const { createdAt: _c, torrentUrl: _t, magnet: _m, webSeedUrl: _w, ...stable } = release
   return {

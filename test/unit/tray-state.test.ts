@@ -60,7 +60,7 @@ function snapshot(releases: ReleaseSummary[], swarms: SwarmStats[] = [], peers: 
     rollouts: [],
     swarms,
     peers,
-    settings: { address: null, httpPort: 8080, peerPort: 6881, feedKey: 'k3y', announceIntervalSeconds: 60, uploadLimit: 0, utp: true, hooks: { command: null, webhookUrl: null, timeoutSeconds: 10 }, retention: [], uploadSchedule: null, watchFolders: [], externalTracker: null },
+    settings: { address: null, httpPort: 8080, peerPort: 6881, feedKey: 'k3y', announceIntervalSeconds: 60, uploadLimit: 0, utp: true, peerConnectionsPerAddress: 32, hooks: { command: null, webhookUrl: null, timeoutSeconds: 10 }, retention: [], uploadSchedule: null, watchFolders: [], externalTracker: null },
     endpoints: { address: '192.168.1.20', httpPort: 8080, peerPort: 6881, feedUrl, channels: [], announceUrls: ['http://192.168.1.20:8080/announce'], dashboardUrl: null },
   }
 }
