@@ -84,7 +84,7 @@ interface WtWire extends SuperSeedWire, SteeredWire, BackpressuredWire, ParsedWi
   /** We are choking the peer. */
   amChoking: boolean
   on(event: 'have', listener: (index: number) => void): unknown
-  on(event: 'bitfield' | 'have-all' | 'interested', listener: () => void): unknown
+  on(event: 'bitfield' | 'have-all' | 'have-none' | 'interested', listener: () => void): unknown
   on(event: HeardEvent, listener: () => void): unknown
   on(event: 'cancel', listener: (index: number, offset: number, length: number) => void): unknown
   uploadSpeed(): number

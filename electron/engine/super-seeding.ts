@@ -32,12 +32,22 @@
  * the response is served, held once the whole piece has gone out (`claimSpan`, `spanDone`).
  * The others then get it from that server, as they would any piece.
  *
+ * A server's word is not taken for a piece no server has had from us. A peer that announces every
+ * piece (a HAVE ALL) and serves none would otherwise end the first phase at once: the publisher
+ * then fed the real servers only as stall help, and 4 aria2c on loopback took 24.7-28.8 s for a
+ * 64 MiB release at 4 MiB/s instead of 18.0-18.3 s. So a piece a server claims that has not
+ * reached any server through us (`seen`) is doubted: it counts nowhere here, save that the server
+ * is not offered it. Its claims count once another server announces, as news (not in the bitfield
+ * it connected with), a piece we never sent it and that only that claimer holds: it got it from
+ * the claimer, which therefore serves. A server restarted with its data is believed that way within
+ * seconds of its first upload; two colluding peers on two addresses are not caught.
+ *
  * It works on any wire with bittorrent-protocol's surface: `attach()` runs when the wire is
  * created, before the seeder sends its bitfield, and replaces the wire's `bitfield` and `haveAll`
  * with an empty announcement plus HAVEs for the offered pieces.
  */
 
-import { forEachPieceIn, WireHoldings, type HoldingsWire } from './wire-holdings.js'
+import { forEachPieceIn, WireHoldings, type HeldBy, type HoldingsWire } from './wire-holdings.js'
 
 /** The parts of a bittorrent-protocol wire this needs. */
 export interface SuperSeedWire extends HoldingsWire {
@@ -47,7 +57,7 @@ export interface SuperSeedWire extends HoldingsWire {
   haveAll(): void
   bitfield(bitfield: Uint8Array | { buffer: Uint8Array }): void
   on(event: 'have', listener: (index: number) => void): unknown
-  on(event: 'bitfield' | 'have-all' | 'interested', listener: () => void): unknown
+  on(event: 'bitfield' | 'have-all' | 'have-none' | 'interested', listener: () => void): unknown
   once(event: 'close', listener: () => void): unknown
 }
 
@@ -175,6 +185,10 @@ interface Tracked {
   claimed: Set<number>
   /** It has said "interested" on this wire: what we offer it, it fetches. */
   interested: boolean
+  /** Pieces it claims that no server had from us, while its claims are not believed (see the top). */
+  doubted: Set<number>
+  /** Another server took a piece from it: its claims are believed. */
+  believed: boolean
 }
 
 export class SuperSeeding {
@@ -199,6 +213,8 @@ export class SuperSeeding {
   /** Per piece held by exactly one connected server: that server. */
   private readonly soleHolder: (Tracked | undefined)[]
   private readonly wires = new Map<SuperSeedWire, Tracked>()
+  /** Doubted claims of all wires together: when none, a newly seen piece needs no look at the others. */
+  private doubtedCount = 0
   private cursor = 0
   private timer: NodeJS.Timeout | null = null
 
@@ -247,15 +263,16 @@ export class SuperSeeding {
    * it, one is made here. Returns the wire's holdings.
    */
   attach(wire: SuperSeedWire, holdings = new WireHoldings(wire, this.pieceCount, this.pieceLength, this.length)): WireHoldings {
-    const t: Tracked = { wire, sole: 0, holdings, offered: new Set(), revealed: new Set(), lastProgressAt: this.now(), deliveries: [], started: false, helping: false, fromOthers: 0, lastHaveAt: this.now(), burstAt: 0, burstGapMs: 0, burstHaves: 0, batchMs: 0, claimed: new Set(), interested: false }
+    const t: Tracked = { wire, sole: 0, holdings, offered: new Set(), revealed: new Set(), lastProgressAt: this.now(), deliveries: [], started: false, helping: false, fromOthers: 0, lastHaveAt: this.now(), burstAt: 0, burstGapMs: 0, burstHaves: 0, batchMs: 0, claimed: new Set(), interested: false, doubted: new Set(), believed: false }
     this.wires.set(wire, t)
-    holdings.onHeld((index, delivered) => {
+    holdings.onHeld((index, by) => {
       if (!this.wires.has(wire)) return
-      if (delivered) this.delivered++
-      if (delivered && t.offered.has(index)) t.deliveries.push(this.now())
-      this.hold(t, index)
+      if (by === 'sent') this.delivered++
+      if (by === 'sent' && t.offered.has(index)) t.deliveries.push(this.now())
+      if (this.isDoubted(t, index, by)) this.doubt(t, index)
+      else this.hold(t, index)
       // An announcement is followed by this class's own listener below; our last block is not.
-      if (delivered) this.afterChange(t)
+      if (by === 'sent') this.afterChange(t)
     })
     const haveNone = wire.haveNone.bind(wire)
     const bitfield = wire.bitfield.bind(wire)
@@ -286,7 +303,9 @@ export class SuperSeeding {
       t.offered.clear()
       for (const i of t.claimed) this.release(i)
       t.claimed.clear()
-      for (let i = 0; i < this.pieceCount; i++) if (holdings.has(i)) this.dropHolder(t, i)
+      for (let i = 0; i < this.pieceCount; i++) if (holdings.has(i) && !t.doubted.has(i)) this.dropHolder(t, i)
+      this.doubtedCount -= t.doubted.size
+      t.doubted.clear()
       // Pieces only it held are now ours alone to give.
       for (const other of this.wires.values()) if (other.started) this.topUp(other)
     })
@@ -381,6 +400,44 @@ export class SuperSeeding {
     t.lastHaveAt = now
   }
 
+  /**
+   * Whether `t`'s word that it holds `index` is not taken (see the top): a piece no server has had
+   * from us, from a server not yet believed. News of such a piece that only one other server
+   * claims makes that one believed first, and then it is not doubted.
+   */
+  private isDoubted(t: Tracked, index: number, by: HeldBy): boolean {
+    if (by === 'sent' || t.believed || this.seen[index] === 1) return false
+    if (by !== 'news') return true
+    let source: Tracked | null = null
+    for (const other of this.wires.values()) {
+      if (other === t || !other.doubted.has(index)) continue
+      if (source) return true
+      source = other
+    }
+    if (!source) return true
+    this.believe(source)
+    return false
+  }
+
+  /** `t` claims `index`: it is not offered it, and nothing else here counts it. */
+  private doubt(t: Tracked, index: number): void {
+    if (t.offered.delete(index)) this.release(index)
+    if (t.claimed.delete(index)) this.release(index)
+    t.revealed.add(index)
+    t.doubted.add(index)
+    this.doubtedCount++
+  }
+
+  /** Another server took a piece from `t`: what it claims, it holds. */
+  private believe(t: Tracked): void {
+    t.believed = true
+    const claims = [...t.doubted]
+    this.doubtedCount -= t.doubted.size
+    t.doubted.clear()
+    for (const index of claims) this.hold(t, index)
+    this.afterChange(t)
+  }
+
   /** `t`'s server has come to hold `index` (its holdings say so once per piece). */
   private hold(t: Tracked, index: number): void {
     const offered = t.offered.delete(index)
@@ -394,6 +451,14 @@ export class SuperSeeding {
     if (this.seen[index] === 0) {
       this.seen[index] = 1
       this.seenCount++
+      // A claim of a piece that has now reached a server is taken, as one made after it would be.
+      if (this.doubtedCount > 0) {
+        for (const other of this.wires.values()) {
+          if (other === t || !other.doubted.delete(index)) continue
+          this.doubtedCount--
+          this.addHolder(other, index)
+        }
+      }
       if (this.seenCount === this.pieceCount) this.onSpread()
     }
   }

@@ -12,7 +12,7 @@
 export interface HoldingsWire {
   readonly peerPieces: { get(index: number): boolean }
   on(event: 'have', listener: (index: number) => void): unknown
-  on(event: 'bitfield' | 'have-all', listener: () => void): unknown
+  on(event: 'bitfield' | 'have-all' | 'have-none', listener: () => void): unknown
 }
 
 /**
@@ -29,8 +29,15 @@ export function forEachPieceIn(offset: number, length: number, pieceLength: numb
   }
 }
 
-/** A piece the server came to hold: `delivered` when we sent it in full, else it announced it. */
-export type HeldListener = (index: number, delivered: boolean) => void
+/**
+ * How the server came to hold a piece: we sent it in full ('sent'); it got it while connected to
+ * us ('news': a HAVE, or a piece new in a later bitfield, which aria2 sends instead of a long
+ * batch of HAVEs); or it had it when it connected ('known': its first bitfield or HAVE ALL).
+ * Only 'sent' is something we know; the others are the peer's word.
+ */
+export type HeldBy = 'sent' | 'news' | 'known'
+
+export type HeldListener = (index: number, by: HeldBy) => void
 
 export class WireHoldings {
   private readonly held: Uint8Array
@@ -38,6 +45,8 @@ export class WireHoldings {
   private heldCount = 0
   private lastHeld = -1
   private completeFired = false
+  /** Its first announcement (bitfield, HAVE ALL or HAVE NONE) has come: what follows is news. */
+  private announced = false
   private readonly listeners: HeldListener[] = []
 
   constructor(
@@ -51,8 +60,10 @@ export class WireHoldings {
     this.held = new Uint8Array(pieceCount)
     wire.on('bitfield', () => this.fromBitfield())
     wire.on('have-all', () => this.fromBitfield())
-    wire.on('have', (index) => this.hold(index))
-    this.fromBitfield()
+    wire.on('have-none', () => (this.announced = true))
+    wire.on('have', (index) => this.hold(index, 'news'))
+    // Its announcement may have come before this was made.
+    this.fromBitfield(false)
   }
 
   /** Share of the release's pieces the server holds, 0..1. */
@@ -79,8 +90,15 @@ export class WireHoldings {
     this.listeners.push(listener)
   }
 
-  private fromBitfield(): void {
-    for (let i = 0; i < this.pieceCount; i++) if (this.wire.peerPieces.get(i)) this.hold(i)
+  private fromBitfield(event = true): void {
+    const by = this.announced ? 'news' : 'known'
+    let any = false
+    for (let i = 0; i < this.pieceCount; i++) {
+      if (!this.wire.peerPieces.get(i)) continue
+      any = true
+      this.hold(i, by)
+    }
+    if (event || any) this.announced = true
   }
 
   /**
@@ -91,7 +109,7 @@ export class WireHoldings {
     if (!(index >= 0 && index < this.pieceCount) || this.held[index]) return
     const bytes = (this.sentBytes.get(index) ?? 0) + length
     // A client asks for each block once, so the piece's length in blocks is the piece.
-    if (bytes >= this.lengthOf(index)) this.hold(index, true)
+    if (bytes >= this.lengthOf(index)) this.hold(index, 'sent')
     else this.sentBytes.set(index, bytes)
   }
 
@@ -104,13 +122,13 @@ export class WireHoldings {
     return index === this.pieceCount - 1 ? this.totalLength - index * this.pieceLength : this.pieceLength
   }
 
-  private hold(index: number, delivered = false): void {
+  private hold(index: number, by: HeldBy): void {
     if (!(index >= 0 && index < this.pieceCount) || this.held[index]) return
     this.held[index] = 1
     this.lastHeld = index
     this.sentBytes.delete(index)
     this.heldCount++
-    for (const listener of this.listeners) listener(index, delivered)
+    for (const listener of this.listeners) listener(index, by)
     if (this.heldCount === this.pieceCount && !this.completeFired) {
       this.completeFired = true
       this.onComplete()

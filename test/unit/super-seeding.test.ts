@@ -35,10 +35,28 @@ class ScriptedWire extends EventEmitter implements SuperSeedWire {
   hold(indices: number[]): void {
     for (const i of indices) this.pieces.add(i)
   }
+  /** Its HAVE for `index`, which it got from another server (or says it did). */
   announce(index: number): void {
     this.pieces.add(index)
     this.emit('have', index)
   }
+  /** It fetched `index` from us: our last block of it goes out (the seeder counts it then), then its HAVE. */
+  take(index: number): void {
+    assert.ok(this.holdings, 'attach() it first')
+    this.holdings.sent(index, WHOLE_PIECE)
+    this.announce(index)
+  }
+  holdings: WireHoldings | undefined
+}
+
+/** More bytes than any piece here. */
+const WHOLE_PIECE = 64 * 1024 * 1024
+
+/** `ss.attach(w)`, remembering the wire's holdings for its announcements. */
+function attach(ss: SuperSeeding, w: ScriptedWire): WireHoldings {
+  const holdings = ss.attach(w)
+  w.holdings = holdings
+  return holdings
 }
 
 const PIECE = 256 * 1024
@@ -49,8 +67,8 @@ function twoServers(options: ConstructorParameters<typeof SuperSeeding>[0]): { s
   const a = new ScriptedWire(true)
   const b = new ScriptedWire(true)
   const held = new Map([
-    [a, ss.attach(a)],
-    [b, ss.attach(b)],
+    [a, attach(ss, a)],
+    [b, attach(ss, b)],
   ])
   a.haveAll()
   b.haveAll()
@@ -63,7 +81,7 @@ test('each server is offered its own pieces, a few at a time, instead of the who
   assert.deepEqual(a.offered(), [0, 1, 2, 3])
   assert.deepEqual(b.offered(), [4, 5, 6, 7], 'no piece offered to two servers while others are left')
   // A finished piece is replaced at once (lenient super-seeding), by the next unoffered one.
-  a.announce(1)
+  a.take(1)
   assert.deepEqual(a.offered(), [0, 1, 2, 3, 8])
   assert.equal(ss.piecesSeen, 1)
   assert.equal(ss.spread, false)
@@ -88,7 +106,7 @@ test('freshUnoffered: whether a piece no server has is still offered to nobody, 
 test('a wire without the fast extension gets an empty bitfield of the right length first', () => {
   const ss = new SuperSeeding({ pieceCount: 10, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
   const w = new ScriptedWire(false)
-  ss.attach(w)
+  attach(ss, w)
   w.bitfield(new Uint8Array([0xff, 0xc0]))
   assert.deepEqual(w.sent, ['bitfield 0000000000000000', 'have 0', 'have 1'])
 })
@@ -108,18 +126,19 @@ test('the end game: an idle server gets a piece another is still fetching; a bus
 test('once every piece has reached a server, the publisher gives only what no connected server holds, and helps a stalled server', () => {
   let spread = 0
   let now = 1_000
-  const ss = new SuperSeeding({ pieceCount: 6, pieceLength: PIECE, bytesInFlight: 2 * PIECE, stallMs: 3000, now: () => now, onSpread: () => spread++ })
+  // A budget of 3 copies: help is what this test is about (the budget has tests of its own below).
+  const ss = new SuperSeeding({ pieceCount: 6, pieceLength: PIECE, bytesInFlight: 2 * PIECE, stallMs: 3000, helpCopies: 3, now: () => now, onSpread: () => spread++ })
   const a = new ScriptedWire(true)
   const b = new ScriptedWire(false)
-  ss.attach(a)
-  ss.attach(b)
+  attach(ss, a)
+  attach(ss, b)
   a.haveAll()
   b.bitfield(new Uint8Array([0xfc]))
-  for (const i of [0, 1]) a.announce(i)
-  for (const i of [2, 3]) b.announce(i)
-  a.announce(4)
+  for (const i of [0, 1]) a.take(i)
+  for (const i of [2, 3]) b.take(i)
+  a.take(4)
   assert.equal(ss.spread, false)
-  b.announce(5)
+  a.take(5)
   assert.equal(ss.spread, true)
   assert.equal(spread, 1)
   const told = (w: ScriptedWire): number => w.offered().length
@@ -131,7 +150,7 @@ test('once every piece has reached a server, the publisher gives only what no co
 
   // A newcomer gets nothing it could fetch from the others...
   const late = new ScriptedWire(true)
-  ss.attach(late)
+  attach(ss, late)
   late.haveAll()
   assert.deepEqual(late.sent, ['have-none'])
   // ...until it stalls: then the rarest pieces it lacks, a share at a time.
@@ -139,41 +158,115 @@ test('once every piece has reached a server, the publisher gives only what no co
   ss.checkStalls()
   assert.equal(late.offered().length, 2)
   // Fed as in the first phase while its new pieces come from us...
-  late.announce(late.offered()[0] as number)
+  late.take(late.offered()[0] as number)
   assert.equal(late.offered().length, 3, 'a stalled server is kept supplied')
   // ...until it gets a share (2 pieces here) from other servers: then they serve it again.
   const fromOthers = [0, 1, 2, 3, 4, 5].filter((i) => !late.offered().includes(i)).slice(0, 2)
   for (const i of fromOthers) late.announce(i)
   const offersNow = late.offered().length
-  late.announce(late.offered()[1] as number)
+  late.take(late.offered()[1] as number)
   assert.equal(late.offered().length, offersNow, 'no more help once others serve it')
 
-  // b leaves: the pieces only it held (2, 3, 5) are ours alone to give, and a gets them at once.
+  // b leaves: the pieces only it held (2, 3) are ours alone to give, and a gets them at once.
   b.emit('close')
-  assert.deepEqual(a.offered().filter((i) => [2, 3, 5].includes(i)).length > 0, true, a.sent.join(', '))
+  assert.deepEqual(a.offered().filter((i) => [2, 3].includes(i)).length > 0, true, a.sent.join(', '))
   ss.close()
 })
 
-test('a server that closes gives its offers back; one that arrives complete counts every piece as seen', () => {
+test('a server that closes gives its offers back', () => {
   const ss = new SuperSeeding({ pieceCount: 4, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
   const a = new ScriptedWire(true)
-  ss.attach(a)
+  attach(ss, a)
   a.haveAll()
   assert.deepEqual(a.offered(), [0, 1])
   a.emit('close')
   const b = new ScriptedWire(true)
-  ss.attach(b)
+  attach(ss, b)
   b.haveAll()
   assert.deepEqual(b.offered(), [2, 3])
   const c = new ScriptedWire(true)
-  ss.attach(c)
+  attach(ss, c)
   c.haveAll()
   assert.deepEqual(c.offered(), [0, 1], 'the closed wire\'s pieces are free again')
-  const complete = new ScriptedWire(true)
-  ss.attach(complete)
-  complete.hold([0, 1, 2, 3])
-  complete.emit('have-all')
-  assert.equal(ss.spread, true)
+  ss.close()
+})
+
+/** A peer that says it holds `pieces` (all of them: a HAVE ALL) before any server has had one from us; then we announce ours. */
+function claimer(ss: SuperSeeding, pieces: number[], pieceCount: number): ScriptedWire {
+  const w = new ScriptedWire(true)
+  attach(ss, w)
+  w.hold(pieces)
+  w.emit(pieces.length === pieceCount ? 'have-all' : 'bitfield')
+  w.haveAll()
+  return w
+}
+
+test('a peer claiming every piece before any server has one is doubted: the first phase goes on, and the real servers get their fresh pieces', () => {
+  const ss = new SuperSeeding({ pieceCount: 8, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
+  const liar = claimer(ss, [0, 1, 2, 3, 4, 5, 6, 7], 8)
+  assert.equal(ss.spread, false, 'its word alone does not end the first phase')
+  assert.equal(ss.piecesSeen, 0)
+  assert.deepEqual(liar.offered(), [], 'it is not offered what it claims')
+  const a = new ScriptedWire(true)
+  const b = new ScriptedWire(true)
+  attach(ss, a)
+  attach(ss, b)
+  a.haveAll()
+  b.haveAll()
+  assert.deepEqual(a.offered(), [0, 1])
+  assert.deepEqual(b.offered(), [2, 3], 'disjoint fresh pieces, as with no claimer')
+  // a passes piece 0 on to b: news of a piece we sent a, not evidence for the claimer.
+  a.take(a.offered()[0] as number)
+  b.announce(a.offered()[0] as number)
+  assert.equal(ss.piecesSeen, 1)
+  ss.close()
+})
+
+test('a claimer is believed once another server announces, as news, a piece we never sent and only it claims; a claim of a piece already seen counts at once', () => {
+  const ss = new SuperSeeding({ pieceCount: 8, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
+  // A server restarted with half the release, and one with nothing.
+  const restarted = claimer(ss, [4, 5, 6, 7], 8)
+  assert.deepEqual(restarted.offered(), [0, 1], 'offered what it lacks')
+  const fresh = new ScriptedWire(true)
+  attach(ss, fresh)
+  fresh.haveAll()
+  assert.deepEqual(fresh.offered(), [2, 3])
+  assert.equal(ss.piecesSeen, 0)
+  // It took piece 6 from the restarted one (we never sent it): the restarted one serves.
+  fresh.announce(6)
+  assert.equal(ss.piecesSeen, 4, 'its four claims, 6 among them')
+  // From now on its news is taken as is, as is what we send it.
+  restarted.hold([2])
+  restarted.emit('have', 2)
+  assert.equal(ss.piecesSeen, 5)
+  restarted.announce(0)
+  assert.equal(ss.piecesSeen, 6)
+  ss.close()
+})
+
+test('news that two claimers could have given, or a bitfield, believes nobody; their claims count as each piece reaches a server through us', () => {
+  const ss = new SuperSeeding({ pieceCount: 8, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
+  const liar = claimer(ss, [0, 1, 2, 3, 4, 5, 6, 7], 8)
+  const seed = claimer(ss, [0, 1, 2, 3], 8)
+  assert.deepEqual(liar.offered(), [])
+  const u = new ScriptedWire(true)
+  const held = attach(ss, u)
+  u.haveAll()
+  const [first] = u.offered()
+  assert.ok(first !== undefined && first !== 2)
+  // Piece 2 is claimed by both: it may have come from either.
+  u.announce(2)
+  assert.equal(ss.piecesSeen, 0)
+  // A server arriving with piece 5 in its bitfield (only the liar claims 5) proves nothing: it
+  // may have had it from us before a restart.
+  claimer(ss, [5], 8)
+  assert.equal(ss.piecesSeen, 0)
+  // We send u a piece in full: seen, and every claim of it now counts.
+  held.sent(first, PIECE)
+  assert.equal(ss.piecesSeen, 1)
+  u.emit('close')
+  liar.emit('close')
+  seed.emit('close')
   ss.close()
 })
 
@@ -190,7 +283,7 @@ test('a piece sent in full counts as the server\'s at once: the next offer does 
   assert.equal(ss.piecesSeen, 1)
   // A delivery on a wire that has closed is ignored.
   const gone = new ScriptedWire(true)
-  const goneHeld = ss.attach(gone)
+  const goneHeld = attach(ss, gone)
   gone.haveAll()
   gone.emit('close')
   goneHeld.sent(2, PIECE)
@@ -241,8 +334,9 @@ test('pieces a server takes over the web seed are its first copy: claimed while 
   // t's web seed serves pieces 6 and 7, one response each: nobody else is offered them meanwhile.
   ss.claimSpan(t, 6 * PIECE, PIECE)
   ss.claimSpan(t, 7 * PIECE, PIECE)
-  for (const i of [2, 3, 4, 5]) a.announce(i)
-  assert.deepEqual(a.offered(), [2, 3, 4, 5, 8, 9])
+  for (const i of [2, 3, 4, 5]) a.take(i)
+  // Its window has widened to the four it took in the last 2 s.
+  assert.deepEqual(a.offered(), [2, 3, 4, 5, 8, 9, 10, 11])
   assert.equal(ss.overlapOf(a, 6 * PIECE, PIECE), PIECE, 'claimed by t')
 
   // Piece 6 arrives in two halves (as two responses would): held only when whole.
@@ -252,7 +346,7 @@ test('pieces a server takes over the web seed are its first copy: claimed while 
   assert.equal(ss.piecesSeen, 5, '2-5 from a; 6 from the web seed')
   // Piece 7's response is cut short: it is free again, and a is offered it.
   ss.spanDone(t, 7 * PIECE, PIECE, false)
-  for (const i of [8, 9, 10, 11]) a.announce(i)
+  for (const i of [8, 9, 10, 11]) a.take(i)
   assert.ok(a.offered().includes(7), a.sent.join(', '))
   assert.ok(!a.offered().includes(6), 't holds 6: it is not ours to give again')
 })
@@ -261,10 +355,10 @@ test('a server that leaves with claims gives them back', () => {
   const ss = new SuperSeeding({ pieceCount: 8, pieceLength: PIECE, bytesInFlight: 2 * PIECE })
   const t = new ScriptedWire(true)
   const a = new ScriptedWire(true)
-  ss.attach(t)
+  attach(ss, t)
   t.haveAll()
   ss.claimSpan(t, 2 * PIECE, 4 * PIECE)
-  ss.attach(a)
+  attach(ss, a)
   a.haveAll()
   assert.deepEqual(a.offered(), [6, 7], 'only pieces offered to nobody and claimed by nobody')
   t.emit('close')
@@ -274,18 +368,24 @@ test('a server that leaves with claims gives them back', () => {
 
 test('a server that sends its HAVEs in batches (Transmission 3.00, every 10 s) is not taken for stalled between two batches', () => {
   let now = 0
-  const ss = new SuperSeeding({ pieceCount: 32, pieceLength: PIECE, bytesInFlight: 2 * PIECE, stallMs: 3000, now: () => now })
+  // Budget enough for both to be helped: when help starts is what this is about.
+  const ss = new SuperSeeding({ pieceCount: 32, pieceLength: PIECE, bytesInFlight: 2 * PIECE, stallMs: 3000, helpCopies: 2, now: () => now })
   const a = new ScriptedWire(true)
   const t = new ScriptedWire(true)
   const q = new ScriptedWire(true)
   for (const w of [a, t, q]) {
-    ss.attach(w)
+    attach(ss, w)
     w.haveAll()
   }
-  // t says nothing for 10 s, then 20 HAVEs at once; the others announce piece by piece.
+  // t takes 20 pieces from us over 10 s and says nothing, then sends 20 HAVEs at once; a takes
+  // and announces piece by piece.
+  for (let i = 0; i < 20; i++) {
+    now = i * 500
+    t.holdings?.sent(i, PIECE)
+  }
   now = 10_000
   for (let i = 0; i < 20; i++) t.announce(i)
-  for (let i = 20; i < 32; i++) a.announce(i)
+  for (let i = 20; i < 32; i++) a.take(i)
   assert.equal(ss.spread, true)
   // Both take what they were offered; from now on the others hold everything they lack.
   for (const w of [t, q]) for (const i of w.offered()) w.announce(i)
@@ -312,7 +412,7 @@ test('an offer to a server that has never said "interested" is not taken: anothe
   t1.emit('interested')
   assert.equal(ss.overlapOf(t2, PIECE, PIECE), PIECE, 'once t1 fetches, its offers are taken')
   const t3 = new ScriptedWire(true)
-  ss.attach(t3)
+  attach(ss, t3)
   t3.haveAll()
   assert.equal(ss.overlapOf(t3, 0, PIECE), PIECE, 'claimed by t2 over the web seed')
 })
@@ -336,7 +436,7 @@ test('help for a stalled server stops at the copy budget, save a share for one s
   const { ss, a, b } = spreadOverTwo({ helpCopies: 1.25, now: () => now })
   assert.equal(ss.spread, true)
   const late = new ScriptedWire(true)
-  const lateHeld = ss.attach(late)
+  const lateHeld = attach(ss, late)
   late.haveAll()
   now += 3000
   ss.checkStalls()
@@ -370,7 +470,7 @@ test('the budget is judged by what the release has cost when the seeder says so:
   // Eight pieces went out whole, but the counter says 1.3 copies left us.
   uploaded = 1.3 * 8 * PIECE
   const late = new ScriptedWire(true)
-  ss.attach(late)
+  attach(ss, late)
   late.haveAll()
   now += 3000
   ss.checkStalls()
@@ -386,29 +486,29 @@ test('a server that passes nothing on stops getting fresh pieces at its cap of p
   const ss = new SuperSeeding({ pieceCount: 100, pieceLength: PIECE, bytesInFlight: 2 * PIECE, soleBytes: 4 * PIECE })
   const [a, b, c] = [new ScriptedWire(true), new ScriptedWire(true), new ScriptedWire(true)]
   for (const w of [a, b, c]) {
-    ss.attach(w)
+    attach(ss, w)
     w.haveAll()
     w.emit('interested')
   }
   assert.deepEqual([a.offered(), b.offered(), c.offered()], [[0, 1], [2, 3], [4, 5]])
   // a takes what it is offered and passes none of it on (rTorrent choking every peer).
-  a.announce(0)
-  a.announce(1)
+  a.take(0)
+  a.take(1)
   assert.deepEqual(a.offered(), [0, 1, 6, 7], 'two held alone and two on offer: at its cap of four')
-  a.announce(6)
+  a.take(6)
   assert.deepEqual(a.offered(), [0, 1, 6, 7], 'three held alone: no fresh piece while b and c can take them')
-  b.announce(2)
+  b.take(2)
   assert.deepEqual(b.offered(), [2, 3, 8], 'b, which has passed on nothing yet either, is under its cap')
   // b takes piece 0 from a: a holds one piece fewer alone and is offered one again.
   b.announce(0)
   assert.deepEqual(a.offered(), [0, 1, 6, 7, 9])
   // Once b and c are at their caps too, nobody else could take fresh pieces: a is not held back.
-  for (const i of [3, 8]) b.announce(i)
-  for (const i of [4, 5]) c.announce(i)
+  for (const i of [3, 8]) b.take(i)
+  for (const i of [4, 5]) c.take(i)
   assert.ok(b.offered().length > 3 && c.offered().length > 2)
   const before = a.offered().length
-  for (const i of [...b.offered(), ...c.offered()]) (b.offered().includes(i) ? b : c).announce(i)
-  a.announce(7)
+  for (const i of [...b.offered(), ...c.offered()]) (b.offered().includes(i) ? b : c).take(i)
+  a.take(7)
   assert.ok(a.offered().length > before, `a offered more (${a.offered().join(',')}) once b and c are at their caps`)
 })
 
@@ -417,7 +517,7 @@ test('past the budget, a stalled server that lacks no more than a window is help
   // One copy spent spreading the 8 pieces; the budget is 1 copy, spent.
   const { ss } = spreadOverTwo({ helpCopies: 1, now: () => now })
   const late = new ScriptedWire(true)
-  const lateHeld = ss.attach(late)
+  const lateHeld = attach(ss, late)
   late.hold([0, 1, 2, 3, 4])
   late.haveAll()
   late.emit('bitfield')
@@ -437,7 +537,7 @@ test('near its end, a server that fetches from us is offered the rarest pieces i
   // 19 pieces: the 16 sent, and at the spread b still has two on offer (2 and 3, which a took).
   const ss = new SuperSeeding({ pieceCount: 16, pieceLength: PIECE, bytesInFlight: 2 * PIECE, stallMs: 3000, helpCopies: 19 / 16, now: () => 1_000 })
   const [a, b, c] = [new ScriptedWire(true), new ScriptedWire(true), new ScriptedWire(true)]
-  const held = new Map([a, b, c].map((w) => [w, ss.attach(w)] as const))
+  const held = new Map([a, b, c].map((w) => [w, attach(ss, w)] as const))
   for (const w of [a, b, c]) w.haveAll()
   a.emit('interested')
   b.emit('interested')
@@ -459,7 +559,7 @@ test('near its end, a server that fetches from us is offered the rarest pieces i
 test('without a tail (tailBytes 0) a server near its end that is not stalled gets nothing more from us', () => {
   const ss = new SuperSeeding({ pieceCount: 16, pieceLength: PIECE, bytesInFlight: 2 * PIECE, stallMs: 3000, helpCopies: 2, tailBytes: 0, now: () => 1_000 })
   const [a, b] = [new ScriptedWire(true), new ScriptedWire(true)]
-  const held = new Map([a, b].map((w) => [w, ss.attach(w)] as const))
+  const held = new Map([a, b].map((w) => [w, attach(ss, w)] as const))
   for (const w of [a, b]) w.haveAll()
   a.emit('interested')
   for (let i = 0; i < 8; i++) held.get(a)?.sent(i, PIECE)

@@ -21,7 +21,7 @@ test('pieces sent whole count as held, so a client that skips the HAVE still com
   const held: string[] = []
   // 4 pieces of 32 KiB, the last one 10 KiB.
   const holdings = new WireHoldings(wire, 4, 32 * KiB, 3 * 32 * KiB + 10 * KiB, () => completions++)
-  holdings.onHeld((i, delivered) => held.push(`${i} ${delivered ? 'sent' : 'announced'}`))
+  holdings.onHeld((i, by) => held.push(`${i} ${by}`))
   wire.bits.add(0)
   wire.emit('have', 0)
   assert.equal(holdings.progress, 0.25)
@@ -40,7 +40,7 @@ test('pieces sent whole count as held, so a client that skips the HAVE still com
   wire.emit('have', 2)
   holdings.sent(2, 16 * KiB)
   assert.equal(completions, 1, 'completion is signalled once')
-  assert.deepEqual(held, ['0 announced', '1 sent', '3 sent', '2 sent'], 'each piece is reported once, with how it came to be held')
+  assert.deepEqual(held, ['0 news', '1 sent', '3 sent', '2 sent'], 'each piece is reported once, with how it came to be held')
   assert.equal(holdings.count, 4)
   assert.equal(holdings.has(3), true)
 })
@@ -49,6 +49,8 @@ test('a bitfield or HAVE ALL sets what the server holds; out-of-range indexes ar
   const wire = new FakeWire()
   let completed = false
   const holdings = new WireHoldings(wire, 8, 16 * KiB, 8 * 16 * KiB, () => (completed = true))
+  const by: string[] = []
+  holdings.onHeld((i, how) => by.push(`${i} ${how}`))
   for (const i of [0, 1, 2]) wire.bits.add(i)
   wire.emit('bitfield')
   assert.equal(holdings.progress, 3 / 8)
@@ -60,6 +62,7 @@ test('a bitfield or HAVE ALL sets what the server holds; out-of-range indexes ar
   wire.emit('have-all')
   assert.equal(holdings.progress, 1)
   assert.equal(completed, true)
+  assert.deepEqual(by, ['0 known', '1 known', '2 known', '3 news', '4 news', '5 news', '6 news', '7 news'], 'what it had when it connected is known; what a later bitfield or HAVE ALL adds (aria2 batches so) is news')
 })
 
 test('the piece to announce back is the one it came to hold last, and none once it holds all or nothing', () => {
