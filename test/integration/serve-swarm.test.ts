@@ -5,9 +5,29 @@ import net from 'node:net'
 import path from 'node:path'
 import { startAria2, type Aria2Run } from '../support/aria2.js'
 import { startTestEngine, publish, waitFor } from '../support/engine.js'
+import type { Engine } from '../../electron/engine/engine.js'
+import type { ReleaseSummary } from '../../shared/contract.js'
 import { pseudoRandom } from '../support/fixtures.js'
 import { freePorts } from '../support/ports.js'
 import { tempDir } from '../support/temp.js'
+
+/**
+ * Two aria2c fetch the release at once, each into a folder of its own under `into`, and must each
+ * end with `file` byte for byte (stopped after 60 s). Returns the bytes we uploaded.
+ */
+async function fetchByAria2(engine: Engine, release: ReleaseSummary, file: string, into: string, arias: Aria2Run[]): Promise<number> {
+  const ports = await freePorts(2)
+  const started = ports.map((port, i) => startAria2({ torrent: release.torrentUrl, dir: path.join(into, String(i)), listenPort: port }))
+  arias.push(...started)
+  const timeout = setTimeout(() => void Promise.all(started.map((a) => a.stop())), 60_000)
+  const codes = await Promise.all(started.map((a) => a.exited))
+  clearTimeout(timeout)
+  for (const [i, a] of started.entries()) {
+    assert.equal(codes[i], 0, a.output())
+    assert.deepEqual(await readFile(path.join(into, String(i), path.basename(file))), await readFile(file))
+  }
+  return engine.snapshot().swarms.find((s) => s.infoHash === release.infoHash)?.uploaded ?? 0
+}
 
 test('two aria2c downloading at once exchange pieces with each other, not only with the seeder', async () => {
   const { dir, cleanup } = await tempDir()
@@ -20,18 +40,7 @@ test('two aria2c downloading at once exchange pieces with each other, not only w
     const file = path.join(dir, 'pub', 'db-migration.bin')
     await writeFile(file, pseudoRandom(size, 'swarm'))
     const release = await publish(engine, [file], { name: 'db-migration.bin' })
-    const ports = await freePorts(2)
-    for (const [i, port] of ports.entries()) {
-      arias.push(startAria2({ torrent: release.torrentUrl, dir: path.join(dir, `dl${i}`), listenPort: port }))
-    }
-    const timeout = setTimeout(() => void Promise.all(arias.map((a) => a.stop())), 60_000)
-    const codes = await Promise.all(arias.map((a) => a.exited))
-    clearTimeout(timeout)
-    for (const [i, a] of arias.entries()) {
-      assert.equal(codes[i], 0, a.output())
-      assert.deepEqual(await readFile(path.join(dir, `dl${i}`, 'db-migration.bin')), await readFile(file))
-    }
-    const uploaded = engine.snapshot().swarms.find((s) => s.infoHash === release.infoHash)?.uploaded ?? 0
+    const uploaded = await fetchByAria2(engine, release, file, path.join(dir, 'dl'), arias)
     const fromEachOther = 2 * size - uploaded
     process.stdout.write(`# seeder uploaded ${(uploaded / size).toFixed(2)} copies for 2 downloaders; ${(fromEachOther / 2 ** 20).toFixed(1)} MiB went between them\n`)
     assert.ok(fromEachOther > size / 4, `the downloaders exchanged ${fromEachOther} bytes (seeder uploaded ${uploaded} of ${2 * size})`)
@@ -76,18 +85,7 @@ test('a peer that claims every piece and serves none is doubted: the first phase
     await ours
     liar.write(Buffer.from([0, 0, 0, 1, 0x0e]))
     await waitFor(() => engine.snapshot().peers.some((p) => p.ip === '127.0.0.9' && p.progress === 1), 5_000, 'the claim to be heard')
-    const ports = await freePorts(2)
-    for (const [i, port] of ports.entries()) {
-      arias.push(startAria2({ torrent: release.torrentUrl, dir: path.join(dir, `dl${i}`), listenPort: port }))
-    }
-    const timeout = setTimeout(() => void Promise.all(arias.map((a) => a.stop())), 60_000)
-    const codes = await Promise.all(arias.map((a) => a.exited))
-    clearTimeout(timeout)
-    for (const [i, a] of arias.entries()) {
-      assert.equal(codes[i], 0, a.output())
-      assert.deepEqual(await readFile(path.join(dir, `dl${i}`, 'agent-9.bin')), await readFile(file))
-    }
-    const uploaded = engine.snapshot().swarms.find((s) => s.infoHash === release.infoHash)?.uploaded ?? 0
+    const uploaded = await fetchByAria2(engine, release, file, path.join(dir, 'dl'), arias)
     process.stdout.write(`# with a peer claiming every piece: ${(uploaded / size).toFixed(2)} copies uploaded for 2 downloaders\n`)
     assert.ok(uploaded <= 1.2 * size, `uploaded ${(uploaded / size).toFixed(2)} copies`)
     // The first phase ended once the servers had the pieces from us (0.86-0.88 copies counted by
